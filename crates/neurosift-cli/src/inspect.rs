@@ -1,0 +1,154 @@
+//! `neurosift inspect`: the tree as text or JSON.
+
+use std::io::Write;
+
+use anyhow::Result;
+use ns_hdf5::{Array, H5File, Node, NodeKind, Value};
+use serde_json::{Map, Value as Json, json};
+
+use crate::writeln_checked;
+
+pub(crate) fn run(file: &H5File, as_json: bool) -> Result<()> {
+    let nodes = file.walk()?;
+    let mut out = std::io::stdout().lock();
+    if as_json {
+        let objects: Vec<Json> = nodes.iter().map(node_json).collect();
+        writeln_checked(&mut out, &json!({ "objects": objects }).to_string())?;
+    } else {
+        print_tree(&mut out, file, &nodes)?;
+    }
+    Ok(())
+}
+
+fn node_json(node: &Node) -> Json {
+    let mut obj = Map::new();
+    obj.insert("path".into(), Json::String(node.path.clone()));
+    obj.insert("kind".into(), Json::String(node.kind.name().into()));
+    obj.insert(
+        "attrs".into(),
+        Json::Object(
+            node.attrs
+                .iter()
+                .map(|(k, v)| (k.clone(), v.to_json()))
+                .collect(),
+        ),
+    );
+    if let Some(ds) = &node.dataset {
+        obj.insert("shape".into(), json!(ds.shape));
+        obj.insert("dtype".into(), Json::String(ds.dtype.name().into()));
+        obj.insert("chunks".into(), json!(ds.chunks));
+        obj.insert("filters".into(), json!(ds.filters));
+    }
+    match &node.kind {
+        NodeKind::SoftLink { target } => {
+            obj.insert("target".into(), Json::String(target.clone()));
+        }
+        NodeKind::ExternalLink { file, target } => {
+            obj.insert("target".into(), Json::String(target.clone()));
+            obj.insert("file".into(), Json::String(file.clone()));
+        }
+        _ => {}
+    }
+    Json::Object(obj)
+}
+
+fn text_attr<'a>(node: &'a Node, name: &str) -> Option<&'a str> {
+    node.attr(name).and_then(Value::as_str)
+}
+
+fn print_tree(out: &mut impl Write, file: &H5File, nodes: &[Node]) -> Result<()> {
+    let groups = nodes.iter().filter(|n| n.kind == NodeKind::Group).count();
+    let datasets = nodes.iter().filter(|n| n.kind == NodeKind::Dataset).count();
+    writeln_checked(
+        out,
+        &format!(
+            "{}  ({}, {groups} groups, {datasets} datasets)",
+            file.location(),
+            human_bytes(file.size_bytes())
+        ),
+    )?;
+    for node in nodes {
+        let depth = node.path.matches('/').count().saturating_sub(1);
+        let name = if node.path == "/" { "/" } else { node.name() };
+        let indent = "  ".repeat(depth + usize::from(node.path != "/"));
+        let mut line = format!("{indent}{name}");
+        if node.kind == NodeKind::Group && node.path != "/" {
+            line.push('/');
+        }
+        let mut cols: Vec<String> = Vec::new();
+        if let Some(t) = text_attr(node, "neurodata_type") {
+            cols.push(t.to_string());
+        }
+        match &node.kind {
+            NodeKind::Dataset => {
+                if let Some(ds) = &node.dataset {
+                    let shape: Vec<String> = ds.shape.iter().map(ToString::to_string).collect();
+                    let mut s = format!("{} [{}]", ds.dtype_description, shape.join(" x "));
+                    if !ds.filters.is_empty() {
+                        s.push_str(&format!(" ({})", ds.filters.join("+")));
+                    }
+                    cols.push(s);
+                }
+            }
+            NodeKind::SoftLink { target } => cols.push(format!("-> {target}")),
+            NodeKind::ExternalLink { file, target } => cols.push(format!("-> {file}:{target}")),
+            _ => {}
+        }
+        if let Some(d) = text_attr(node, "description").filter(|d| !d.is_empty() && *d != "no description") {
+            cols.push(format!("\"{}\"", truncate(d, 60)));
+        }
+        if cols.is_empty() {
+            writeln_checked(out, &line)?;
+        } else {
+            let pad = 44usize.saturating_sub(line.chars().count()).max(1);
+            writeln_checked(out, &format!("{line}{}{}", " ".repeat(pad), cols.join("  ")))?;
+        }
+    }
+    Ok(())
+}
+
+fn truncate(s: &str, max_chars: usize) -> String {
+    let one_line = s.replace('\n', " ");
+    if one_line.chars().count() <= max_chars {
+        return one_line;
+    }
+    let cut: String = one_line.chars().take(max_chars - 1).collect();
+    format!("{cut}…")
+}
+
+#[allow(clippy::cast_precision_loss, reason = "display only")]
+fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit + 1 < UNITS.len() {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+/// Values as text: one line per row (last dimension across).
+pub(crate) fn print_values(out: &mut impl Write, array: &Array) -> Result<()> {
+    let values: Vec<String> = array
+        .to_values()
+        .iter()
+        .map(|v| match v {
+            Value::String(s) => s.clone(),
+            Value::Float(f) => format!("{f}"),
+            other => other.to_json().to_string(),
+        })
+        .collect();
+    let row = match array.shape.as_slice() {
+        [] | [_] => 1,
+        dims => usize::try_from(dims[dims.len() - 1]).unwrap_or(1).max(1),
+    };
+    for chunk in values.chunks(row) {
+        writeln_checked(out, &chunk.join("\t"))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,161 @@
+//! `neurosift`: look inside NWB/HDF5 files, local or remote, reading only the
+//! bytes needed.
+
+mod inspect;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use ns_hdf5::{H5File, Selection};
+use ns_io::Counters;
+
+#[derive(Parser)]
+#[command(name = "neurosift", version, about = "Browse NWB/HDF5 files, local or remote (HTTP Range reads)")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args)]
+struct Source {
+    /// A local path or an http(s) URL (DANDI asset URLs work; redirects are followed).
+    file: String,
+    /// Print `stats: requests=N bytes=M seconds=S` as the last line on stderr.
+    #[arg(long)]
+    stats: bool,
+    /// Extra HTTP header for every request, e.g. `Authorization: token KEY`.
+    #[arg(long = "header", value_name = "NAME: VALUE")]
+    headers: Vec<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List every group, dataset and link with attributes, shapes and types.
+    Inspect {
+        #[command(flatten)]
+        source: Source,
+        /// One JSON document `{"objects":[...]}` on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print dataset values.
+    Cat {
+        #[command(flatten)]
+        source: Source,
+        /// Dataset paths inside the file.
+        #[arg(required = true)]
+        paths: Vec<String>,
+        /// Per dimension `start:stop[:step]` or an index, comma-separated; missing trailing dims are whole.
+        #[arg(long, allow_hyphen_values = true)]
+        slice: Option<String>,
+        /// One JSON object per dataset per line.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let started = Instant::now();
+    let mut counters: Option<Arc<Counters>> = None;
+    let (result, stats) = match cli.command {
+        Command::Inspect { source, json } => {
+            let r = open(&source, &mut counters).and_then(|file| inspect::run(&file, json));
+            (r, source.stats)
+        }
+        Command::Cat {
+            source,
+            paths,
+            slice,
+            json,
+        } => {
+            let r = open(&source, &mut counters)
+                .and_then(|file| cat(&file, &paths, slice.as_deref(), json));
+            (r, source.stats)
+        }
+    };
+    let code = match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            let chain: Vec<String> = err.chain().map(ToString::to_string).collect();
+            eprintln!("error: {}", dedup_chain(&chain));
+            ExitCode::FAILURE
+        }
+    };
+    if stats {
+        let s = counters.map(|c| c.stats()).unwrap_or_default();
+        eprintln!(
+            "stats: requests={} bytes={} seconds={:.3}",
+            s.requests,
+            s.bytes,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    code
+}
+
+/// Joins an error chain on one line, skipping a cause already contained in
+/// the message before it.
+fn dedup_chain(chain: &[String]) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    for msg in chain {
+        if out.last().is_some_and(|prev| prev.contains(msg.as_str())) {
+            continue;
+        }
+        out.push(msg);
+    }
+    out.join(": ")
+}
+
+fn open(source: &Source, counters: &mut Option<Arc<Counters>>) -> Result<H5File> {
+    let mut options = ns_io_native::OpenOptions::default();
+    for header in &source.headers {
+        let (name, value) = header
+            .split_once(':')
+            .with_context(|| format!("--header {header:?} is not `Name: value`"))?;
+        options
+            .http
+            .headers
+            .push((name.trim().to_string(), value.trim().to_string()));
+    }
+    let opened = ns_io_native::open(&source.file, &options)?;
+    *counters = Some(Arc::clone(&opened.counters));
+    Ok(H5File::open(opened.source, ns_hdf5::OpenOptions::default())?)
+}
+
+fn cat(file: &H5File, paths: &[String], slice: Option<&str>, json: bool) -> Result<()> {
+    let selection: Selection = match slice {
+        Some(spec) => spec
+            .parse()
+            .map_err(|e: String| anyhow::anyhow!("--slice {spec:?}: {e}"))?,
+        None => Selection::all(),
+    };
+    let mut out = std::io::stdout().lock();
+    for path in paths {
+        let array = file.read(path, &selection)?;
+        if json {
+            let doc = serde_json::json!({
+                "path": path,
+                "shape": array.shape,
+                "dtype": array.dtype.name(),
+                "data": array.to_json(),
+            });
+            writeln_checked(&mut out, &doc.to_string())?;
+        } else {
+            writeln_checked(&mut out, &format!("{path}: {} {:?}", array.dtype, array.shape))?;
+            inspect::print_values(&mut out, &array)?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes a line; a closed pipe (`| head`) ends quietly.
+pub(crate) fn writeln_checked(out: &mut impl std::io::Write, line: &str) -> Result<()> {
+    match writeln!(out, "{line}") {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        other => Ok(other?),
+    }
+}

@@ -1,0 +1,524 @@
+//! An open HDF5 file: its tree of objects, their attributes and metadata.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use hdf5_reader::messages::HdfMessage;
+use hdf5_reader::group::Group;
+use hdf5_reader::{Attribute, Datatype, Hdf5File, VarLenKind};
+use ns_io::{DynSource, ReadAt};
+use parking_lot::{Mutex, RwLock};
+
+use crate::dtype::{Dtype, describe};
+use crate::links::{Link, LinkKind, group_links};
+use crate::par::par_map;
+use crate::value::{Decoder, Value, nest};
+use crate::{Error, Result};
+
+/// How to open a file.
+#[derive(Debug, Clone)]
+pub struct OpenOptions {
+    /// Largest selection (in bytes) one read may allocate.
+    pub max_read_bytes: usize,
+    /// Objects described at once while walking the tree (each may wait on
+    /// its own request).
+    pub threads: usize,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        Self {
+            max_read_bytes: 2 << 30,
+            threads: if cfg!(target_arch = "wasm32") { 1 } else { 16 },
+        }
+    }
+}
+
+/// What a path names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NodeKind {
+    Group,
+    Dataset,
+    SoftLink { target: String },
+    ExternalLink { file: String, target: String },
+    /// A committed datatype or another object that is neither group nor dataset.
+    Other,
+}
+
+impl NodeKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            NodeKind::Group => "group",
+            NodeKind::Dataset => "dataset",
+            NodeKind::SoftLink { .. } => "soft_link",
+            NodeKind::ExternalLink { .. } => "external_link",
+            NodeKind::Other => "other",
+        }
+    }
+}
+
+/// Shape and storage of a dataset.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DatasetInfo {
+    pub shape: Vec<u64>,
+    pub dtype: Dtype,
+    /// A readable description of the element type.
+    pub dtype_description: String,
+    pub chunks: Option<Vec<u64>>,
+    /// Filter names in pipeline order (`deflate`, `shuffle`, ...).
+    pub filters: Vec<String>,
+}
+
+/// One object (or link) of the file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub path: String,
+    pub kind: NodeKind,
+    /// Object header address (hard-linked objects only).
+    pub address: Option<u64>,
+    pub attrs: Vec<(String, Value)>,
+    pub dataset: Option<DatasetInfo>,
+}
+
+impl Node {
+    pub fn attr(&self, name: &str) -> Option<&Value> {
+        self.attrs.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+
+    /// The name (last path component).
+    pub fn name(&self) -> &str {
+        self.path.rsplit('/').next().unwrap_or("")
+    }
+}
+
+/// An HDF5 file opened over a byte source.
+pub struct H5File {
+    pub(crate) inner: Hdf5File,
+    pub(crate) source: DynSource,
+    pub(crate) location: String,
+    io_error: Arc<Mutex<Option<ns_io::Error>>>,
+    /// Object address → first path (in sorted order) reaching it.
+    paths: RwLock<HashMap<u64, String>>,
+    pub(crate) options: OpenOptions,
+}
+
+const SIGNATURE: &[u8; 8] = b"\x89HDF\r\n\x1a\n";
+
+impl H5File {
+    pub fn open(source: DynSource, options: OpenOptions) -> Result<Self> {
+        let location = source.describe();
+        let len = source.len();
+        let not_hdf5 = |reason: String| Error::NotHdf5 {
+            location: location.clone(),
+            reason,
+        };
+        if len == 0 {
+            return Err(not_hdf5("the file is empty (0 bytes)".into()));
+        }
+        // The superblock is at 0 or after a user block of 512 * 2^n bytes.
+        let mut found = false;
+        let mut at = 0u64;
+        while at + 8 <= len && at <= 1 << 20 {
+            if source.read_range(at..at + 8)?.as_ref() == SIGNATURE {
+                found = true;
+                break;
+            }
+            at = if at == 0 { 512 } else { at * 2 };
+        }
+        if !found {
+            let head = source.read_range(0..len.min(16))?;
+            let shown: String = head
+                .iter()
+                .map(|b| if b.is_ascii_graphic() { char::from(*b) } else { '.' })
+                .collect();
+            return Err(not_hdf5(format!(
+                "no HDF5 signature; the file starts with {shown:?}"
+            )));
+        }
+        let (storage, io_error) = crate::storage::SourceStorage::new(Arc::clone(&source));
+        let h5_options = hdf5_reader::OpenOptions::default()
+            .with_max_read_bytes(options.max_read_bytes)
+            .with_chunk_cache_bytes(64 << 20);
+        let inner = Hdf5File::from_storage_with_options(Arc::new(storage), h5_options).map_err(
+            |e| {
+                if let Some(io) = io_error.lock().take() {
+                    return Error::Io(io);
+                }
+                Error::NotHdf5 {
+                    location: location.clone(),
+                    reason: format!("unreadable superblock or root group: {e}"),
+                }
+            },
+        )?;
+        Ok(Self {
+            inner,
+            source,
+            location,
+            io_error,
+            paths: RwLock::new(HashMap::new()),
+            options,
+        })
+    }
+
+    /// The path or URL the file was opened from.
+    pub fn location(&self) -> &str {
+        &self.location
+    }
+
+    /// File size in bytes.
+    pub fn size_bytes(&self) -> u64 {
+        self.source.len()
+    }
+
+    /// The underlying hdf5-reader file, for what this crate does not wrap.
+    pub fn raw(&self) -> &Hdf5File {
+        &self.inner
+    }
+
+    /// Turns an hdf5-reader error at `path` into ours, preferring the I/O
+    /// error that caused it, if any.
+    pub(crate) fn error(&self, path: &str, e: &hdf5_reader::error::Error) -> Error {
+        if let Some(io) = self.io_error.lock().take() {
+            return Error::Io(io);
+        }
+        use hdf5_reader::error::Error as E;
+        let mut inner = e;
+        while let E::Context { source, .. } = inner {
+            inner = source;
+        }
+        match inner {
+            E::DatasetNotFound(_) | E::GroupNotFound(_) => Error::NotFound {
+                location: self.location.clone(),
+                path: path.to_string(),
+            },
+            other => Error::Format {
+                location: self.location.clone(),
+                path: path.to_string(),
+                message: other.to_string(),
+            },
+        }
+    }
+
+    fn root(&self) -> Result<Group> {
+        self.inner.root_group().map_err(|e| self.error("/", &e))
+    }
+
+    /// Every object and link reachable from `/`, sorted by path. Groups are
+    /// entered once per hard-link path; soft and external links are listed,
+    /// never followed. Siblings are described concurrently, so a remote file
+    /// costs about one round of requests per level of the tree.
+    pub fn walk(&self) -> Result<Vec<Node>> {
+        let root = self.root()?;
+        let root_attrs = root.attributes().map_err(|e| self.error("/", &e))?;
+        let mut raw_nodes: Vec<(Node, Vec<Attribute>)> = vec![(
+            Node {
+                path: "/".into(),
+                kind: NodeKind::Group,
+                address: Some(root.address()),
+                attrs: Vec::new(),
+                dataset: None,
+            },
+            root_attrs,
+        )];
+        let mut frontier: Vec<(String, Group)> = vec![("/".into(), root)];
+        let mut entered: HashSet<(u64, String)> = HashSet::new();
+        let mut depth = 0;
+        while !frontier.is_empty() {
+            depth += 1;
+            if depth > 256 {
+                return Err(Error::Format {
+                    location: self.location.clone(),
+                    path: frontier[0].0.clone(),
+                    message: "groups nested more than 256 deep".into(),
+                });
+            }
+            let listed = par_map(&frontier, self.options.threads, |(path, group)| {
+                group_links(&self.inner, group.address()).map_err(|e| self.error(path, &e))
+            });
+            let mut pending: Vec<(&Group, String, Link)> = Vec::new();
+            for ((path, group), links) in frontier.iter().zip(listed) {
+                for link in links? {
+                    let child = join(path, &link.name);
+                    pending.push((group, child, link));
+                }
+            }
+            let described = par_map(&pending, self.options.threads, |(parent, path, link)| {
+                self.describe_child(parent, path, link)
+            });
+            let mut next = Vec::new();
+            for described in described {
+                let (node, attrs, group) = described?;
+                if let Some(group) = group {
+                    // A group reachable from its own subtree would never end.
+                    if node.path.matches('/').count() < 256
+                        && entered.insert((group.address(), node.path.clone()))
+                    {
+                        next.push((node.path.clone(), group));
+                    }
+                }
+                raw_nodes.push((node, attrs));
+            }
+            frontier = next;
+        }
+        raw_nodes.sort_by(|a, b| a.0.path.cmp(&b.0.path));
+        {
+            let mut paths = self.paths.write();
+            for (node, _) in &raw_nodes {
+                if let (Some(addr), NodeKind::Group | NodeKind::Dataset) = (node.address, &node.kind)
+                {
+                    paths.entry(addr).or_insert_with(|| node.path.clone());
+                }
+            }
+        }
+        Ok(raw_nodes
+            .into_iter()
+            .map(|(mut node, attrs)| {
+                node.attrs = self.decode_attributes(&attrs);
+                node
+            })
+            .collect())
+    }
+
+    fn describe_child(
+        &self,
+        parent: &Group,
+        path: &str,
+        link: &Link,
+    ) -> Result<(Node, Vec<Attribute>, Option<Group>)> {
+        let address = match &link.kind {
+            LinkKind::Hard(address) => *address,
+            LinkKind::Soft(target) => {
+                return Ok((
+                    link_node(path, NodeKind::SoftLink { target: target.clone() }),
+                    Vec::new(),
+                    None,
+                ));
+            }
+            LinkKind::External { file, path: target } => {
+                return Ok((
+                    link_node(
+                        path,
+                        NodeKind::ExternalLink {
+                            file: file.clone(),
+                            target: target.clone(),
+                        },
+                    ),
+                    Vec::new(),
+                    None,
+                ));
+            }
+        };
+        let header = self
+            .inner
+            .get_or_parse_header(address)
+            .map_err(|e| self.error(path, &e))?;
+        let is_dataset = header
+            .messages
+            .iter()
+            .any(|m| matches!(m, HdfMessage::DataLayout(_)));
+        let is_group = header.messages.iter().any(|m| {
+            matches!(
+                m,
+                HdfMessage::SymbolTable(_) | HdfMessage::Link(_) | HdfMessage::LinkInfo(_)
+            )
+        }) || (!is_dataset
+            && !header
+                .messages
+                .iter()
+                .any(|m| matches!(m, HdfMessage::Datatype(_))));
+        if is_dataset {
+            let ds = parent.dataset(&link.name).map_err(|e| self.error(path, &e))?;
+            let filters = header
+                .messages
+                .iter()
+                .find_map(|m| match m {
+                    HdfMessage::FilterPipeline(p) => {
+                        Some(p.filters.iter().map(|f| filter_name(f.id)).collect())
+                    }
+                    _ => None,
+                })
+                .unwrap_or_default();
+            let info = DatasetInfo {
+                shape: ds.shape().to_vec(),
+                dtype: Dtype::of(ds.dtype()),
+                dtype_description: describe(ds.dtype()),
+                chunks: ds.chunks().map(|c| c.iter().map(|d| u64::from(*d)).collect()),
+                filters,
+            };
+            let node = Node {
+                path: path.to_string(),
+                kind: NodeKind::Dataset,
+                address: Some(address),
+                attrs: Vec::new(),
+                dataset: Some(info),
+            };
+            Ok((node, ds.attributes(), None))
+        } else if is_group {
+            let group = parent.group(&link.name).map_err(|e| self.error(path, &e))?;
+            let attrs = group.attributes().map_err(|e| self.error(path, &e))?;
+            let node = Node {
+                path: path.to_string(),
+                kind: NodeKind::Group,
+                address: Some(address),
+                attrs: Vec::new(),
+                dataset: None,
+            };
+            Ok((node, attrs, Some(group)))
+        } else {
+            let mut node = link_node(path, NodeKind::Other);
+            node.address = Some(address);
+            Ok((node, Vec::new(), None))
+        }
+    }
+
+    /// The decoder for this file's values.
+    pub(crate) fn with_decoder<R>(&self, f: impl FnOnce(&Decoder<'_>) -> R) -> R {
+        let paths = self.paths.read();
+        let root = self.inner.root_group().ok();
+        let resolve_ref = |addr: u64| paths.get(&addr).cloned();
+        let resolve_vlen = |reference: &[u8], size: usize| {
+            root.as_ref()
+                .and_then(|g| g.resolve_vlen_reference_bytes(reference, size).ok())
+        };
+        let decoder = Decoder {
+            offset_size: self.inner.superblock().offset_size,
+            resolve_ref: &resolve_ref,
+            resolve_vlen: &resolve_vlen,
+        };
+        f(&decoder)
+    }
+
+    /// Whether any object path is known yet (references resolve to paths
+    /// only after a walk).
+    pub(crate) fn paths_known(&self) -> bool {
+        !self.paths.read().is_empty()
+    }
+
+    fn decode_attributes(&self, attrs: &[Attribute]) -> Vec<(String, Value)> {
+        self.with_decoder(|decoder| {
+            attrs
+                .iter()
+                .map(|a| (a.name.clone(), decode_attribute(decoder, a)))
+                .collect()
+        })
+    }
+
+    /// One object by path, following soft links to it. Attributes that are
+    /// references resolve to paths only if the tree was walked before.
+    pub fn node(&self, path: &str) -> Result<Node> {
+        let path = normalize(path);
+        if path == "/" {
+            let root = self.root()?;
+            let attrs = root.attributes().map_err(|e| self.error("/", &e))?;
+            return Ok(Node {
+                path,
+                kind: NodeKind::Group,
+                address: Some(root.address()),
+                attrs: self.decode_attributes(&attrs),
+                dataset: None,
+            });
+        }
+        let (parent_path, name) = path.rsplit_once('/').unwrap_or(("", &path));
+        let parent_path = if parent_path.is_empty() { "/" } else { parent_path };
+        let parent = self
+            .inner
+            .group(parent_path)
+            .map_err(|e| self.error(parent_path, &e))?;
+        let links = group_links(&self.inner, parent.address()).map_err(|e| self.error(&path, &e))?;
+        let Some(link) = links.into_iter().find(|l| l.name == name) else {
+            return Err(Error::NotFound {
+                location: self.location.clone(),
+                path,
+            });
+        };
+        let link = match link.kind {
+            LinkKind::Soft(target) => {
+                // Follow a soft link, as h5py does for `f[path]`.
+                let target = if target.starts_with('/') {
+                    target
+                } else {
+                    join(parent_path, &target)
+                };
+                if target == path {
+                    return Err(Error::Format {
+                        location: self.location.clone(),
+                        path,
+                        message: "soft link points to itself".into(),
+                    });
+                }
+                let mut node = self.node(&target)?;
+                node.path = path;
+                return Ok(node);
+            }
+            _ => link,
+        };
+        let (mut node, attrs, _) = self.describe_child(&parent, &path, &link)?;
+        node.attrs = self.decode_attributes(&attrs);
+        Ok(node)
+    }
+}
+
+fn link_node(path: &str, kind: NodeKind) -> Node {
+    Node {
+        path: path.to_string(),
+        kind,
+        address: None,
+        attrs: Vec::new(),
+        dataset: None,
+    }
+}
+
+/// `parent` + `/` + `name`.
+pub(crate) fn join(parent: &str, name: &str) -> String {
+    if parent.ends_with('/') {
+        format!("{parent}{name}")
+    } else {
+        format!("{parent}/{name}")
+    }
+}
+
+/// `/a//b/` → `/a/b`.
+pub(crate) fn normalize(path: &str) -> String {
+    let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty() && *p != ".").collect();
+    format!("/{}", parts.join("/"))
+}
+
+fn filter_name(id: u16) -> String {
+    match id {
+        1 => "deflate".into(),
+        2 => "shuffle".into(),
+        3 => "fletcher32".into(),
+        4 => "szip".into(),
+        5 => "nbit".into(),
+        6 => "scaleoffset".into(),
+        other => format!("filter_{other}"),
+    }
+}
+
+fn decode_attribute(decoder: &Decoder<'_>, attr: &Attribute) -> Value {
+    let Ok(count) = usize::try_from(attr.shape.iter().product::<u64>()) else {
+        return Value::Null;
+    };
+    let dims: Vec<usize> = attr.shape.iter().map(|d| *d as usize).collect();
+    let is_vlen_string = matches!(
+        &attr.datatype,
+        Datatype::VarLen { kind: VarLenKind::String, .. }
+    ) || matches!(&attr.datatype, Datatype::VarLen { base, .. } if base.is_vlen_string_base());
+    if is_vlen_string {
+        if let Some(strings) = &attr.decoded_strings {
+            let flat = strings.iter().cloned().map(Value::String).collect();
+            return nest(flat, &dims);
+        }
+        if count == 1 {
+            // hdf5-reader already replaced the reference with the text.
+            return nest(
+                vec![Value::String(crate::value::fixed_string(
+                    &attr.raw_data,
+                    hdf5_reader::StringPadding::NullTerminate,
+                ))],
+                &dims,
+            );
+        }
+    }
+    nest(decoder.decode_all(&attr.datatype, &attr.raw_data, count), &dims)
+}

@@ -1,0 +1,81 @@
+//! Native byte sources for [`ns_io::ReadAt`]: local files and HTTP(S).
+//!
+//! [`open`] turns a path or URL into a cached, counted source ready for the
+//! HDF5 layer, fetching the head and the tail of the file in the first round
+//! trip (pynwb files keep metadata at both ends).
+
+mod file;
+mod http;
+
+use std::sync::Arc;
+
+pub use file::FileSource;
+pub use http::{HttpOptions, HttpSource};
+use ns_io::{Bytes, Counted, Counters, DynSource, PageCache, PageCacheConfig, ReadAt, Result};
+
+/// How to open a source.
+#[derive(Debug, Clone)]
+pub struct OpenOptions {
+    pub cache: PageCacheConfig,
+    /// Bytes fetched from each end of the file when it is opened.
+    pub prefetch_bytes: u64,
+    pub http: HttpOptions,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        Self {
+            cache: PageCacheConfig::default(),
+            prefetch_bytes: 256 * 1024,
+            http: HttpOptions::default(),
+        }
+    }
+}
+
+/// An opened source: what to read from, and what it cost so far.
+pub struct Opened {
+    pub source: DynSource,
+    pub counters: Arc<Counters>,
+}
+
+/// Whether `location` is an http(s) URL rather than a local path.
+pub fn is_url(location: &str) -> bool {
+    let lower = location.get(..8).unwrap_or(location).to_ascii_lowercase();
+    lower.starts_with("http://") || lower.starts_with("https://")
+}
+
+/// Opens a local path or an http(s) URL behind a page cache, with the head and
+/// tail of the file already fetched.
+pub fn open(location: &str, options: &OpenOptions) -> Result<Opened> {
+    if is_url(location) {
+        let (http, seeds) = HttpSource::open(location, options.prefetch_bytes, options.http.clone())?;
+        let counters = http.counters();
+        let cache = PageCache::new(http, options.cache);
+        for (offset, bytes) in &seeds {
+            cache.insert(*offset, bytes);
+        }
+        Ok(Opened {
+            source: Arc::new(cache),
+            counters,
+        })
+    } else {
+        let file = Counted::new(FileSource::open(location)?);
+        let counters = file.counters();
+        let cache = PageCache::new(file, options.cache);
+        prefetch_ends(&cache, options.prefetch_bytes)?;
+        Ok(Opened {
+            source: Arc::new(cache),
+            counters,
+        })
+    }
+}
+
+fn prefetch_ends<S: ReadAt>(cache: &PageCache<S>, prefetch_bytes: u64) -> Result<()> {
+    let len = cache.len();
+    let head = 0..prefetch_bytes.min(len);
+    let tail = len.saturating_sub(prefetch_bytes)..len;
+    cache.prefetch(&[head, tail])
+}
+
+/// Bytes of a source's head and tail, fetched together (used for probing).
+pub type Seeds = Vec<(u64, Bytes)>;
