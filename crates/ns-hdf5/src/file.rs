@@ -209,7 +209,7 @@ impl H5File {
     /// costs about one round of requests per level of the tree.
     pub fn walk(&self) -> Result<Vec<Node>> {
         let root = self.root()?;
-        let root_attrs = root.attributes().map_err(|e| self.error("/", &e))?;
+        let root_attrs = self.attributes_of(&root, "/")?;
         let mut raw_nodes: Vec<(Node, Vec<Attribute>)> = vec![(
             Node {
                 path: "/".into(),
@@ -352,10 +352,10 @@ impl H5File {
                 attrs: Vec::new(),
                 dataset: Some(info),
             };
-            Ok((node, ds.attributes(), None))
+            Ok((node, mark_null_attributes(ds.attributes(), &header), None))
         } else if is_group {
             let group = parent.group(&link.name).map_err(|e| self.error(path, &e))?;
-            let attrs = group.attributes().map_err(|e| self.error(path, &e))?;
+            let attrs = self.attributes_of(&group, path)?;
             let node = Node {
                 path: path.to_string(),
                 kind: NodeKind::Group,
@@ -369,6 +369,15 @@ impl H5File {
             node.address = Some(address);
             Ok((node, Vec::new(), None))
         }
+    }
+
+    fn attributes_of(&self, group: &Group, path: &str) -> Result<Vec<Attribute>> {
+        let attrs = group.attributes().map_err(|e| self.error(path, &e))?;
+        let header = self
+            .inner
+            .get_or_parse_header(group.address())
+            .map_err(|e| self.error(path, &e))?;
+        Ok(mark_null_attributes(attrs, &header))
     }
 
     /// The decoder for this file's values.
@@ -409,7 +418,7 @@ impl H5File {
         let path = normalize(path);
         if path == "/" {
             let root = self.root()?;
-            let attrs = root.attributes().map_err(|e| self.error("/", &e))?;
+            let attrs = self.attributes_of(&root, "/")?;
             return Ok(Node {
                 path,
                 kind: NodeKind::Group,
@@ -495,6 +504,26 @@ fn filter_name(id: u16) -> String {
     }
 }
 
+/// hdf5-reader gives an attribute with a null dataspace (h5py's `Empty`)
+/// the shape `[0]`, like an empty array; the header tells them apart. Such
+/// attributes get an empty shape and no data, which decodes to null.
+fn mark_null_attributes(
+    mut attrs: Vec<Attribute>,
+    header: &hdf5_reader::object_header::ObjectHeader,
+) -> Vec<Attribute> {
+    for msg in &header.messages {
+        if let HdfMessage::Attribute(a) = msg {
+            if a.dataspace.dataspace_type == hdf5_reader::messages::dataspace::DataspaceType::Null {
+                for attr in attrs.iter_mut().filter(|x| x.name == a.name) {
+                    attr.shape = vec![];
+                    attr.raw_data.clear();
+                }
+            }
+        }
+    }
+    attrs
+}
+
 fn decode_attribute(decoder: &Decoder<'_>, attr: &Attribute) -> Value {
     let Ok(count) = usize::try_from(attr.shape.iter().product::<u64>()) else {
         return Value::Null;
@@ -519,6 +548,9 @@ fn decode_attribute(decoder: &Decoder<'_>, attr: &Attribute) -> Value {
                 &dims,
             );
         }
+    }
+    if attr.shape.is_empty() && attr.raw_data.is_empty() {
+        return Value::Null;
     }
     nest(decoder.decode_all(&attr.datatype, &attr.raw_data, count), &dims)
 }

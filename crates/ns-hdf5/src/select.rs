@@ -358,7 +358,7 @@ impl H5File {
         resolved: &[Resolved],
         path: &str,
     ) -> Result<Vec<Value>> {
-        if dtype == Dtype::Reference && !self.paths_known() {
+        if crate::value::has_references(ds.dtype()) && !self.paths_known() {
             // References print as paths: learn them first.
             self.walk()?;
         }

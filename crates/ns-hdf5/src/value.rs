@@ -46,7 +46,7 @@ impl Value {
                     .map(|(k, v)| (k.clone(), v.to_json()))
                     .collect(),
             ),
-            Value::Bytes(bytes) => Json::Array(bytes.iter().map(|b| Json::from(*b)).collect()),
+            Value::Bytes(bytes) => Json::String(bytes.iter().map(|b| format!("{b:02x}")).collect()),
         }
     }
 
@@ -67,6 +67,18 @@ impl Value {
             Value::String(s) => Some(s),
             _ => None,
         }
+    }
+}
+
+/// Whether values of `datatype` hold object references anywhere inside.
+pub(crate) fn has_references(datatype: &Datatype) -> bool {
+    match datatype {
+        Datatype::Reference { .. } => true,
+        Datatype::Compound { fields, .. } => fields.iter().any(|f| has_references(&f.datatype)),
+        Datatype::Array { base, .. } | Datatype::VarLen { base, .. } | Datatype::Enum { base, .. } => {
+            has_references(base)
+        }
+        _ => false,
     }
 }
 

@@ -1,0 +1,246 @@
+//! Shared by the integration tests: fixtures written by pynwb/h5py during
+//! the test run (`tests/fixtures/generate.py`), the CLI, JSON comparison.
+#![allow(dead_code, clippy::unwrap_used, reason = "test helpers")]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use serde_json::Value as Json;
+
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+}
+
+fn python() -> PathBuf {
+    if let Some(p) = std::env::var_os("NEUROSIFT_PYTHON") {
+        return PathBuf::from(p);
+    }
+    let venv = workspace_root().join("target/venv/bin/python");
+    if venv.exists() { venv } else { PathBuf::from("python3") }
+}
+
+/// The generated fixture directory (generated once per generator version).
+pub fn fixtures() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let root = workspace_root();
+        let script = root.join("tests/fixtures/generate.py");
+        let source = std::fs::read(&script).expect("tests/fixtures/generate.py");
+        let stamp_value = format!("{:x}-{}", fnv(&source), source.len());
+        let dir = root.join("target/test-fixtures");
+        let stamp = dir.join(".stamp");
+        if std::fs::read_to_string(&stamp).ok().as_deref() == Some(stamp_value.as_str()) {
+            return dir;
+        }
+        // Another test binary may be generating: use a private dir, then rename.
+        let tmp = root.join(format!("target/test-fixtures.tmp{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&tmp);
+        let out = Command::new(python())
+            .arg(&script)
+            .arg(&tmp)
+            .output()
+            .expect("run the fixture generator (cargo xtask test sets up Python)");
+        assert!(
+            out.status.success(),
+            "fixture generator failed:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::fs::write(tmp.join(".stamp"), &stamp_value).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        if std::fs::rename(&tmp, &dir).is_err() {
+            let _ = std::fs::remove_dir_all(&tmp);
+        }
+        dir
+    })
+}
+
+fn fnv(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+pub fn manifest() -> Json {
+    read_json(&fixtures().join("manifest.json"))
+}
+
+pub fn read_json(path: &Path) -> Json {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+/// Runs the `neurosift` binary.
+pub fn neurosift(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_neurosift"))
+        .args(args)
+        .output()
+        .expect("run neurosift")
+}
+
+pub fn stdout_json(out: &Output) -> Json {
+    assert!(
+        out.status.success(),
+        "neurosift failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("stdout is not one JSON document ({e}): {}", String::from_utf8_lossy(&out.stdout))
+    })
+}
+
+/// Parses the `stats:` line that `--stats` prints last on stderr.
+pub fn stats(out: &Output) -> (u64, u64, f64) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let line = stderr.lines().last().unwrap_or_default();
+    assert!(line.starts_with("stats: "), "no stats line in {stderr:?}");
+    let field = |name: &str| {
+        line.split_whitespace()
+            .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
+            .unwrap()
+            .to_string()
+    };
+    (
+        field("requests").parse().unwrap(),
+        field("bytes").parse().unwrap(),
+        field("seconds").parse().unwrap(),
+    )
+}
+
+/// Deep equality where numbers compare by value (ints as exact integers,
+/// floats within a relative 1e-9, or 1e-6 for float32/float16 sources).
+pub fn same(a: &Json, b: &Json, rel: f64) -> bool {
+    match (a, b) {
+        (Json::Number(x), Json::Number(y)) => {
+            if let (Some(x), Some(y)) = (x.as_i64(), y.as_i64()) {
+                return x == y;
+            }
+            if let (Some(x), Some(y)) = (x.as_u64(), y.as_u64()) {
+                return x == y;
+            }
+            let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+            x == y || (x - y).abs() <= rel * x.abs().max(y.abs())
+        }
+        (Json::Array(x), Json::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q, rel))
+        }
+        (Json::Object(x), Json::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w, rel)))
+        }
+        _ => a == b,
+    }
+}
+
+/// Compares `inspect --json` output with the generator's expected objects;
+/// returns every difference, one per line.
+pub fn diff_objects(got: &Json, expected: &Json) -> Vec<String> {
+    let index = |doc: &Json| -> Vec<(String, Json)> {
+        doc["objects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| (o["path"].as_str().unwrap().to_string(), o.clone()))
+            .collect()
+    };
+    let got = index(got);
+    let expected = index(expected);
+    let mut diffs = Vec::new();
+    let got_paths: Vec<&String> = got.iter().map(|(p, _)| p).collect();
+    let want_paths: Vec<&String> = expected.iter().map(|(p, _)| p).collect();
+    if got_paths != want_paths {
+        for p in &want_paths {
+            if !got_paths.contains(p) {
+                diffs.push(format!("missing {p}"));
+            }
+        }
+        for p in &got_paths {
+            if !want_paths.contains(p) {
+                diffs.push(format!("unexpected {p}"));
+            }
+        }
+        if diffs.is_empty() {
+            diffs.push("objects not sorted like h5py's sorted paths".into());
+        }
+    }
+    for (path, want) in &expected {
+        let Some((_, have)) = got.iter().find(|(p, _)| p == path) else { continue };
+        for key in ["kind", "shape", "dtype", "chunks", "filters", "target", "file"] {
+            if want.get(key) != have.get(key) {
+                diffs.push(format!("{path}: {key}: want {:?} got {:?}", want.get(key), have.get(key)));
+            }
+        }
+        let (Some(wa), Some(ha)) = (want["attrs"].as_object(), have["attrs"].as_object()) else {
+            diffs.push(format!("{path}: attrs missing"));
+            continue;
+        };
+        for (name, value) in wa {
+            match ha.get(name) {
+                None => diffs.push(format!("{path}: attr {name} missing")),
+                Some(h) if !same(value, h, 1e-9) => {
+                    diffs.push(format!("{path}: attr {name}: want {value} got {h}"));
+                }
+                _ => {}
+            }
+        }
+        for name in ha.keys() {
+            if !wa.contains_key(name) {
+                diffs.push(format!("{path}: unexpected attr {name}"));
+            }
+        }
+    }
+    diffs
+}
+
+/// Runs every `samples` entry of an expected file through `neurosift cat`
+/// against `location`; returns the differences.
+pub fn diff_samples(location: &str, expected: &Json) -> Vec<String> {
+    let mut diffs = Vec::new();
+    for sample in expected["samples"].as_array().unwrap() {
+        let path = sample["path"].as_str().unwrap();
+        let mut args = vec!["cat", location, path, "--json"];
+        let slice = sample["slice"].as_str();
+        if let Some(s) = slice {
+            args.push("--slice");
+            args.push(s);
+        }
+        let out = neurosift(&args);
+        if !out.status.success() {
+            diffs.push(format!(
+                "{path} [{slice:?}]: failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+            continue;
+        }
+        let got: Json = serde_json::from_slice(&out.stdout).unwrap();
+        let rel = if matches!(sample["dtype"].as_str(), Some("float32" | "float16")) { 1e-6 } else { 1e-9 };
+        for key in ["shape", "dtype"] {
+            if got[key] != sample[key] {
+                diffs.push(format!("{path} [{slice:?}]: {key}: want {} got {}", sample[key], got[key]));
+            }
+        }
+        if !same(&got["data"], &sample["data"], rel) {
+            let show = |v: &Json| v.to_string().chars().take(300).collect::<String>();
+            diffs.push(format!(
+                "{path} [{slice:?}]: data differs\n  want {}\n  got  {}",
+                show(&sample["data"]),
+                show(&got["data"])
+            ));
+        }
+    }
+    diffs
+}
+
+/// Fixture names listed in the manifest.
+pub fn fixture_files() -> Vec<(String, PathBuf)> {
+    manifest()["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["name"].as_str().unwrap().to_string(),
+                fixtures().join(f["expected"].as_str().unwrap()),
+            )
+        })
+        .collect()
+}

@@ -1,0 +1,47 @@
+//! `neurosift inspect --json` and `cat --json` agree with h5py on every
+//! generated fixture, read from local files.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn inspect_matches_h5py_on_every_fixture() {
+    let mut failures = Vec::new();
+    for (name, expected) in fixture_files() {
+        let path = fixtures().join(&name);
+        let out = neurosift(&["inspect", path.to_str().unwrap(), "--json"]);
+        if !out.status.success() {
+            failures.push(format!("{name}: {}", String::from_utf8_lossy(&out.stderr)));
+            continue;
+        }
+        let got = stdout_json(&out);
+        for d in diff_objects(&got, &read_json(&expected)) {
+            failures.push(format!("{name}: {d}"));
+        }
+    }
+    assert!(failures.is_empty(), "{} differences:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[test]
+fn cat_matches_h5py_samples() {
+    let mut failures = Vec::new();
+    for (name, expected) in fixture_files() {
+        let path = fixtures().join(&name);
+        for d in diff_samples(path.to_str().unwrap(), &read_json(&expected)) {
+            failures.push(format!("{name}: {d}"));
+        }
+    }
+    assert!(failures.is_empty(), "{} differences:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[test]
+fn inspect_text_shows_types_and_shapes() {
+    let path = fixtures().join("nwb_ecephys.nwb");
+    let out = neurosift(&["inspect", path.to_str().unwrap()]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("ElectricalSeries"), "{text}");
+    assert!(text.lines().any(|l| l.contains("data") && l.contains("int16") && l.contains("deflate")), "{text}");
+    assert!(text.contains("-> /general/devices/"), "soft links shown with target: {text}");
+}

@@ -1,0 +1,51 @@
+//! `cargo xtask test` runs every test (setting up the Python fixture
+//! environment first); `cargo xtask bench` prints the benchmark table.
+
+mod bench;
+mod python;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("test") => test(&args[1..]),
+        Some("bench") => bench::run(&args[1..]),
+        Some("python") => {
+            let python = python::ensure()?;
+            println!("{}", python.display());
+            Ok(())
+        }
+        _ => {
+            eprintln!(
+                "usage: cargo xtask <command>\n\n  test [ARGS]   set up the fixture Python env, then cargo test --workspace [ARGS]\n  bench [--quick]  generate benchmark files, serve them with 50 ms latency, print the table\n  python        set up the fixture Python env and print its interpreter path"
+            );
+            bail!("no command given")
+        }
+    }
+}
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map_or_else(|| PathBuf::from("."), PathBuf::from)
+}
+
+fn test(extra: &[String]) -> Result<()> {
+    let python = python::ensure()?;
+    let status = Command::new(env!("CARGO"))
+        .current_dir(root())
+        .args(["test", "--workspace"])
+        .args(extra)
+        .env("NEUROSIFT_PYTHON", &python)
+        .status()
+        .context("running cargo test")?;
+    if !status.success() {
+        bail!("cargo test failed");
+    }
+    Ok(())
+}
