@@ -21,10 +21,22 @@ pub fn ensure() -> Result<PathBuf> {
     if python.exists() && std::fs::read_to_string(&stamp).is_ok_and(|s| s == wanted) {
         return Ok(python);
     }
-    eprintln!("xtask: setting up {} (pynwb, h5py, remfile)", venv.display());
+    eprintln!(
+        "xtask: setting up {} (pynwb, h5py, remfile)",
+        venv.display()
+    );
     let base = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
     run(Command::new(&base).args(["-m", "venv"]).arg(&venv))?;
-    run(Command::new(&python).args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"]).arg(&requirements))?;
+    run(Command::new(&python)
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-r",
+        ])
+        .arg(&requirements))?;
     std::fs::write(&stamp, wanted)?;
     Ok(python)
 }

@@ -94,14 +94,19 @@ fn print_tree(out: &mut impl Write, file: &H5File, nodes: &[Node]) -> Result<()>
             NodeKind::ExternalLink { file, target } => cols.push(format!("-> {file}:{target}")),
             _ => {}
         }
-        if let Some(d) = text_attr(node, "description").filter(|d| !d.is_empty() && *d != "no description") {
+        if let Some(d) =
+            text_attr(node, "description").filter(|d| !d.is_empty() && *d != "no description")
+        {
             cols.push(format!("\"{}\"", truncate(d, 60)));
         }
         if cols.is_empty() {
             writeln_checked(out, &line)?;
         } else {
             let pad = 44usize.saturating_sub(line.chars().count()).max(1);
-            writeln_checked(out, &format!("{line}{}{}", " ".repeat(pad), cols.join("  ")))?;
+            writeln_checked(
+                out,
+                &format!("{line}{}{}", " ".repeat(pad), cols.join("  ")),
+            )?;
         }
     }
     Ok(())

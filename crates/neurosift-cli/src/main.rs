@@ -13,7 +13,11 @@ use ns_hdf5::{H5File, Selection};
 use ns_io::Counters;
 
 #[derive(Parser)]
-#[command(name = "neurosift", version, about = "Browse NWB/HDF5 files, local or remote (HTTP Range reads)")]
+#[command(
+    name = "neurosift",
+    version,
+    about = "Browse NWB/HDF5 files, local or remote (HTTP Range reads)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -123,7 +127,10 @@ fn open(source: &Source, counters: &mut Option<Arc<Counters>>) -> Result<H5File>
     }
     let opened = ns_io_native::open(&source.file, &options)?;
     *counters = Some(Arc::clone(&opened.counters));
-    Ok(H5File::open(opened.source, ns_hdf5::OpenOptions::default())?)
+    Ok(H5File::open(
+        opened.source,
+        ns_hdf5::OpenOptions::default(),
+    )?)
 }
 
 fn cat(file: &H5File, paths: &[String], slice: Option<&str>, json: bool) -> Result<()> {
@@ -145,7 +152,10 @@ fn cat(file: &H5File, paths: &[String], slice: Option<&str>, json: bool) -> Resu
             });
             writeln_checked(&mut out, &doc.to_string())?;
         } else {
-            writeln_checked(&mut out, &format!("{path}: {} {:?}", array.dtype, array.shape))?;
+            writeln_checked(
+                &mut out,
+                &format!("{path}: {} {:?}", array.dtype, array.shape),
+            )?;
             inspect::print_values(&mut out, &array)?;
         }
     }

@@ -20,7 +20,12 @@ fn inspect_matches_h5py_on_every_fixture() {
             failures.push(format!("{name}: {d}"));
         }
     }
-    assert!(failures.is_empty(), "{} differences:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} differences:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -32,7 +37,12 @@ fn cat_matches_h5py_samples() {
             failures.push(format!("{name}: {d}"));
         }
     }
-    assert!(failures.is_empty(), "{} differences:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} differences:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -42,6 +52,13 @@ fn inspect_text_shows_types_and_shapes() {
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("ElectricalSeries"), "{text}");
-    assert!(text.lines().any(|l| l.contains("data") && l.contains("int16") && l.contains("deflate")), "{text}");
-    assert!(text.contains("-> /general/devices/"), "soft links shown with target: {text}");
+    assert!(
+        text.lines()
+            .any(|l| l.contains("data") && l.contains("int16") && l.contains("deflate")),
+        "{text}"
+    );
+    assert!(
+        text.contains("-> /general/devices/"),
+        "soft links shown with target: {text}"
+    );
 }

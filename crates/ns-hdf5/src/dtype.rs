@@ -171,7 +171,14 @@ pub fn describe(datatype: &Datatype) -> String {
             ..
         } => format!("{} (big-endian)", Dtype::of(datatype)),
         Datatype::Reference { ref_type, .. } => format!("reference ({ref_type:?})").to_lowercase(),
-        Datatype::Opaque { tag, size } => format!("opaque ({size} bytes{})", if tag.is_empty() { String::new() } else { format!(", {tag}") }),
+        Datatype::Opaque { tag, size } => format!(
+            "opaque ({size} bytes{})",
+            if tag.is_empty() {
+                String::new()
+            } else {
+                format!(", {tag}")
+            }
+        ),
         other => Dtype::of(other).name().to_string(),
     }
 }

@@ -3,8 +3,8 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use hdf5_reader::messages::HdfMessage;
 use hdf5_reader::group::Group;
+use hdf5_reader::messages::HdfMessage;
 use hdf5_reader::{Attribute, Datatype, Hdf5File, VarLenKind};
 use ns_io::{DynSource, ReadAt};
 use parking_lot::{Mutex, RwLock};
@@ -39,8 +39,13 @@ impl Default for OpenOptions {
 pub enum NodeKind {
     Group,
     Dataset,
-    SoftLink { target: String },
-    ExternalLink { file: String, target: String },
+    SoftLink {
+        target: String,
+    },
+    ExternalLink {
+        file: String,
+        target: String,
+    },
     /// A committed datatype or another object that is neither group nor dataset.
     Other,
 }
@@ -129,7 +134,13 @@ impl H5File {
             let head = source.read_range(0..len.min(16))?;
             let shown: String = head
                 .iter()
-                .map(|b| if b.is_ascii_graphic() { char::from(*b) } else { '.' })
+                .map(|b| {
+                    if b.is_ascii_graphic() {
+                        char::from(*b)
+                    } else {
+                        '.'
+                    }
+                })
                 .collect();
             return Err(not_hdf5(format!(
                 "no HDF5 signature; the file starts with {shown:?}"
@@ -139,8 +150,8 @@ impl H5File {
         let h5_options = hdf5_reader::OpenOptions::default()
             .with_max_read_bytes(options.max_read_bytes)
             .with_chunk_cache_bytes(64 << 20);
-        let inner = Hdf5File::from_storage_with_options(Arc::new(storage), h5_options).map_err(
-            |e| {
+        let inner =
+            Hdf5File::from_storage_with_options(Arc::new(storage), h5_options).map_err(|e| {
                 if let Some(io) = io_error.lock().take() {
                     return Error::Io(io);
                 }
@@ -148,8 +159,7 @@ impl H5File {
                     location: location.clone(),
                     reason: format!("unreadable superblock or root group: {e}"),
                 }
-            },
-        )?;
+            })?;
         Ok(Self {
             inner,
             source,
@@ -264,7 +274,8 @@ impl H5File {
         {
             let mut paths = self.paths.write();
             for (node, _) in &raw_nodes {
-                if let (Some(addr), NodeKind::Group | NodeKind::Dataset) = (node.address, &node.kind)
+                if let (Some(addr), NodeKind::Group | NodeKind::Dataset) =
+                    (node.address, &node.kind)
                 {
                     paths.entry(addr).or_insert_with(|| node.path.clone());
                 }
@@ -289,7 +300,12 @@ impl H5File {
             LinkKind::Hard(address) => *address,
             LinkKind::Soft(target) => {
                 return Ok((
-                    link_node(path, NodeKind::SoftLink { target: target.clone() }),
+                    link_node(
+                        path,
+                        NodeKind::SoftLink {
+                            target: target.clone(),
+                        },
+                    ),
                     Vec::new(),
                     None,
                 ));
@@ -327,7 +343,9 @@ impl H5File {
                 .iter()
                 .any(|m| matches!(m, HdfMessage::Datatype(_))));
         if is_dataset {
-            let ds = parent.dataset(&link.name).map_err(|e| self.error(path, &e))?;
+            let ds = parent
+                .dataset(&link.name)
+                .map_err(|e| self.error(path, &e))?;
             let filters = header
                 .messages
                 .iter()
@@ -342,7 +360,9 @@ impl H5File {
                 shape: ds.shape().to_vec(),
                 dtype: Dtype::of(ds.dtype()),
                 dtype_description: describe(ds.dtype()),
-                chunks: ds.chunks().map(|c| c.iter().map(|d| u64::from(*d)).collect()),
+                chunks: ds
+                    .chunks()
+                    .map(|c| c.iter().map(|d| u64::from(*d)).collect()),
                 filters,
             };
             let node = Node {
@@ -428,12 +448,17 @@ impl H5File {
             });
         }
         let (parent_path, name) = path.rsplit_once('/').unwrap_or(("", &path));
-        let parent_path = if parent_path.is_empty() { "/" } else { parent_path };
+        let parent_path = if parent_path.is_empty() {
+            "/"
+        } else {
+            parent_path
+        };
         let parent = self
             .inner
             .group(parent_path)
             .map_err(|e| self.error(parent_path, &e))?;
-        let links = group_links(&self.inner, parent.address()).map_err(|e| self.error(&path, &e))?;
+        let links =
+            group_links(&self.inner, parent.address()).map_err(|e| self.error(&path, &e))?;
         let Some(link) = links.into_iter().find(|l| l.name == name) else {
             return Err(Error::NotFound {
                 location: self.location.clone(),
@@ -488,7 +513,10 @@ pub(crate) fn join(parent: &str, name: &str) -> String {
 
 /// `/a//b/` → `/a/b`.
 pub(crate) fn normalize(path: &str) -> String {
-    let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty() && *p != ".").collect();
+    let parts: Vec<&str> = path
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
     format!("/{}", parts.join("/"))
 }
 
@@ -531,7 +559,10 @@ fn decode_attribute(decoder: &Decoder<'_>, attr: &Attribute) -> Value {
     let dims: Vec<usize> = attr.shape.iter().map(|d| *d as usize).collect();
     let is_vlen_string = matches!(
         &attr.datatype,
-        Datatype::VarLen { kind: VarLenKind::String, .. }
+        Datatype::VarLen {
+            kind: VarLenKind::String,
+            ..
+        }
     ) || matches!(&attr.datatype, Datatype::VarLen { base, .. } if base.is_vlen_string_base());
     if is_vlen_string {
         if let Some(strings) = &attr.decoded_strings {
@@ -552,5 +583,8 @@ fn decode_attribute(decoder: &Decoder<'_>, attr: &Attribute) -> Value {
     if attr.shape.is_empty() && attr.raw_data.is_empty() {
         return Value::Null;
     }
-    nest(decoder.decode_all(&attr.datatype, &attr.raw_data, count), &dims)
+    nest(
+        decoder.decode_all(&attr.datatype, &attr.raw_data, count),
+        &dims,
+    )
 }

@@ -20,7 +20,10 @@ pub enum LinkKind {
     /// An object in this file, by object header address.
     Hard(u64),
     Soft(String),
-    External { file: String, path: String },
+    External {
+        file: String,
+        path: String,
+    },
 }
 
 /// One named link of a group.

@@ -199,7 +199,11 @@ impl Array {
     }
 
     /// The values as floats (numbers and bools; others are NaN).
-    #[allow(clippy::cast_precision_loss, clippy::cast_lossless, reason = "as numpy's astype(float)")]
+    #[allow(
+        clippy::cast_precision_loss,
+        clippy::cast_lossless,
+        reason = "as numpy's astype(float)"
+    )]
     pub fn to_f64(&self) -> Vec<f64> {
         each_numeric!(&self.data, v => v.iter().map(|x| *x as f64).collect(),
             values => values.iter().map(|x| x.as_f64().unwrap_or(f64::NAN)).collect())
@@ -273,7 +277,11 @@ impl H5File {
             message,
         };
         let resolved = resolve(selection, &shape).map_err(bad)?;
-        let out_shape: Vec<u64> = resolved.iter().filter(|r| r.keep).map(|r| r.count).collect();
+        let out_shape: Vec<u64> = resolved
+            .iter()
+            .filter(|r| r.keep)
+            .map(|r| r.count)
+            .collect();
         let count = resolved
             .iter()
             .try_fold(1u64, |acc, r| acc.checked_mul(r.count))
@@ -323,7 +331,10 @@ impl H5File {
                 })
                 .collect(),
         };
-        fn read<T: H5Type + Copy>(ds: &Dataset, info: &SliceInfo) -> hdf5_reader::error::Result<Vec<T>> {
+        fn read<T: H5Type + Copy>(
+            ds: &Dataset,
+            info: &SliceInfo,
+        ) -> hdf5_reader::error::Result<Vec<T>> {
             if info.selections.is_empty() {
                 return Ok(ds.read_array::<T>()?.iter().copied().collect());
             }
@@ -405,7 +416,11 @@ fn empty_data(dtype: Dtype) -> Data {
 
 /// Picks the selected elements of a row-major array, in row-major order.
 fn select_flat(all: Vec<Value>, shape: &[u64], resolved: &[Resolved]) -> Vec<Value> {
-    if resolved.iter().zip(shape).all(|(r, &n)| r.start == 0 && r.step == 1 && r.count == n) {
+    if resolved
+        .iter()
+        .zip(shape)
+        .all(|(r, &n)| r.start == 0 && r.step == 1 && r.count == n)
+    {
         return all;
     }
     let mut strides = vec![1u64; shape.len()];
@@ -450,9 +465,17 @@ mod tests {
         assert_eq!(
             s.0,
             vec![
-                DimSelection::Range { start: Some(0), stop: Some(10), step: 2 },
+                DimSelection::Range {
+                    start: Some(0),
+                    stop: Some(10),
+                    step: 2
+                },
                 DimSelection::Index(5),
-                DimSelection::Range { start: None, stop: None, step: 1 },
+                DimSelection::Range {
+                    start: None,
+                    stop: None,
+                    step: 1
+                },
             ]
         );
         assert!("1:2:0".parse::<Selection>().is_err());
@@ -476,6 +499,9 @@ mod tests {
         let sel: Selection = "1:3,0:4:2".parse().expect("parses");
         let r = resolve(&sel, &[3, 4]).expect("resolves");
         let got = select_flat(all, &[3, 4], &r);
-        assert_eq!(got, vec![Value::Int(4), Value::Int(6), Value::Int(8), Value::Int(10)]);
+        assert_eq!(
+            got,
+            vec![Value::Int(4), Value::Int(6), Value::Int(8), Value::Int(10)]
+        );
     }
 }

@@ -53,7 +53,9 @@ impl Storage for SourceStorage {
             Err(err) => {
                 let message = err.to_string();
                 *self.last_error.lock() = Some(err);
-                Err(hdf5_reader::error::Error::Io(std::io::Error::other(message)))
+                Err(hdf5_reader::error::Error::Io(std::io::Error::other(
+                    message,
+                )))
             }
         }
     }

@@ -52,7 +52,10 @@ impl Value {
 
     /// The value as a float, for numbers.
     pub fn as_f64(&self) -> Option<f64> {
-        #[allow(clippy::cast_precision_loss, reason = "values beyond 2^53 lose precision, as in numpy")]
+        #[allow(
+            clippy::cast_precision_loss,
+            reason = "values beyond 2^53 lose precision, as in numpy"
+        )]
         match self {
             Value::Int(i) => Some(*i as f64),
             Value::UInt(u) => Some(*u as f64),
@@ -75,9 +78,9 @@ pub(crate) fn has_references(datatype: &Datatype) -> bool {
     match datatype {
         Datatype::Reference { .. } => true,
         Datatype::Compound { fields, .. } => fields.iter().any(|f| has_references(&f.datatype)),
-        Datatype::Array { base, .. } | Datatype::VarLen { base, .. } | Datatype::Enum { base, .. } => {
-            has_references(base)
-        }
+        Datatype::Array { base, .. }
+        | Datatype::VarLen { base, .. }
+        | Datatype::Enum { base, .. } => has_references(base),
         _ => false,
     }
 }
@@ -158,7 +161,8 @@ impl Decoder<'_> {
                     Ok(0) | Err(_) => Value::Ref(None),
                     Ok(_) if undefined => Value::Ref(None),
                     Ok(addr) => Value::Ref(Some(
-                        (self.resolve_ref)(addr).unwrap_or_else(|| format!("<object at {addr:#x}>")),
+                        (self.resolve_ref)(addr)
+                            .unwrap_or_else(|| format!("<object at {addr:#x}>")),
                     )),
                 }
             }
@@ -214,7 +218,10 @@ pub fn fixed_string(raw: &[u8], padding: StringPadding) -> String {
             &raw[..end]
         }
         StringPadding::SpacePad => {
-            let end = raw.iter().rposition(|b| *b != b' ' && *b != 0).map_or(0, |i| i + 1);
+            let end = raw
+                .iter()
+                .rposition(|b| *b != b' ' && *b != 0)
+                .map_or(0, |i| i + 1);
             &raw[..end]
         }
     };
@@ -246,7 +253,9 @@ pub(crate) fn float_from_bytes(raw: &[u8], size: u8, order: ByteOrder) -> Option
         bytes.reverse();
     }
     match size {
-        2 => Some(f64::from(f16_to_f32(u16::from_le_bytes([bytes[0], bytes[1]])))),
+        2 => Some(f64::from(f16_to_f32(u16::from_le_bytes([
+            bytes[0], bytes[1],
+        ])))),
         4 => Some(f64::from(f32::from_le_bytes(bytes.try_into().ok()?))),
         8 => Some(f64::from_le_bytes(bytes.try_into().ok()?)),
         _ => None,
@@ -289,9 +298,7 @@ pub fn nest(flat: Vec<Value>, dims: &[usize]) -> Value {
         [_, rest @ ..] => {
             let inner: usize = rest.iter().product();
             if inner == 0 {
-                return Value::List(
-                    (0..dims[0]).map(|_| Value::List(Vec::new())).collect(),
-                );
+                return Value::List((0..dims[0]).map(|_| Value::List(Vec::new())).collect());
             }
             let mut out = Vec::with_capacity(dims[0]);
             let mut it = flat.into_iter();
@@ -320,9 +327,18 @@ mod tests {
 
     #[test]
     fn ints_both_orders() {
-        assert_eq!(int_from_bytes(&[0xff, 0xfe], true, ByteOrder::LittleEndian), -257);
-        assert_eq!(int_from_bytes(&[0xfe, 0xff], true, ByteOrder::BigEndian), -257);
-        assert_eq!(int_from_bytes(&[0xff; 8], false, ByteOrder::LittleEndian), i128::from(u64::MAX));
+        assert_eq!(
+            int_from_bytes(&[0xff, 0xfe], true, ByteOrder::LittleEndian),
+            -257
+        );
+        assert_eq!(
+            int_from_bytes(&[0xfe, 0xff], true, ByteOrder::BigEndian),
+            -257
+        );
+        assert_eq!(
+            int_from_bytes(&[0xff; 8], false, ByteOrder::LittleEndian),
+            i128::from(u64::MAX)
+        );
     }
 
     #[test]

@@ -60,7 +60,11 @@ impl HttpSource {
     /// Opens `url`: fetches `prefetch_bytes` from the head and from the tail of
     /// the file at once (which also tells the size and follows redirects), and
     /// returns those bytes so that a cache can keep them.
-    pub fn open(url: &str, prefetch_bytes: u64, options: HttpOptions) -> Result<(Self, crate::Seeds)> {
+    pub fn open(
+        url: &str,
+        prefetch_bytes: u64,
+        options: HttpOptions,
+    ) -> Result<(Self, crate::Seeds)> {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(10)
@@ -150,7 +154,8 @@ impl HttpSource {
                 // A server that ignores Range. Only acceptable when the whole
                 // file is no bigger than what was asked for.
                 let asked = expect.map_or(0, |r| r.end - r.start);
-                let small = content_length.is_some_and(|n| expect.is_some_and(|r| r.start == 0) && n <= asked);
+                let small = content_length
+                    .is_some_and(|n| expect.is_some_and(|r| r.start == 0) && n <= asked);
                 if !small {
                     self.counters.record(0);
                     return Err(Error::NotPartial {
@@ -195,11 +200,15 @@ impl HttpSource {
                 });
             }
         }
-        let expected = if total == 0 { 0 } else { end_inclusive + 1 - start };
+        let expected = if total == 0 {
+            0
+        } else {
+            end_inclusive + 1 - start
+        };
         let body = resp
             .body_mut()
             .with_config()
-            .limit(expected)
+            .limit(expected + 1)
             .read_to_vec();
         let body = match body {
             Ok(body) => body,
@@ -305,14 +314,20 @@ mod parking_lot_free {
         }
 
         pub fn put(&self, i: usize, value: Result<Bytes>) {
-            let mut guard = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut guard = self
+                .0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             if let Some(slot) = guard.get_mut(i) {
                 *slot = Some(value);
             }
         }
 
         pub fn into_results(self) -> Result<Vec<Bytes>> {
-            let slots = self.0.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let slots = self
+                .0
+                .into_inner()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             let mut out = Vec::with_capacity(slots.len());
             let mut first_err: Option<Error> = None;
             for slot in slots {

@@ -48,7 +48,8 @@ pub fn is_url(location: &str) -> bool {
 /// tail of the file already fetched.
 pub fn open(location: &str, options: &OpenOptions) -> Result<Opened> {
     if is_url(location) {
-        let (http, seeds) = HttpSource::open(location, options.prefetch_bytes, options.http.clone())?;
+        let (http, seeds) =
+            HttpSource::open(location, options.prefetch_bytes, options.http.clone())?;
         let counters = http.counters();
         let cache = PageCache::new(http, options.cache);
         for (offset, bytes) in &seeds {

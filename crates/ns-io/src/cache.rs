@@ -357,7 +357,10 @@ mod tests {
         let got = c.read_range(1000..5000).expect("read");
         assert_eq!(&got[..], &bytes[1000..5000]);
         let before = c.inner().counters().stats();
-        assert_eq!(before.requests, 1, "adjacent pages coalesced into one request");
+        assert_eq!(
+            before.requests, 1,
+            "adjacent pages coalesced into one request"
+        );
         let again = c.read_range(1500..4000).expect("read");
         assert_eq!(&again[..], &bytes[1500..4000]);
         assert_eq!(c.inner().counters().stats(), before);

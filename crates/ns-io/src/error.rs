@@ -26,7 +26,11 @@ pub enum Error {
         content_range: String,
     },
     #[error("{url}: response body ended after {got} of {expected} bytes (truncated)")]
-    Truncated { url: String, expected: u64, got: u64 },
+    Truncated {
+        url: String,
+        expected: u64,
+        got: u64,
+    },
     #[error("{url}: {message}")]
     Http { url: String, message: String },
     #[error("{location}: {message}")]

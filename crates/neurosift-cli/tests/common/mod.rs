@@ -9,7 +9,10 @@ use std::sync::OnceLock;
 use serde_json::Value as Json;
 
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 fn python() -> PathBuf {
@@ -17,7 +20,11 @@ fn python() -> PathBuf {
         return PathBuf::from(p);
     }
     let venv = workspace_root().join("target/venv/bin/python");
-    if venv.exists() { venv } else { PathBuf::from("python3") }
+    if venv.exists() {
+        venv
+    } else {
+        PathBuf::from("python3")
+    }
 }
 
 /// The generated fixture directory (generated once per generator version).
@@ -85,7 +92,10 @@ pub fn stdout_json(out: &Output) -> Json {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("stdout is not one JSON document ({e}): {}", String::from_utf8_lossy(&out.stdout))
+        panic!(
+            "stdout is not one JSON document ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
     })
 }
 
@@ -125,7 +135,9 @@ pub fn same(a: &Json, b: &Json, rel: f64) -> bool {
             x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q, rel))
         }
         (Json::Object(x), Json::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w, rel)))
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| same(v, w, rel)))
         }
         _ => a == b,
     }
@@ -163,10 +175,18 @@ pub fn diff_objects(got: &Json, expected: &Json) -> Vec<String> {
         }
     }
     for (path, want) in &expected {
-        let Some((_, have)) = got.iter().find(|(p, _)| p == path) else { continue };
-        for key in ["kind", "shape", "dtype", "chunks", "filters", "target", "file"] {
+        let Some((_, have)) = got.iter().find(|(p, _)| p == path) else {
+            continue;
+        };
+        for key in [
+            "kind", "shape", "dtype", "chunks", "filters", "target", "file",
+        ] {
             if want.get(key) != have.get(key) {
-                diffs.push(format!("{path}: {key}: want {:?} got {:?}", want.get(key), have.get(key)));
+                diffs.push(format!(
+                    "{path}: {key}: want {:?} got {:?}",
+                    want.get(key),
+                    have.get(key)
+                ));
             }
         }
         let (Some(wa), Some(ha)) = (want["attrs"].as_object(), have["attrs"].as_object()) else {
@@ -212,10 +232,17 @@ pub fn diff_samples(location: &str, expected: &Json) -> Vec<String> {
             continue;
         }
         let got: Json = serde_json::from_slice(&out.stdout).unwrap();
-        let rel = if matches!(sample["dtype"].as_str(), Some("float32" | "float16")) { 1e-6 } else { 1e-9 };
+        let rel = if matches!(sample["dtype"].as_str(), Some("float32" | "float16")) {
+            1e-6
+        } else {
+            1e-9
+        };
         for key in ["shape", "dtype"] {
             if got[key] != sample[key] {
-                diffs.push(format!("{path} [{slice:?}]: {key}: want {} got {}", sample[key], got[key]));
+                diffs.push(format!(
+                    "{path} [{slice:?}]: {key}: want {} got {}",
+                    sample[key], got[key]
+                ));
             }
         }
         if !same(&got["data"], &sample["data"], rel) {
