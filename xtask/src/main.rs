@@ -2,6 +2,7 @@
 //! environment first); `cargo xtask bench` prints the benchmark table.
 
 mod bench;
+mod demo;
 mod python;
 
 use std::path::PathBuf;
@@ -14,6 +15,7 @@ fn main() -> Result<()> {
     match args.first().map(String::as_str) {
         Some("test") => test(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
+        Some("demo") => demo::run(),
         Some("python") => {
             let python = python::ensure()?;
             println!("{}", python.display());
@@ -21,7 +23,7 @@ fn main() -> Result<()> {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  test [ARGS]   set up the fixture Python env, then cargo test --workspace [ARGS]\n  bench [--quick]  generate benchmark files, serve them with 50 ms latency, print the table\n  python        set up the fixture Python env and print its interpreter path"
+                "usage: cargo xtask <command>\n\n  demo          write a sample NWB file and inspect it locally and over HTTP\n  test [ARGS]   set up the fixture Python env, then cargo test --workspace [ARGS]\n  bench [--quick]  generate benchmark files, serve them with 50 ms latency, print the table\n  python        set up the fixture Python env and print its interpreter path"
             );
             bail!("no command given")
         }

@@ -64,10 +64,10 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let started = Instant::now();
-    let mut counters: Option<Arc<Counters>> = None;
+    let counters: Arc<Counters> = Arc::default();
     let (result, stats) = match cli.command {
         Command::Inspect { source, json } => {
-            let r = open(&source, &mut counters).and_then(|file| inspect::run(&file, json));
+            let r = open(&source, &counters).and_then(|file| inspect::run(&file, json));
             (r, source.stats)
         }
         Command::Cat {
@@ -76,7 +76,7 @@ fn main() -> ExitCode {
             slice,
             json,
         } => {
-            let r = open(&source, &mut counters)
+            let r = open(&source, &counters)
                 .and_then(|file| cat(&file, &paths, slice.as_deref(), json));
             (r, source.stats)
         }
@@ -90,7 +90,7 @@ fn main() -> ExitCode {
         }
     };
     if stats {
-        let s = counters.map(|c| c.stats()).unwrap_or_default();
+        let s = counters.stats();
         eprintln!(
             "stats: requests={} bytes={} seconds={:.3}",
             s.requests,
@@ -114,8 +114,11 @@ fn dedup_chain(chain: &[String]) -> String {
     out.join(": ")
 }
 
-fn open(source: &Source, counters: &mut Option<Arc<Counters>>) -> Result<H5File> {
-    let mut options = ns_io_native::OpenOptions::default();
+fn open(source: &Source, counters: &Arc<Counters>) -> Result<H5File> {
+    let mut options = ns_io_native::OpenOptions {
+        counters: Arc::clone(counters),
+        ..Default::default()
+    };
     for header in &source.headers {
         let (name, value) = header
             .split_once(':')
@@ -125,12 +128,8 @@ fn open(source: &Source, counters: &mut Option<Arc<Counters>>) -> Result<H5File>
             .headers
             .push((name.trim().to_string(), value.trim().to_string()));
     }
-    let opened = ns_io_native::open(&source.file, &options)?;
-    *counters = Some(Arc::clone(&opened.counters));
-    Ok(H5File::open(
-        opened.source,
-        ns_hdf5::OpenOptions::default(),
-    )?)
+    let source = ns_io_native::open(&source.file, &options)?;
+    Ok(H5File::open(source, ns_hdf5::OpenOptions::default())?)
 }
 
 fn cat(file: &H5File, paths: &[String], slice: Option<&str>, json: bool) -> Result<()> {

@@ -540,12 +540,12 @@ fn mark_null_attributes(
     header: &hdf5_reader::object_header::ObjectHeader,
 ) -> Vec<Attribute> {
     for msg in &header.messages {
-        if let HdfMessage::Attribute(a) = msg {
-            if a.dataspace.dataspace_type == hdf5_reader::messages::dataspace::DataspaceType::Null {
-                for attr in attrs.iter_mut().filter(|x| x.name == a.name) {
-                    attr.shape = vec![];
-                    attr.raw_data.clear();
-                }
+        if let HdfMessage::Attribute(a) = msg
+            && a.dataspace.dataspace_type == hdf5_reader::messages::dataspace::DataspaceType::Null
+        {
+            for attr in attrs.iter_mut().filter(|x| x.name == a.name) {
+                attr.shape = vec![];
+                attr.raw_data.clear();
             }
         }
     }

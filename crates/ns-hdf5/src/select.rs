@@ -202,6 +202,7 @@ impl Array {
     #[allow(
         clippy::cast_precision_loss,
         clippy::cast_lossless,
+        clippy::unnecessary_cast,
         reason = "as numpy's astype(float)"
     )]
     pub fn to_f64(&self) -> Vec<f64> {

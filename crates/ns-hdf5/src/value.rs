@@ -98,6 +98,10 @@ pub fn float_json(f: f64) -> Json {
     }
 }
 
+/// Fetches a variable-length item's bytes from its stored reference and the
+/// size of one base element.
+pub type VlenResolver<'a> = dyn Fn(&[u8], usize) -> Option<Vec<u8>> + 'a;
+
 /// What decoding needs from the file: how wide addresses are, how to turn
 /// an object address into a path, and how to fetch variable-length data.
 pub struct Decoder<'a> {
@@ -105,7 +109,7 @@ pub struct Decoder<'a> {
     pub resolve_ref: &'a dyn Fn(u64) -> Option<String>,
     /// Bytes of a variable-length item given its stored reference and the
     /// size of one base element.
-    pub resolve_vlen: &'a dyn Fn(&[u8], usize) -> Option<Vec<u8>>,
+    pub resolve_vlen: &'a VlenResolver<'a>,
 }
 
 impl Decoder<'_> {

@@ -64,6 +64,7 @@ impl HttpSource {
         url: &str,
         prefetch_bytes: u64,
         options: HttpOptions,
+        counters: Arc<Counters>,
     ) -> Result<(Self, crate::Seeds)> {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
@@ -77,7 +78,7 @@ impl HttpSource {
             url: url.to_string(),
             resolved: url.to_string(),
             len: 0,
-            counters: Arc::default(),
+            counters,
             options,
         };
         let probe = prefetch_bytes.max(1);
@@ -90,10 +91,10 @@ impl HttpSource {
         source.len = head.total;
         source.resolved = head.final_url.clone();
         let mut seeds = vec![(head.start, head.bytes)];
-        if let Ok(Ok(tail)) = tail {
-            if tail.total == head.total {
-                seeds.push((tail.start, tail.bytes));
-            }
+        if let Ok(Ok(tail)) = tail
+            && tail.total == head.total
+        {
+            seeds.push((tail.start, tail.bytes));
         }
         Ok((source, seeds))
     }
@@ -127,7 +128,10 @@ impl HttpSource {
             url: self.url.clone(),
             message,
         };
-        let mut resp = req.call().map_err(|e| http_err(e.to_string()))?;
+        let mut resp = req.call().map_err(|e| {
+            self.counters.record(0);
+            http_err(format!("request failed: {e}"))
+        })?;
         let status = resp.status().as_u16();
         let final_url = resp.get_uri().to_string();
         let header = |name: &str| {
@@ -215,11 +219,9 @@ impl HttpSource {
             Err(e) => {
                 self.counters.record(0);
                 return Err(match e {
-                    ureq::Error::Io(_) => Error::Truncated {
-                        url: self.url.clone(),
-                        expected,
-                        got: 0,
-                    },
+                    ureq::Error::Io(e) => http_err(format!(
+                        "response truncated: connection closed while reading the body ({e})"
+                    )),
                     other => http_err(format!("reading body: {other}")),
                 });
             }

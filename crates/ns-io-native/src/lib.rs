@@ -20,6 +20,9 @@ pub struct OpenOptions {
     /// Bytes fetched from each end of the file when it is opened.
     pub prefetch_bytes: u64,
     pub http: HttpOptions,
+    /// Where requests and bytes are counted (shared, so that a caller sees
+    /// the cost even of an open that failed).
+    pub counters: Arc<Counters>,
 }
 
 impl Default for OpenOptions {
@@ -28,15 +31,11 @@ impl Default for OpenOptions {
             cache: PageCacheConfig::default(),
             prefetch_bytes: 256 * 1024,
             http: HttpOptions::default(),
+            counters: Arc::default(),
         }
     }
 }
 
-/// An opened source: what to read from, and what it cost so far.
-pub struct Opened {
-    pub source: DynSource,
-    pub counters: Arc<Counters>,
-}
 
 /// Whether `location` is an http(s) URL rather than a local path.
 pub fn is_url(location: &str) -> bool {
@@ -46,28 +45,24 @@ pub fn is_url(location: &str) -> bool {
 
 /// Opens a local path or an http(s) URL behind a page cache, with the head and
 /// tail of the file already fetched.
-pub fn open(location: &str, options: &OpenOptions) -> Result<Opened> {
+pub fn open(location: &str, options: &OpenOptions) -> Result<DynSource> {
     if is_url(location) {
-        let (http, seeds) =
-            HttpSource::open(location, options.prefetch_bytes, options.http.clone())?;
-        let counters = http.counters();
+        let (http, seeds) = HttpSource::open(
+            location,
+            options.prefetch_bytes,
+            options.http.clone(),
+            Arc::clone(&options.counters),
+        )?;
         let cache = PageCache::new(http, options.cache);
         for (offset, bytes) in &seeds {
             cache.insert(*offset, bytes);
         }
-        Ok(Opened {
-            source: Arc::new(cache),
-            counters,
-        })
+        Ok(Arc::new(cache))
     } else {
-        let file = Counted::new(FileSource::open(location)?);
-        let counters = file.counters();
+        let file = Counted::with_counters(FileSource::open(location)?, Arc::clone(&options.counters));
         let cache = PageCache::new(file, options.cache);
         prefetch_ends(&cache, options.prefetch_bytes)?;
-        Ok(Opened {
-            source: Arc::new(cache),
-            counters,
-        })
+        Ok(Arc::new(cache))
     }
 }
 

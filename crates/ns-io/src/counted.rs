@@ -50,6 +50,11 @@ impl<S: ReadAt> Counted<S> {
         }
     }
 
+    /// Counts into existing (shared) counters.
+    pub fn with_counters(inner: S, counters: Arc<Counters>) -> Self {
+        Self { inner, counters }
+    }
+
     pub fn counters(&self) -> Arc<Counters> {
         Arc::clone(&self.counters)
     }

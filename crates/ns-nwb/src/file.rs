@@ -1,0 +1,477 @@
+//! [`NwbFile`]: an open HDF5 file read as NWB.
+
+use std::collections::HashSet;
+
+use ns_hdf5::{Array, H5File, Node, NodeKind, Selection, Value};
+
+use crate::series::{ElectricalSeries, TimeSeries};
+use crate::table::{DynamicTable, TimeIntervals, Units};
+use crate::types::TypeTree;
+use crate::{Error, Result};
+
+/// How to open an [`NwbFile`].
+#[derive(Debug, Clone)]
+pub struct NwbOptions {
+    /// Read the specifications embedded under `/specifications` to learn
+    /// the type hierarchy (one small read per spec document). Without
+    /// them, only the built-in core/hdmf-common hierarchy is known.
+    pub read_specs: bool,
+}
+
+impl Default for NwbOptions {
+    fn default() -> Self {
+        Self { read_specs: true }
+    }
+}
+
+/// The session metadata stored in scalar and 1-D string datasets under `/`
+/// and `/general`. Missing fields are `None` or empty.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Session {
+    pub session_description: Option<String>,
+    pub identifier: Option<String>,
+    /// As stored: an ISO 8601 string such as `2024-03-15T10:30:00-07:00`.
+    pub session_start_time: Option<String>,
+    pub timestamps_reference_time: Option<String>,
+    pub file_create_date: Vec<String>,
+    pub experimenter: Vec<String>,
+    pub lab: Option<String>,
+    pub institution: Option<String>,
+    pub related_publications: Vec<String>,
+    pub experiment_description: Option<String>,
+    pub session_id: Option<String>,
+    /// The root attribute `nwb_version` (or the `/nwb_version` dataset of
+    /// old files).
+    pub nwb_version: Option<String>,
+}
+
+/// A specification namespace embedded in the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpecNamespace {
+    pub name: String,
+    /// The version whose documents were read (the highest stored one).
+    pub version: String,
+}
+
+/// An NWB file: the tree of an open [`H5File`], walked once, with NWB
+/// meaning on top. All reads go through the `H5File`.
+pub struct NwbFile {
+    h5: H5File,
+    /// Every object and link, sorted by path (as [`H5File::walk`] gives them).
+    nodes: Vec<Node>,
+    types: TypeTree,
+    namespaces: Vec<SpecNamespace>,
+    session: Session,
+    warnings: Vec<String>,
+}
+
+/// Soft links followed in a row before giving up.
+const MAX_LINK_HOPS: usize = 32;
+
+/// The session datasets, in the order [`NwbFile::read_session`] expects.
+const SESSION_PATHS: [&str; 12] = [
+    "/session_description",
+    "/identifier",
+    "/session_start_time",
+    "/timestamps_reference_time",
+    "/file_create_date",
+    "/general/experimenter",
+    "/general/lab",
+    "/general/institution",
+    "/general/related_publications",
+    "/general/experiment_description",
+    "/general/session_id",
+    "/nwb_version",
+];
+
+impl NwbFile {
+    /// Walks `h5`, reads the session metadata and the embedded specs.
+    pub fn new(h5: H5File) -> Result<Self> {
+        Self::with_options(h5, &NwbOptions::default())
+    }
+
+    pub fn with_options(h5: H5File, options: &NwbOptions) -> Result<Self> {
+        let nodes = h5.walk()?;
+        let mut file = Self {
+            h5,
+            nodes,
+            types: TypeTree::builtin(),
+            namespaces: Vec::new(),
+            session: Session::default(),
+            warnings: Vec::new(),
+        };
+        // Session fields and spec documents are small independent reads:
+        // issue them together.
+        let specs = if options.read_specs { file.spec_documents() } else { Vec::new() };
+        let mut paths: Vec<&str> = SESSION_PATHS.to_vec();
+        paths.extend(specs.iter().map(|(_, path)| path.as_str()));
+        let mut texts = crate::util::par_map(&paths, 8, |path| file.read_strings(path)).into_iter();
+        let session_texts: Vec<Result<Option<Vec<String>>>> =
+            texts.by_ref().take(SESSION_PATHS.len()).collect();
+        file.session = file.session_from(session_texts)?;
+        for ((namespace, path), text) in specs.iter().zip(texts) {
+            let text = match text {
+                Ok(Some(t)) => t.into_iter().next().unwrap_or_default(),
+                Ok(None) => continue,
+                Err(e) => {
+                    file.warnings.push(format!("spec {path} unreadable: {e}"));
+                    continue;
+                }
+            };
+            if let Err(e) = file.types.add_spec(namespace, &text) {
+                file.warnings.push(format!("spec {path} is not valid JSON: {e}"));
+            }
+        }
+        Ok(file)
+    }
+
+    /// The underlying HDF5 file.
+    pub fn h5(&self) -> &H5File {
+        &self.h5
+    }
+
+    /// The path or URL the file was opened from.
+    pub fn location(&self) -> &str {
+        self.h5.location()
+    }
+
+    /// Every object and link of the file, sorted by path.
+    pub fn nodes(&self) -> &[Node] {
+        &self.nodes
+    }
+
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// The type hierarchy: built-in, overridden by the file's specs.
+    pub fn types(&self) -> &TypeTree {
+        &self.types
+    }
+
+    /// The spec namespaces that were read, in the order they were applied.
+    pub fn spec_namespaces(&self) -> &[SpecNamespace] {
+        &self.namespaces
+    }
+
+    /// Problems that did not stop opening the file (unreadable specs).
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// The object at `path`, following soft links (also in its parent
+    /// groups). The node keeps its own (target) path.
+    pub fn node(&self, path: &str) -> Option<&Node> {
+        let mut path = normalize(path);
+        for _ in 0..MAX_LINK_HOPS {
+            if let Some(node) = self.lookup(&path) {
+                match &node.kind {
+                    NodeKind::SoftLink { target } => {
+                        path = absolute(parent_of(&path), target);
+                        continue;
+                    }
+                    _ => return Some(node),
+                }
+            }
+            // Not listed: a parent group may be a soft link.
+            let mut head = path.as_str();
+            let linked = loop {
+                let Some((h, _)) = head.rsplit_once('/') else { break None };
+                if h.is_empty() {
+                    break None;
+                }
+                head = h;
+                if let Some(node) = self.lookup(head) {
+                    break match &node.kind {
+                        NodeKind::SoftLink { target } => Some((head.len(), target)),
+                        _ => None,
+                    };
+                }
+            };
+            let (len, target) = linked?;
+            path = normalize(&format!("{}{}", absolute(parent_of(&path[..len]), target), &path[len..]));
+        }
+        None
+    }
+
+    /// The direct children of the group at `path` (soft links followed to
+    /// reach the group; the children themselves are listed as they are).
+    pub fn children(&self, path: &str) -> Vec<&Node> {
+        let Some(group) = self.node(path) else { return Vec::new() };
+        let prefix = if group.path == "/" { "/".to_string() } else { format!("{}/", group.path) };
+        let start = self.nodes.partition_point(|n| n.path.as_str() < prefix.as_str());
+        self.nodes[start..]
+            .iter()
+            .take_while(|n| n.path.starts_with(&prefix))
+            .filter(|n| n.path.len() > prefix.len() && !n.path[prefix.len()..].contains('/'))
+            .collect()
+    }
+
+    /// The `neurodata_type` (or hdmf `data_type`) attribute of the object
+    /// at `path`.
+    pub fn neurodata_type(&self, path: &str) -> Option<&str> {
+        self.node(path).and_then(type_of)
+    }
+
+    /// The `namespace` attribute of the object at `path`.
+    pub fn type_namespace(&self, path: &str) -> Option<&str> {
+        self.node(path).and_then(|n| n.attr("namespace")).and_then(Value::as_str)
+    }
+
+    /// Whether the object at `path` has a neurodata type that is `base` or
+    /// inherits from it.
+    pub fn is_a(&self, path: &str, base: &str) -> bool {
+        self.neurodata_type(path).is_some_and(|t| self.types.is_a(t, base))
+    }
+
+    /// Every group or dataset whose neurodata type is `base` or inherits
+    /// from it, sorted by path. An object with several hard-link paths is
+    /// listed once, at its first path.
+    pub fn objects_of_type(&self, base: &str) -> Vec<&Node> {
+        let mut seen = HashSet::new();
+        self.nodes
+            .iter()
+            .filter(|n| matches!(n.kind, NodeKind::Group | NodeKind::Dataset))
+            .filter(|n| type_of(n).is_some_and(|t| self.types.is_a(t, base)))
+            .filter(|n| n.address.is_none_or(|a| seen.insert(a)))
+            .collect()
+    }
+
+    /// The TimeSeries (or subtype) group at `path`.
+    pub fn time_series(&self, path: &str) -> Result<TimeSeries<'_>> {
+        TimeSeries::new(self, self.typed_node(path, "TimeSeries")?)
+    }
+
+    /// The ElectricalSeries (or subtype) group at `path`.
+    pub fn electrical_series(&self, path: &str) -> Result<ElectricalSeries<'_>> {
+        ElectricalSeries::new(self, self.typed_node(path, "ElectricalSeries")?)
+    }
+
+    /// The DynamicTable (or subtype: Units, TimeIntervals, electrodes, ...)
+    /// group at `path`.
+    pub fn dynamic_table(&self, path: &str) -> Result<DynamicTable<'_>> {
+        DynamicTable::new(self, self.typed_node(path, "DynamicTable")?)
+    }
+
+    /// The Units table at `path` (usually `/units`).
+    pub fn units(&self, path: &str) -> Result<Units<'_>> {
+        Units::new(DynamicTable::new(self, self.typed_node(path, "Units")?)?)
+    }
+
+    /// The TimeIntervals table at `path` (`/intervals/trials`,
+    /// `/intervals/epochs`, ...).
+    pub fn time_intervals(&self, path: &str) -> Result<TimeIntervals<'_>> {
+        TimeIntervals::new(DynamicTable::new(self, self.typed_node(path, "TimeIntervals")?)?)
+    }
+
+    /// The group at `path`, unless its type is known not to be `expected`.
+    /// Objects without a type, or of a type the tree does not know, are
+    /// accepted; their structure is checked by the caller.
+    fn typed_node(&self, path: &str, expected: &str) -> Result<&Node> {
+        let node = self.node(path).ok_or_else(|| self.not_found(path))?;
+        if node.kind != NodeKind::Group {
+            return Err(self.invalid(&node.path, format!("is not a group, so not a {expected}")));
+        }
+        if let Some(ty) = type_of(node) {
+            if self.types.contains(ty) && !self.types.is_a(ty, expected) {
+                return Err(self.invalid(&node.path, format!("is a {ty}, not a {expected}")));
+            }
+        }
+        Ok(node)
+    }
+
+    /// The dataset at `path` (soft links followed).
+    pub(crate) fn dataset(&self, path: &str) -> Result<&Node> {
+        let node = self.node(path).ok_or_else(|| self.not_found(path))?;
+        if node.dataset.is_none() {
+            return Err(self.invalid(&node.path, "is not a dataset".into()));
+        }
+        Ok(node)
+    }
+
+    pub(crate) fn read(&self, path: &str, selection: &Selection) -> Result<Array> {
+        Ok(self.h5.read(path, selection)?)
+    }
+
+    /// A dataset's values as strings, or `None` if there is no such dataset.
+    fn read_strings(&self, path: &str) -> Result<Option<Vec<String>>> {
+        match self.node(path) {
+            Some(node) if node.dataset.is_some() => {
+                Ok(Some(self.read(&node.path, &Selection::all())?.to_strings()))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    fn session_from(&self, mut texts: Vec<Result<Option<Vec<String>>>>) -> Result<Session> {
+        let mut list = |i: usize| -> Result<Vec<String>> {
+            let slot = texts.get_mut(i).map(|t| std::mem::replace(t, Ok(None)));
+            Ok(slot.transpose()?.flatten().unwrap_or_default())
+        };
+        let mut text = |i: usize| list(i).map(|v| v.into_iter().next());
+        let session_description = text(0)?;
+        let identifier = text(1)?;
+        let session_start_time = text(2)?;
+        let timestamps_reference_time = text(3)?;
+        let file_create_date = list(4)?;
+        let experimenter = list(5)?;
+        let lab = text(6)?;
+        let institution = text(7)?;
+        let related_publications = list(8)?;
+        let experiment_description = text(9)?;
+        let session_id = text(10)?;
+        let nwb_version_dataset = text(11)?;
+        let nwb_version = self
+            .lookup("/")
+            .and_then(|root| root.attr("nwb_version"))
+            .and_then(first_string)
+            .or(nwb_version_dataset);
+        Ok(Session {
+            session_description,
+            identifier,
+            session_start_time,
+            timestamps_reference_time,
+            file_create_date,
+            experimenter,
+            lab,
+            institution,
+            related_publications,
+            experiment_description,
+            session_id,
+            nwb_version,
+        })
+    }
+
+    /// The spec documents to read, as (namespace, dataset path): for each
+    /// namespace its highest version, extensions first and `core` last so
+    /// that core definitions win over same-named ones.
+    fn spec_documents(&mut self) -> Vec<(String, String)> {
+        let root = match self
+            .lookup("/")
+            .and_then(|r| r.attr(".specloc"))
+        {
+            Some(Value::Ref(Some(p))) if p.starts_with('/') => p.clone(),
+            _ => "/specifications".to_string(),
+        };
+        let mut namespaces: Vec<SpecNamespace> = Vec::new();
+        for ns in self.children(&root).into_iter().filter(|n| n.kind == NodeKind::Group) {
+            let best = self
+                .children(&ns.path)
+                .into_iter()
+                .filter(|v| v.kind == NodeKind::Group)
+                .max_by(|a, b| version_key(a.name()).cmp(&version_key(b.name())));
+            if let Some(v) = best {
+                namespaces.push(SpecNamespace {
+                    name: ns.name().to_string(),
+                    version: v.name().to_string(),
+                });
+            }
+        }
+        let rank = |name: &str| match name {
+            "core" => 2,
+            n if n.starts_with("hdmf-") => 1,
+            _ => 0,
+        };
+        namespaces.sort_by_key(|ns| rank(&ns.name));
+        let mut docs = Vec::new();
+        for ns in &namespaces {
+            let dir = format!("{}/{}/{}", root.trim_end_matches('/'), ns.name, ns.version);
+            for doc in self.children(&dir) {
+                if doc.dataset.is_some() && doc.name() != "namespace" {
+                    docs.push((ns.name.clone(), doc.path.clone()));
+                }
+            }
+        }
+        self.namespaces = namespaces;
+        docs
+    }
+
+    /// The node listed at exactly `path` (no link following).
+    fn lookup(&self, path: &str) -> Option<&Node> {
+        self.nodes
+            .binary_search_by(|n| n.path.as_str().cmp(path))
+            .ok()
+            .and_then(|i| self.nodes.get(i))
+    }
+
+    pub(crate) fn not_found(&self, path: &str) -> Error {
+        Error::NotFound {
+            location: self.location().to_string(),
+            path: path.to_string(),
+        }
+    }
+
+    pub(crate) fn invalid(&self, path: &str, message: String) -> Error {
+        Error::Invalid {
+            location: self.location().to_string(),
+            path: path.to_string(),
+            message,
+        }
+    }
+}
+
+/// The neurodata type attribute of a node.
+pub(crate) fn type_of(node: &Node) -> Option<&str> {
+    node.attr("neurodata_type")
+        .or_else(|| node.attr("data_type"))
+        .and_then(Value::as_str)
+}
+
+/// A string attribute, or the first of a list of strings.
+pub(crate) fn first_string(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::List(items) => items.first().and_then(first_string),
+        _ => None,
+    }
+}
+
+/// `/a//b/` → `/a/b`.
+pub(crate) fn normalize(path: &str) -> String {
+    let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty() && *p != ".").collect();
+    format!("/{}", parts.join("/"))
+}
+
+fn parent_of(path: &str) -> &str {
+    match path.rsplit_once('/') {
+        Some(("", _)) | None => "/",
+        Some((head, _)) => head,
+    }
+}
+
+/// A link target made absolute relative to the group holding the link.
+fn absolute(parent: &str, target: &str) -> String {
+    if target.starts_with('/') {
+        normalize(target)
+    } else {
+        normalize(&format!("{parent}/{target}"))
+    }
+}
+
+/// Orders versions like `2.9.0` < `2.11.0`: numeric parts compare as
+/// numbers, then the text breaks ties.
+fn version_key(version: &str) -> (Vec<u64>, String) {
+    let numbers = version
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|p| !p.is_empty())
+        .map(|p| p.parse().unwrap_or(u64::MAX))
+        .collect();
+    (numbers, version.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths() {
+        assert_eq!(normalize("a//b/"), "/a/b");
+        assert_eq!(normalize("/"), "/");
+        assert_eq!(parent_of("/a"), "/");
+        assert_eq!(parent_of("/a/b"), "/a");
+        assert_eq!(absolute("/a/b", "c"), "/a/b/c");
+        assert_eq!(absolute("/a", "/x/y"), "/x/y");
+        assert!(version_key("2.11.0") > version_key("2.9.0"));
+        assert!(version_key("1.10.0") > version_key("1.8.0"));
+    }
+}

@@ -1,0 +1,110 @@
+//! Small helpers: a parallel map for independent reads, and turning read
+//! values into rows and offsets.
+
+use ns_hdf5::{Array, Value};
+
+/// Maps `f` over `items` on up to `threads` threads, keeping order, so that
+/// independent small reads of a remote file overlap. On wasm (one thread)
+/// it runs in place.
+pub(crate) fn par_map<T: Sync, R: Send>(
+    items: &[T],
+    threads: usize,
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    if threads <= 1 || items.len() <= 1 || cfg!(target_arch = "wasm32") {
+        return items.iter().map(f).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let workers = threads.min(items.len());
+    let mut results: Vec<(usize, R)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut out = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(item) = items.get(i) else { break };
+                        out.push((i, f(item)));
+                    }
+                    out
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            .collect()
+    });
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
+}
+
+/// One value per row (first dimension) of `array`: the element itself for
+/// 1-D data, nested lists for more dimensions.
+pub(crate) fn rows_of(array: &Array) -> Vec<Value> {
+    let values = array.to_values();
+    let dims: Vec<usize> = array.shape.iter().map(|d| usize::try_from(*d).unwrap_or(0)).collect();
+    match dims.as_slice() {
+        [] | [_] => values,
+        [rows, rest @ ..] => {
+            let inner: usize = rest.iter().product();
+            let mut it = values.into_iter();
+            (0..*rows)
+                .map(|_| nest(it.by_ref().take(inner).collect(), rest))
+                .collect()
+        }
+    }
+}
+
+/// Nests a flat row-major list into lists following `dims`.
+fn nest(flat: Vec<Value>, dims: &[usize]) -> Value {
+    match dims {
+        [] => flat.into_iter().next().unwrap_or(Value::Null),
+        [_] => Value::List(flat),
+        [n, rest @ ..] => {
+            let inner: usize = rest.iter().product();
+            let mut it = flat.into_iter();
+            Value::List((0..*n).map(|_| nest(it.by_ref().take(inner).collect(), rest)).collect())
+        }
+    }
+}
+
+/// An integer value as u64 (non-negative integers only; floats that are
+/// whole numbers too, as some writers store indices as floats).
+pub(crate) fn as_u64(value: &Value) -> Option<u64> {
+    match value {
+        Value::UInt(u) => Some(*u),
+        Value::Int(i) => u64::try_from(*i).ok(),
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "checked whole and in range")]
+        Value::Float(f) if f.fract() == 0.0 && *f >= 0.0 && *f < 1.8e19 => Some(*f as u64),
+        _ => None,
+    }
+}
+
+/// An integer value as i64.
+pub(crate) fn as_i64(value: &Value) -> Option<i64> {
+    match value {
+        Value::Int(i) => Some(*i),
+        Value::UInt(u) => i64::try_from(*u).ok(),
+        _ => None,
+    }
+}
+
+/// Splits `items` into consecutive lists ending at the cumulative offsets
+/// `ends` (relative to the start of `items`). `None` if the offsets
+/// decrease or run past the end.
+pub(crate) fn split_at_ends<T>(items: Vec<T>, ends: &[u64]) -> Option<Vec<Vec<T>>> {
+    let mut out = Vec::with_capacity(ends.len());
+    let mut it = items.into_iter();
+    let mut prev = 0u64;
+    for &end in ends {
+        let n = usize::try_from(end.checked_sub(prev)?).ok()?;
+        let part: Vec<T> = it.by_ref().take(n).collect();
+        if part.len() != n {
+            return None;
+        }
+        out.push(part);
+        prev = end;
+    }
+    Some(out)
+}
