@@ -13,7 +13,7 @@
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -147,6 +147,8 @@ struct Run {
 struct Measured {
     ours: Vec<Run>,
     peer: Vec<Run>,
+    /// Ours on the local file (no HTTP): the CLI's `seconds=`, i.e. CPU and output cost.
+    local_secs: Vec<f64>,
 }
 
 pub fn run(args: &[String]) -> Result<()> {
@@ -167,7 +169,11 @@ pub fn run(args: &[String]) -> Result<()> {
     let info: Value = read_json(&dir.join("info.json")).unwrap_or(Value::Null);
 
     let server = Server::start(&range_server, &dir)?;
-    eprintln!("bench: serving {} at {} with {LATENCY_MS} ms latency", dir.display(), server.base);
+    eprintln!(
+        "bench: serving {} at {} with {LATENCY_MS} ms latency",
+        dir.display(),
+        server.base
+    );
 
     let peer_script = root.join("tests/bench/peer_remfile.py");
     let mut results = Vec::new();
@@ -176,6 +182,7 @@ pub fn run(args: &[String]) -> Result<()> {
         let mut measured = Measured {
             ours: Vec::new(),
             peer: Vec::new(),
+            local_secs: Vec::new(),
         };
         for i in 0..opts.runs {
             let ours = run_ours(&server, &neurosift, task, &url)
@@ -184,8 +191,21 @@ pub fn run(args: &[String]) -> Result<()> {
             measured.ours.push(ours);
             let peer = run_peer(&server, &python, &peer_script, task, &url)
                 .with_context(|| format!("h5py+remfile, task {:?}", task.name))?;
-            eprintln!("bench: {} run {}: h5py+remfile {}", task.name, i + 1, brief(&peer));
+            eprintln!(
+                "bench: {} run {}: h5py+remfile {}",
+                task.name,
+                i + 1,
+                brief(&peer)
+            );
             measured.peer.push(peer);
+            let local = run_ours_local(&neurosift, task, &dir.join(task.file))
+                .with_context(|| format!("neurosift on the local file, task {:?}", task.name))?;
+            eprintln!(
+                "bench: {} run {}: ours on the local file {local:.3} s",
+                task.name,
+                i + 1
+            );
+            measured.local_secs.push(local);
         }
         results.push(measured);
     }
@@ -203,7 +223,10 @@ pub fn run(args: &[String]) -> Result<()> {
         eprintln!("bench: kept the files in {}", dir.display());
     } else {
         std::fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;
-        eprintln!("bench: removed {} (pass --keep-files to reuse it next time)", dir.display());
+        eprintln!(
+            "bench: removed {} (pass --keep-files to reuse it next time)",
+            dir.display()
+        );
     }
     Ok(())
 }
@@ -266,7 +289,9 @@ fn ensure_files(python: &Path, root: &Path, dir: &Path, quick: bool) -> Result<(
         fnv1a64(&source)
     );
     let stamp = dir.join("stamp");
-    let present = [ECEPHYS, MANY, "info.json"].iter().all(|f| dir.join(f).is_file());
+    let present = [ECEPHYS, MANY, "info.json"]
+        .iter()
+        .all(|f| dir.join(f).is_file());
     if present && std::fs::read_to_string(&stamp).is_ok_and(|s| s == wanted) {
         eprintln!("bench: reusing {} (generator unchanged)", dir.display());
         return Ok(());
@@ -291,12 +316,16 @@ fn ensure_files(python: &Path, root: &Path, dir: &Path, quick: bool) -> Result<(
         bail!("{} failed with {status}", script.display());
     }
     std::fs::write(&stamp, wanted)?;
-    eprintln!("bench: generated in {:.0} s", started.elapsed().as_secs_f64());
+    eprintln!(
+        "bench: generated in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 
 fn read_json(path: &Path) -> Result<Value> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
 }
 
@@ -329,7 +358,10 @@ impl Server {
             read.map(|_| line)
         });
         let base = match line {
-            Some(Ok(line)) => line.trim().strip_prefix("listening on ").map(str::to_string),
+            Some(Ok(line)) => line
+                .trim()
+                .strip_prefix("listening on ")
+                .map(str::to_string),
             _ => None,
         };
         let Some(base) = base else {
@@ -350,7 +382,8 @@ impl Server {
     /// (requests, bytes) since the last reset.
     fn stats(&self) -> Result<(u64, u64)> {
         let body = http(&self.addr, "GET", "/__control/stats")?;
-        let v: Value = serde_json::from_str(&body).with_context(|| format!("stats body {body:?}"))?;
+        let v: Value =
+            serde_json::from_str(&body).with_context(|| format!("stats body {body:?}"))?;
         let requests = v["requests"].as_u64().context("stats: no `requests`")?;
         let bytes = v["bytes"].as_u64().context("stats: no `bytes`")?;
         Ok((requests, bytes))
@@ -375,15 +408,22 @@ fn http(addr: &str, method: &str, path: &str) -> Result<String> {
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw)?;
     let text = String::from_utf8_lossy(&raw);
-    let (head, body) = text.split_once("\r\n\r\n").context("malformed HTTP answer")?;
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .context("malformed HTTP answer")?;
     let status = head.split_whitespace().nth(1).unwrap_or("");
     if !status.starts_with('2') {
         bail!("{method} {path}: HTTP {status}");
     }
-    let chunked = head
-        .lines()
-        .any(|l| l.to_ascii_lowercase().starts_with("transfer-encoding:") && l.to_ascii_lowercase().contains("chunked"));
-    Ok(if chunked { dechunk(body)? } else { body.to_string() })
+    let chunked = head.lines().any(|l| {
+        l.to_ascii_lowercase().starts_with("transfer-encoding:")
+            && l.to_ascii_lowercase().contains("chunked")
+    });
+    Ok(if chunked {
+        dechunk(body)?
+    } else {
+        body.to_string()
+    })
 }
 
 fn dechunk(mut body: &str) -> Result<String> {
@@ -404,7 +444,11 @@ fn dechunk(mut body: &str) -> Result<String> {
 // ---------------------------------------------------------------------------------------
 
 fn run_ours(server: &Server, neurosift: &Path, task: &Task, url: &str) -> Result<Run> {
-    let args: Vec<&str> = task.ours.iter().map(|a| if *a == "{url}" { url } else { a }).collect();
+    let args: Vec<&str> = task
+        .ours
+        .iter()
+        .map(|a| if *a == "{url}" { url } else { a })
+        .collect();
     server.reset()?;
     let started = Instant::now();
     let out = Command::new(neurosift)
@@ -417,21 +461,19 @@ fn run_ours(server: &Server, neurosift: &Path, task: &Task, url: &str) -> Result
     let (requests, bytes) = server.stats()?;
     let stderr = String::from_utf8_lossy(&out.stderr);
     if !out.status.success() {
-        bail!("neurosift {} failed ({}): {}", args.join(" "), out.status, stderr.trim());
+        bail!(
+            "neurosift {} failed ({}): {}",
+            args.join(" "),
+            out.status,
+            stderr.trim()
+        );
     }
-    let line = stderr
-        .lines()
-        .rev()
-        .find(|l| !l.trim().is_empty())
-        .filter(|l| l.starts_with("stats:"))
-        .with_context(|| format!("no `stats:` line at the end of stderr: {stderr:?}"))?;
-    let field = |name: &str| -> Option<&str> {
-        line.split_whitespace()
-            .find_map(|kv| kv.strip_prefix(name).and_then(|v| v.strip_prefix('=')))
-    };
+    let field = |name: &str| stats_field(&stderr, name);
     let secs: f64 = field("seconds")
         .and_then(|v| v.parse().ok())
-        .with_context(|| format!("no seconds= in {line:?}"))?;
+        .with_context(|| {
+            format!("no `stats: ... seconds=` line at the end of stderr: {stderr:?}")
+        })?;
     let what = describe_ours(&out.stdout)?;
     Ok(Run {
         requests,
@@ -444,13 +486,55 @@ fn run_ours(server: &Server, neurosift: &Path, task: &Task, url: &str) -> Result
     })
 }
 
+/// Ours on the local file, no HTTP: the CLI's `seconds=`.
+fn run_ours_local(neurosift: &Path, task: &Task, path: &Path) -> Result<f64> {
+    let path = path.to_string_lossy();
+    let args: Vec<&str> = task
+        .ours
+        .iter()
+        .map(|a| if *a == "{url}" { &*path } else { a })
+        .collect();
+    let out = Command::new(neurosift)
+        .args(&args)
+        .arg("--stats")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .output()
+        .with_context(|| format!("running {}", neurosift.display()))?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() {
+        bail!(
+            "neurosift {} failed ({}): {}",
+            args.join(" "),
+            out.status,
+            stderr.trim()
+        );
+    }
+    stats_field(&stderr, "seconds")
+        .and_then(|v| v.parse().ok())
+        .with_context(|| format!("no `stats: ... seconds=` line at the end of stderr: {stderr:?}"))
+}
+
+/// `NAME=value` from the `stats:` line that ends stderr.
+fn stats_field<'a>(stderr: &'a str, name: &str) -> Option<&'a str> {
+    let line = stderr.lines().rev().find(|l| !l.trim().is_empty())?;
+    line.strip_prefix("stats:")?
+        .split_whitespace()
+        .find_map(|kv| kv.strip_prefix(name).and_then(|v| v.strip_prefix('=')))
+}
+
 /// Counts objects (inspect) or reports the shape read (cat).
 fn describe_ours(stdout: &[u8]) -> Result<String> {
     let text = std::str::from_utf8(stdout).context("neurosift output is not UTF-8")?;
     let first = text.lines().next().unwrap_or("");
     let v: Value = serde_json::from_str(first).context("neurosift output is not JSON")?;
     if let Some(objects) = v["objects"].as_array() {
-        let kind = |k: &str| objects.iter().filter(|o| o["kind"].as_str() == Some(k)).count();
+        let kind = |k: &str| {
+            objects
+                .iter()
+                .filter(|o| o["kind"].as_str() == Some(k))
+                .count()
+        };
         let links = objects
             .iter()
             .filter(|o| o["kind"].as_str().is_some_and(|k| k.contains("link")))
@@ -466,7 +550,11 @@ fn describe_ours(stdout: &[u8]) -> Result<String> {
             kind("dataset")
         ));
     }
-    Ok(format!("shape {} {}", v["shape"], v["dtype"].as_str().unwrap_or("?")))
+    Ok(format!(
+        "shape {} {}",
+        v["shape"],
+        v["dtype"].as_str().unwrap_or("?")
+    ))
 }
 
 fn run_peer(server: &Server, python: &Path, script: &Path, task: &Task, url: &str) -> Result<Run> {
@@ -477,7 +565,10 @@ fn run_peer(server: &Server, python: &Path, script: &Path, task: &Task, url: &st
     }
     server.reset()?;
     let started = Instant::now();
-    let out = cmd.stdin(Stdio::null()).output().with_context(|| format!("running {cmd:?}"))?;
+    let out = cmd
+        .stdin(Stdio::null())
+        .output()
+        .with_context(|| format!("running {cmd:?}"))?;
     let process_secs = started.elapsed().as_secs_f64();
     let (requests, bytes) = server.stats()?;
     if !out.status.success() {
@@ -489,16 +580,26 @@ fn run_peer(server: &Server, python: &Path, script: &Path, task: &Task, url: &st
         );
     }
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let line = stdout.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let line = stdout
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("");
     let v: Value = serde_json::from_str(line).with_context(|| format!("peer output {line:?}"))?;
-    let secs = v["seconds"].as_f64().context("peer output has no seconds")?;
+    let secs = v["seconds"]
+        .as_f64()
+        .context("peer output has no seconds")?;
     let what = if let Some(n) = v["objects"].as_u64() {
         format!(
             "{n} objects: {} datasets, {} links, {} attributes",
             v["datasets"], v["links"], v["attributes"]
         )
     } else {
-        format!("shape {} {}", v["shape"], v["dtype"].as_str().unwrap_or("?"))
+        format!(
+            "shape {} {}",
+            v["shape"],
+            v["dtype"].as_str().unwrap_or("?")
+        )
     };
     Ok(Run {
         requests,
@@ -524,7 +625,7 @@ fn median_f64(mut values: Vec<f64>) -> f64 {
     if n % 2 == 1 {
         values[n / 2]
     } else {
-        (values[n / 2 - 1] + values[n / 2]) / 2.0
+        f64::midpoint(values[n / 2 - 1], values[n / 2])
     }
 }
 
@@ -546,7 +647,11 @@ fn median(runs: &[Run]) -> Median {
 }
 
 fn fmt_requests(n: f64) -> String {
-    if n.fract() == 0.0 { format!("{n:.0}") } else { format!("{n:.1}") }
+    if n.fract() == 0.0 {
+        format!("{n:.0}")
+    } else {
+        format!("{n:.1}")
+    }
 }
 
 fn cell(m: &Median) -> String {
@@ -554,7 +659,11 @@ fn cell(m: &Median) -> String {
 }
 
 fn ratio(a: f64, b: f64) -> String {
-    if b > 0.0 { format!("{:.2}", a / b) } else { "-".into() }
+    if b > 0.0 {
+        format!("{:.2}", a / b)
+    } else {
+        "-".into()
+    }
 }
 
 fn render(variant: &str, info: &Value, runs: usize, results: &[Measured]) -> String {
@@ -610,7 +719,11 @@ fn render(variant: &str, info: &Value, runs: usize, results: &[Measured]) -> Str
                 why.push(format!("MB x{:.2}", ours.mb / t));
             }
         }
-        let met = if met { "yes".to_string() } else { format!("no ({})", why.join(", ")) };
+        let met = if met {
+            "yes".to_string()
+        } else {
+            format!("no ({})", why.join(", "))
+        };
         let (hr, hmb, hs) = task.h5wasm;
         let _ = writeln!(
             s,
@@ -629,7 +742,10 @@ fn render(variant: &str, info: &Value, runs: usize, results: &[Measured]) -> Str
         "Server-counted requests / MB; seconds as above; `process s` = whole process wall time including start-up; \
          `self` = the CLI's own request / byte count from `--stats`.\n"
     );
-    let _ = writeln!(s, "| task | reader | run | requests | MB | s | process s | self | read |");
+    let _ = writeln!(
+        s,
+        "| task | reader | run | requests | MB | s | process s | self | read |"
+    );
     let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|");
     for (task, r) in TASKS.iter().zip(results) {
         for (reader, runs) in [("ours", &r.ours), ("h5py+remfile", &r.peer)] {
@@ -652,12 +768,23 @@ fn render(variant: &str, info: &Value, runs: usize, results: &[Measured]) -> Str
             }
         }
     }
-    let _ = writeln!(s, "\nMedian whole-process seconds (start-up included):\n");
+    let _ = writeln!(
+        s,
+        "\n## Medians for context\n\n`ours, local file` = the same CLI command on the file on disk (no HTTP, stdout to \
+         /dev/null): what parsing, decoding and printing the output cost without the network. `process` = whole \
+         process wall time over HTTP, start-up included.\n"
+    );
+    let _ = writeln!(
+        s,
+        "| task | ours, local file s | ours process s | h5py+remfile process s |"
+    );
+    let _ = writeln!(s, "|---|---|---|---|");
     for (task, r) in TASKS.iter().zip(results) {
         let _ = writeln!(
             s,
-            "- {}: ours {:.3} s, h5py+remfile {:.3} s",
+            "| {} | {:.3} | {:.3} | {:.3} |",
             task.name,
+            median_f64(r.local_secs.clone()),
             median(&r.ours).process_secs,
             median(&r.peer).process_secs
         );
@@ -677,7 +804,10 @@ mod tests {
 
     #[test]
     fn chunked() -> Result<()> {
-        assert_eq!(dechunk("4\r\nWiki\r\n5\r\npedia\r\n0\r\n\r\n")?, "Wikipedia");
+        assert_eq!(
+            dechunk("4\r\nWiki\r\n5\r\npedia\r\n0\r\n\r\n")?,
+            "Wikipedia"
+        );
         Ok(())
     }
 

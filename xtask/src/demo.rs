@@ -12,7 +12,10 @@ pub fn run() -> Result<()> {
     let python = python::ensure()?;
     let dir = root.join("target/demo");
     if !dir.join("nwb_ecephys.nwb").exists() {
-        eprintln!("demo: writing sample files with pynwb into {}", dir.display());
+        eprintln!(
+            "demo: writing sample files with pynwb into {}",
+            dir.display()
+        );
         let status = Command::new(&python)
             .arg(root.join("tests/fixtures/generate.py"))
             .arg(&dir)
@@ -24,7 +27,15 @@ pub fn run() -> Result<()> {
     }
     let status = Command::new(env!("CARGO"))
         .current_dir(&root)
-        .args(["build", "--release", "--quiet", "--bin", "neurosift", "--bin", "range-server"])
+        .args([
+            "build",
+            "--release",
+            "--quiet",
+            "--bin",
+            "neurosift",
+            "--bin",
+            "range-server",
+        ])
         .status()?;
     if !status.success() {
         bail!("build failed");
@@ -32,7 +43,10 @@ pub fn run() -> Result<()> {
     let neurosift = root.join("target/release/neurosift");
     let file = dir.join("nwb_ecephys.nwb");
     println!("\n$ neurosift inspect {}\n", file.display());
-    Command::new(&neurosift).arg("inspect").arg(&file).status()?;
+    Command::new(&neurosift)
+        .arg("inspect")
+        .arg(&file)
+        .status()?;
 
     let mut server = Command::new(root.join("target/release/range-server"))
         .arg("--dir")
@@ -45,10 +59,19 @@ pub fn run() -> Result<()> {
     if let Some(out) = server.stdout.take() {
         BufReader::new(out).read_line(&mut line)?;
     }
-    let base = line.trim().rsplit(' ').next().unwrap_or_default().to_string();
+    let base = line
+        .trim()
+        .rsplit(' ')
+        .next()
+        .unwrap_or_default()
+        .to_string();
     let url = format!("{base}/files/nwb_ecephys.nwb");
-    println!("\nThe same file over HTTP, 50 ms per request:\n\n$ neurosift inspect {url} --stats | tail -3\n");
-    let out = Command::new(&neurosift).args(["inspect", &url, "--stats"]).output()?;
+    println!(
+        "\nThe same file over HTTP, 50 ms per request:\n\n$ neurosift inspect {url} --stats | tail -3\n"
+    );
+    let out = Command::new(&neurosift)
+        .args(["inspect", &url, "--stats"])
+        .output()?;
     let text = String::from_utf8_lossy(&out.stdout);
     let lines: Vec<&str> = text.lines().collect();
     for l in &lines[lines.len().saturating_sub(3)..] {
@@ -57,7 +80,14 @@ pub fn run() -> Result<()> {
     eprint!("{}", String::from_utf8_lossy(&out.stderr));
     println!("\n$ neurosift cat {url} /units/spike_times --slice 0:10 --stats\n");
     Command::new(&neurosift)
-        .args(["cat", &url, "/units/spike_times", "--slice", "0:10", "--stats"])
+        .args([
+            "cat",
+            &url,
+            "/units/spike_times",
+            "--slice",
+            "0:10",
+            "--stats",
+        ])
         .status()?;
     let _ = server.kill();
     let _ = server.wait();

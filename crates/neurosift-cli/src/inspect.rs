@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use anyhow::Result;
-use ns_hdf5::{Array, H5File, Node, NodeKind, Value};
+use ns_hdf5::{Array, Data, H5File, Node, NodeKind, Value, float_json};
 use serde_json::{Map, Value as Json, json};
 
 use crate::writeln_checked;
@@ -137,23 +137,94 @@ fn human_bytes(n: u64) -> String {
     }
 }
 
-/// Values as text: one line per row (last dimension across).
+/// Writes each value with `fmt` into one buffer, `sep` between values and
+/// a newline after every `row` values (0: no newlines).
+fn format_values<T>(values: &[T], row: usize, sep: &str, fmt: impl Fn(&mut String, &T)) -> String {
+    let mut s = String::with_capacity(values.len() * 8);
+    for (i, v) in values.iter().enumerate() {
+        if i > 0 {
+            if row > 0 && i % row == 0 {
+                s.push('\n');
+            } else {
+                s.push_str(sep);
+            }
+        }
+        fmt(&mut s, v);
+    }
+    s
+}
+
+macro_rules! format_numeric {
+    ($array:expr, $row:expr, $sep:expr, $float:expr, $other:expr) => {{
+        use std::fmt::Write as _;
+        match &$array.data {
+            Data::Int8(v) => format_values(v, $row, $sep, |s, x| {
+                let _ = write!(s, "{x}");
+            }),
+            Data::Int16(v) => format_values(v, $row, $sep, |s, x| {
+                let _ = write!(s, "{x}");
+            }),
+            Data::Int32(v) => format_values(v, $row, $sep, |s, x| {
+                let _ = write!(s, "{x}");
+            }),
+            Data::Int64(v) => format_values(v, $row, $sep, |s, x| {
+                let _ = write!(s, "{x}");
+            }),
+            Data::UInt8(v) => format_values(v, $row, $sep, |s, x| {
+                let _ = write!(s, "{x}");
+            }),
+            Data::UInt16(v) => format_values(v, $row, $sep, |s, x| {
+                let _ = write!(s, "{x}");
+            }),
+            Data::UInt32(v) => format_values(v, $row, $sep, |s, x| {
+                let _ = write!(s, "{x}");
+            }),
+            Data::UInt64(v) => format_values(v, $row, $sep, |s, x| {
+                let _ = write!(s, "{x}");
+            }),
+            Data::Float32(v) => format_values(v, $row, $sep, |s, x| $float(s, f64::from(*x))),
+            Data::Float64(v) => format_values(v, $row, $sep, |s, x| $float(s, *x)),
+            Data::Values(v) => format_values(v, $row, $sep, $other),
+        }
+    }};
+}
+
+/// The values as one flat JSON array, formatted without building a JSON tree.
+pub(crate) fn write_json_values(out: &mut impl Write, array: &Array) -> Result<()> {
+    let body = format_numeric!(
+        array,
+        0,
+        ",",
+        |s: &mut String, f: f64| s.push_str(&float_json(f).to_string()),
+        |s: &mut String, v: &Value| s.push_str(&v.to_json().to_string())
+    );
+    crate::write_checked(out, b"[")?;
+    crate::write_checked(out, body.as_bytes())?;
+    crate::write_checked(out, b"]")
+}
+
+/// Values as text: one line per row (last dimension across), tab-separated.
 pub(crate) fn print_values(out: &mut impl Write, array: &Array) -> Result<()> {
-    let values: Vec<String> = array
-        .to_values()
-        .iter()
-        .map(|v| match v {
-            Value::String(s) => s.clone(),
-            Value::Float(f) => format!("{f}"),
-            other => other.to_json().to_string(),
-        })
-        .collect();
     let row = match array.shape.as_slice() {
         [] | [_] => 1,
         dims => usize::try_from(dims[dims.len() - 1]).unwrap_or(1).max(1),
     };
-    for chunk in values.chunks(row) {
-        writeln_checked(out, &chunk.join("\t"))?;
+    let body = format_numeric!(
+        array,
+        row,
+        "\t",
+        |s: &mut String, f: f64| {
+            use std::fmt::Write as _;
+            let _ = write!(s, "{f}");
+        },
+        |s: &mut String, v: &Value| match v {
+            Value::String(text) => s.push_str(text),
+            other => s.push_str(&other.to_json().to_string()),
+        }
+    );
+    crate::write_checked(out, body.as_bytes())?;
+    if !body.is_empty() {
+        crate::write_checked(out, b"\n")?;
     }
     Ok(())
 }

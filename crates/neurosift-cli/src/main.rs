@@ -139,17 +139,24 @@ fn cat(file: &H5File, paths: &[String], slice: Option<&str>, json: bool) -> Resu
             .map_err(|e: String| anyhow::anyhow!("--slice {spec:?}: {e}"))?,
         None => Selection::all(),
     };
-    let mut out = std::io::stdout().lock();
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
     for path in paths {
         let array = file.read(path, &selection)?;
         if json {
-            let doc = serde_json::json!({
+            let head = serde_json::json!({
                 "path": path,
                 "shape": array.shape,
                 "dtype": array.dtype.name(),
-                "data": array.to_json(),
-            });
-            writeln_checked(&mut out, &doc.to_string())?;
+            })
+            .to_string();
+            // `{..., "data": [...]}` with the values streamed, not built as a tree.
+            let head = head.strip_suffix('}').unwrap_or(&head);
+            let mut line = String::with_capacity(head.len() + 8);
+            line.push_str(head);
+            line.push_str(",\"data\":");
+            write_checked(&mut out, line.as_bytes())?;
+            inspect::write_json_values(&mut out, &array)?;
+            write_checked(&mut out, b"}\n")?;
         } else {
             writeln_checked(
                 &mut out,
@@ -158,7 +165,18 @@ fn cat(file: &H5File, paths: &[String], slice: Option<&str>, json: bool) -> Resu
             inspect::print_values(&mut out, &array)?;
         }
     }
-    Ok(())
+    match std::io::Write::flush(&mut out) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}
+
+/// Writes bytes; a closed pipe (`| head`) ends quietly.
+pub(crate) fn write_checked(out: &mut impl std::io::Write, bytes: &[u8]) -> Result<()> {
+    match out.write_all(bytes) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        other => Ok(other?),
+    }
 }
 
 /// Writes a line; a closed pipe (`| head`) ends quietly.

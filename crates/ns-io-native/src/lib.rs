@@ -36,7 +36,6 @@ impl Default for OpenOptions {
     }
 }
 
-
 /// Whether `location` is an http(s) URL rather than a local path.
 pub fn is_url(location: &str) -> bool {
     let lower = location.get(..8).unwrap_or(location).to_ascii_lowercase();
@@ -59,7 +58,8 @@ pub fn open(location: &str, options: &OpenOptions) -> Result<DynSource> {
         }
         Ok(Arc::new(cache))
     } else {
-        let file = Counted::with_counters(FileSource::open(location)?, Arc::clone(&options.counters));
+        let file =
+            Counted::with_counters(FileSource::open(location)?, Arc::clone(&options.counters));
         let cache = PageCache::new(file, options.cache);
         prefetch_ends(&cache, options.prefetch_bytes)?;
         Ok(Arc::new(cache))

@@ -68,7 +68,7 @@ pub struct NwbFile {
 /// Soft links followed in a row before giving up.
 const MAX_LINK_HOPS: usize = 32;
 
-/// The session datasets, in the order [`NwbFile::read_session`] expects.
+/// The session datasets, in the order `session_from` takes them.
 const SESSION_PATHS: [&str; 12] = [
     "/session_description",
     "/identifier",
@@ -90,6 +90,8 @@ impl NwbFile {
         Self::with_options(h5, &NwbOptions::default())
     }
 
+    /// [`NwbFile::new`] with options. Fails only if the tree cannot be
+    /// walked; unreadable session fields or specs become [`warnings`](Self::warnings).
     pub fn with_options(h5: H5File, options: &NwbOptions) -> Result<Self> {
         let nodes = h5.walk()?;
         let mut file = Self {
@@ -102,13 +104,28 @@ impl NwbFile {
         };
         // Session fields and spec documents are small independent reads:
         // issue them together.
-        let specs = if options.read_specs { file.spec_documents() } else { Vec::new() };
+        let specs = if options.read_specs {
+            file.spec_documents()
+        } else {
+            Vec::new()
+        };
         let mut paths: Vec<&str> = SESSION_PATHS.to_vec();
         paths.extend(specs.iter().map(|(_, path)| path.as_str()));
         let mut texts = crate::util::par_map(&paths, 8, |path| file.read_strings(path)).into_iter();
-        let session_texts: Vec<Result<Option<Vec<String>>>> =
-            texts.by_ref().take(SESSION_PATHS.len()).collect();
-        file.session = file.session_from(session_texts)?;
+        // An unreadable field leaves it empty, with a warning.
+        let session_texts: Vec<Vec<String>> = SESSION_PATHS
+            .iter()
+            .zip(texts.by_ref())
+            .map(|(path, text)| {
+                text.unwrap_or_else(|e| {
+                    file.warnings
+                        .push(format!("session field {path} unreadable: {e}"));
+                    None
+                })
+                .unwrap_or_default()
+            })
+            .collect();
+        file.session = file.session_from(&session_texts);
         for ((namespace, path), text) in specs.iter().zip(texts) {
             let text = match text {
                 Ok(Some(t)) => t.into_iter().next().unwrap_or_default(),
@@ -119,7 +136,8 @@ impl NwbFile {
                 }
             };
             if let Err(e) = file.types.add_spec(namespace, &text) {
-                file.warnings.push(format!("spec {path} is not valid JSON: {e}"));
+                file.warnings
+                    .push(format!("spec {path} is not valid JSON: {e}"));
             }
         }
         Ok(file)
@@ -154,7 +172,8 @@ impl NwbFile {
         &self.namespaces
     }
 
-    /// Problems that did not stop opening the file (unreadable specs).
+    /// Problems that did not stop opening the file (unreadable session
+    /// fields or specs).
     pub fn warnings(&self) -> &[String] {
         &self.warnings
     }
@@ -176,7 +195,9 @@ impl NwbFile {
             // Not listed: a parent group may be a soft link.
             let mut head = path.as_str();
             let linked = loop {
-                let Some((h, _)) = head.rsplit_once('/') else { break None };
+                let Some((h, _)) = head.rsplit_once('/') else {
+                    break None;
+                };
                 if h.is_empty() {
                     break None;
                 }
@@ -189,7 +210,11 @@ impl NwbFile {
                 }
             };
             let (len, target) = linked?;
-            path = normalize(&format!("{}{}", absolute(parent_of(&path[..len]), target), &path[len..]));
+            path = normalize(&format!(
+                "{}{}",
+                absolute(parent_of(&path[..len]), target),
+                &path[len..]
+            ));
         }
         None
     }
@@ -197,9 +222,17 @@ impl NwbFile {
     /// The direct children of the group at `path` (soft links followed to
     /// reach the group; the children themselves are listed as they are).
     pub fn children(&self, path: &str) -> Vec<&Node> {
-        let Some(group) = self.node(path) else { return Vec::new() };
-        let prefix = if group.path == "/" { "/".to_string() } else { format!("{}/", group.path) };
-        let start = self.nodes.partition_point(|n| n.path.as_str() < prefix.as_str());
+        let Some(group) = self.node(path) else {
+            return Vec::new();
+        };
+        let prefix = if group.path == "/" {
+            "/".to_string()
+        } else {
+            format!("{}/", group.path)
+        };
+        let start = self
+            .nodes
+            .partition_point(|n| n.path.as_str() < prefix.as_str());
         self.nodes[start..]
             .iter()
             .take_while(|n| n.path.starts_with(&prefix))
@@ -215,13 +248,16 @@ impl NwbFile {
 
     /// The `namespace` attribute of the object at `path`.
     pub fn type_namespace(&self, path: &str) -> Option<&str> {
-        self.node(path).and_then(|n| n.attr("namespace")).and_then(Value::as_str)
+        self.node(path)
+            .and_then(|n| n.attr("namespace"))
+            .and_then(Value::as_str)
     }
 
     /// Whether the object at `path` has a neurodata type that is `base` or
     /// inherits from it.
     pub fn is_a(&self, path: &str, base: &str) -> bool {
-        self.neurodata_type(path).is_some_and(|t| self.types.is_a(t, base))
+        self.neurodata_type(path)
+            .is_some_and(|t| self.types.is_a(t, base))
     }
 
     /// Every group or dataset whose neurodata type is `base` or inherits
@@ -261,7 +297,10 @@ impl NwbFile {
     /// The TimeIntervals table at `path` (`/intervals/trials`,
     /// `/intervals/epochs`, ...).
     pub fn time_intervals(&self, path: &str) -> Result<TimeIntervals<'_>> {
-        TimeIntervals::new(DynamicTable::new(self, self.typed_node(path, "TimeIntervals")?)?)
+        TimeIntervals::new(DynamicTable::new(
+            self,
+            self.typed_node(path, "TimeIntervals")?,
+        )?)
     }
 
     /// The group at `path`, unless its type is known not to be `expected`.
@@ -272,10 +311,11 @@ impl NwbFile {
         if node.kind != NodeKind::Group {
             return Err(self.invalid(&node.path, format!("is not a group, so not a {expected}")));
         }
-        if let Some(ty) = type_of(node) {
-            if self.types.contains(ty) && !self.types.is_a(ty, expected) {
-                return Err(self.invalid(&node.path, format!("is a {ty}, not a {expected}")));
-            }
+        if let Some(ty) = type_of(node)
+            && self.types.contains(ty)
+            && !self.types.is_a(ty, expected)
+        {
+            return Err(self.invalid(&node.path, format!("is a {ty}, not a {expected}")));
         }
         Ok(node)
     }
@@ -303,30 +343,28 @@ impl NwbFile {
         }
     }
 
-    fn session_from(&self, mut texts: Vec<Result<Option<Vec<String>>>>) -> Result<Session> {
-        let mut list = |i: usize| -> Result<Vec<String>> {
-            let slot = texts.get_mut(i).map(|t| std::mem::replace(t, Ok(None)));
-            Ok(slot.transpose()?.flatten().unwrap_or_default())
-        };
-        let mut text = |i: usize| list(i).map(|v| v.into_iter().next());
-        let session_description = text(0)?;
-        let identifier = text(1)?;
-        let session_start_time = text(2)?;
-        let timestamps_reference_time = text(3)?;
-        let file_create_date = list(4)?;
-        let experimenter = list(5)?;
-        let lab = text(6)?;
-        let institution = text(7)?;
-        let related_publications = list(8)?;
-        let experiment_description = text(9)?;
-        let session_id = text(10)?;
-        let nwb_version_dataset = text(11)?;
+    /// The session from the texts of [`SESSION_PATHS`], in order.
+    fn session_from(&self, texts: &[Vec<String>]) -> Session {
+        let list = |i: usize| texts.get(i).cloned().unwrap_or_default();
+        let text = |i: usize| texts.get(i).and_then(|v| v.first()).cloned();
+        let session_description = text(0);
+        let identifier = text(1);
+        let session_start_time = text(2);
+        let timestamps_reference_time = text(3);
+        let file_create_date = list(4);
+        let experimenter = list(5);
+        let lab = text(6);
+        let institution = text(7);
+        let related_publications = list(8);
+        let experiment_description = text(9);
+        let session_id = text(10);
+        let nwb_version_dataset = text(11);
         let nwb_version = self
             .lookup("/")
             .and_then(|root| root.attr("nwb_version"))
             .and_then(first_string)
             .or(nwb_version_dataset);
-        Ok(Session {
+        Session {
             session_description,
             identifier,
             session_start_time,
@@ -339,22 +377,23 @@ impl NwbFile {
             experiment_description,
             session_id,
             nwb_version,
-        })
+        }
     }
 
     /// The spec documents to read, as (namespace, dataset path): for each
     /// namespace its highest version, extensions first and `core` last so
     /// that core definitions win over same-named ones.
     fn spec_documents(&mut self) -> Vec<(String, String)> {
-        let root = match self
-            .lookup("/")
-            .and_then(|r| r.attr(".specloc"))
-        {
+        let root = match self.lookup("/").and_then(|r| r.attr(".specloc")) {
             Some(Value::Ref(Some(p))) if p.starts_with('/') => p.clone(),
             _ => "/specifications".to_string(),
         };
         let mut namespaces: Vec<SpecNamespace> = Vec::new();
-        for ns in self.children(&root).into_iter().filter(|n| n.kind == NodeKind::Group) {
+        for ns in self
+            .children(&root)
+            .into_iter()
+            .filter(|n| n.kind == NodeKind::Group)
+        {
             let best = self
                 .children(&ns.path)
                 .into_iter()
@@ -428,7 +467,10 @@ pub(crate) fn first_string(value: &Value) -> Option<String> {
 
 /// `/a//b/` → `/a/b`.
 pub(crate) fn normalize(path: &str) -> String {
-    let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty() && *p != ".").collect();
+    let parts: Vec<&str> = path
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
     format!("/{}", parts.join("/"))
 }
 

@@ -4,9 +4,9 @@ use std::ops::Range;
 
 use ns_hdf5::{Array, DimSelection, Dtype, Node, Selection, Value};
 
+use crate::Result;
 use crate::file::{NwbFile, first_string, type_of};
 use crate::util::as_u64;
-use crate::Result;
 
 /// The `data` dataset of a series and the attributes that scale it.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,7 +48,12 @@ pub struct TimeSeries<'a> {
     description: Option<String>,
     data: SeriesData,
     timing: Timing,
+    search_window: u64,
 }
+
+/// Most times computed in one call for a rate (1 GiB of f64), like the
+/// read limit for stored ones.
+const MAX_COMPUTED_TIMES: u64 = 1 << 27;
 
 /// Timestamps searched by halving until this many remain, then read at once.
 const SEARCH_WINDOW: u64 = 4096;
@@ -74,7 +79,10 @@ impl<'a> TimeSeries<'a> {
         let timing = if let Some(start) = file.node(&format!("{path}/starting_time")) {
             let rate = start.attr("rate").and_then(scalar_f64);
             let Some(rate) = rate.filter(|r| r.is_finite() && *r > 0.0) else {
-                return Err(file.invalid(&start.path, format!("rate {rate:?} is not a positive number")));
+                return Err(file.invalid(
+                    &start.path,
+                    format!("rate {rate:?} is not a positive number"),
+                ));
             };
             let starting_time = file
                 .read(&start.path, &Selection::all())?
@@ -82,7 +90,10 @@ impl<'a> TimeSeries<'a> {
                 .first()
                 .copied()
                 .unwrap_or(0.0);
-            Timing::Rate { rate, starting_time }
+            Timing::Rate {
+                rate,
+                starting_time,
+            }
         } else if let Some(ts) = file.node(&format!("{path}/timestamps")) {
             let Some(info) = &ts.dataset else {
                 return Err(file.invalid(&ts.path, "is not a dataset".into()));
@@ -101,7 +112,15 @@ impl<'a> TimeSeries<'a> {
             path,
             data,
             timing,
+            search_window: SEARCH_WINDOW,
         })
+    }
+
+    /// Sets how many timestamps the time search reads at once at its end
+    /// (for tests of the search itself).
+    #[doc(hidden)]
+    pub fn set_search_window(&mut self, window: u64) {
+        self.search_window = window.max(1);
     }
 
     pub fn path(&self) -> &str {
@@ -135,7 +154,17 @@ impl<'a> TimeSeries<'a> {
         match &self.timing {
             Timing::Rate { .. } => {
                 let end = range.end.min(self.num_samples());
-                Ok((range.start.min(end)..end).map(|i| self.rate_time(i)).collect())
+                let start = range.start.min(end);
+                if end - start > MAX_COMPUTED_TIMES {
+                    return Err(self.file.invalid(
+                        &self.path,
+                        format!(
+                            "{} times asked for at once; the limit is {MAX_COMPUTED_TIMES}",
+                            end - start
+                        ),
+                    ));
+                }
+                Ok((start..end).map(|i| self.rate_time(i)).collect())
             }
             Timing::Timestamps { path, count } => {
                 let end = range.end.min(*count);
@@ -171,7 +200,11 @@ impl<'a> TimeSeries<'a> {
     pub fn sample_range_for_times(&self, t0: f64, t1: f64) -> Result<Range<u64>> {
         let n = self.num_samples();
         let start = self.first_at_or_after(t0, 0)?.min(n);
-        let end = if t1 > t0 { self.first_at_or_after(t1, start)?.min(n) } else { start };
+        let end = if t1 > t0 {
+            self.first_at_or_after(t1, start)?.min(n)
+        } else {
+            start
+        };
         Ok(start..end)
     }
 
@@ -185,7 +218,10 @@ impl<'a> TimeSeries<'a> {
         }];
         if let Some(cols) = columns {
             if self.data.shape.len() < 2 {
-                return Err(self.file.invalid(&self.data.path, "has no second dimension to select columns from".into()));
+                return Err(self.file.invalid(
+                    &self.data.path,
+                    "has no second dimension to select columns from".into(),
+                ));
             }
             dims.push(DimSelection::Range {
                 start: Some(cols.start),
@@ -196,10 +232,16 @@ impl<'a> TimeSeries<'a> {
         self.file.read(&self.data.path, &Selection(dims))
     }
 
-    #[allow(clippy::cast_precision_loss, reason = "sample indices stay far below 2^53")]
+    #[allow(
+        clippy::cast_precision_loss,
+        reason = "sample indices stay far below 2^53"
+    )]
     fn rate_time(&self, i: u64) -> f64 {
         match self.timing {
-            Timing::Rate { rate, starting_time } => starting_time + i as f64 / rate,
+            Timing::Rate {
+                rate,
+                starting_time,
+            } => starting_time + i as f64 / rate,
             Timing::Timestamps { .. } => f64::NAN,
         }
     }
@@ -217,9 +259,16 @@ impl<'a> TimeSeries<'a> {
     fn first_at_or_after(&self, t: f64, lo: u64) -> Result<u64> {
         let n = self.num_samples();
         match &self.timing {
-            Timing::Rate { rate, starting_time } => {
+            Timing::Rate {
+                rate,
+                starting_time,
+            } => {
                 let guess = ((t - starting_time) * rate).ceil();
-                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "saturating, then clamped")]
+                #[allow(
+                    clippy::cast_possible_truncation,
+                    clippy::cast_sign_loss,
+                    reason = "saturating, then clamped"
+                )]
                 let mut i = (guess.max(0.0) as u64).clamp(lo.min(n), n);
                 // Settle rounding so that the answer agrees with rate_time.
                 while i > lo && self.rate_time(i - 1) >= t {
@@ -233,7 +282,7 @@ impl<'a> TimeSeries<'a> {
             Timing::Timestamps { path, count } => {
                 // Invariant: times before `lo` are < t, times from `hi` on are >= t.
                 let (mut lo, mut hi) = (lo.min(*count), *count);
-                while hi - lo > SEARCH_WINDOW {
+                while hi - lo > self.search_window {
                     let mid = lo + (hi - lo) / 2;
                     if self.timestamp(path, mid)? < t {
                         lo = mid + 1;
@@ -282,7 +331,9 @@ const DEFAULT_ELECTRODES: &str = "/general/extracellular_ephys/electrodes";
 impl<'a> ElectricalSeries<'a> {
     pub(crate) fn new(file: &'a NwbFile, node: &Node) -> Result<Self> {
         let series = TimeSeries::new(file, node)?;
-        let region = file.node(&format!("{}/electrodes", node.path)).filter(|n| n.dataset.is_some());
+        let region = file
+            .node(&format!("{}/electrodes", node.path))
+            .filter(|n| n.dataset.is_some());
         let table = match region.and_then(|r| r.attr("table")) {
             Some(Value::Ref(Some(p))) if p.starts_with('/') => Some(p.clone()),
             _ if region.is_some() => file.node(DEFAULT_ELECTRODES).map(|n| n.path.clone()),
@@ -316,12 +367,17 @@ impl<'a> ElectricalSeries<'a> {
     /// The electrodes-table row of each channel (empty without an
     /// `electrodes` region).
     pub fn electrode_rows(&self) -> Result<Vec<u64>> {
-        let Some(region) = &self.region else { return Ok(Vec::new()) };
+        let Some(region) = &self.region else {
+            return Ok(Vec::new());
+        };
         let file = self.series.file;
         file.read(region, &Selection::all())?
             .to_values()
             .iter()
-            .map(|v| as_u64(v).ok_or_else(|| file.invalid(region, format!("row {v:?} is not a row index"))))
+            .map(|v| {
+                as_u64(v)
+                    .ok_or_else(|| file.invalid(region, format!("row {v:?} is not a row index")))
+            })
             .collect()
     }
 
@@ -363,7 +419,10 @@ impl<'a> ElectricalSeries<'a> {
                     .filter(|r| *r < table.num_rows())
                     .and_then(|r| usize::try_from(r).ok())
                     .ok_or_else(|| {
-                        file.invalid(table_path, format!("has no row {row} (it has {})", table.num_rows()))
+                        file.invalid(
+                            table_path,
+                            format!("has no row {row} (it has {})", table.num_rows()),
+                        )
                     })?;
                 Ok(Electrode {
                     row,

@@ -14,9 +14,12 @@ use std::ops::Range;
 
 use ns_hdf5::{Dtype, Node, NodeKind, Selection, Value};
 
+use crate::Result;
 use crate::file::{NwbFile, first_string, type_of};
 use crate::util::{as_i64, as_u64, rows_of, split_at_ends};
-use crate::Result;
+
+/// Most row ids made up for a table without an `id` dataset.
+const MAX_SYNTHESIZED_IDS: u64 = 1 << 27;
 
 /// Index levels beyond this are not looked for.
 const MAX_INDEX_LEVELS: usize = 8;
@@ -79,7 +82,10 @@ impl<'a> DynamicTable<'a> {
                 .collect(),
         };
         // Columns named but not stored are left out.
-        let columns: Vec<Column> = names.iter().filter_map(|name| column_at(file, &path, name)).collect();
+        let columns: Vec<Column> = names
+            .iter()
+            .filter_map(|name| column_at(file, &path, name))
+            .collect();
         let id = file
             .node(&format!("{path}/id"))
             .filter(|n| n.dataset.is_some())
@@ -136,13 +142,26 @@ impl<'a> DynamicTable<'a> {
     /// The row ids (`id` dataset; 0, 1, ... if it is missing).
     pub fn ids(&self) -> Result<Vec<i64>> {
         let Some(id) = &self.id else {
-            return Ok((0..self.num_rows).map(|i| i64::try_from(i).unwrap_or(i64::MAX)).collect());
+            // Without ids the row count comes from a column's shape, which a
+            // damaged file may make absurd.
+            if self.num_rows > MAX_SYNTHESIZED_IDS {
+                return Err(self.file.invalid(
+                    &self.path,
+                    format!("has no id dataset and {} rows", self.num_rows),
+                ));
+            }
+            return Ok((0..self.num_rows)
+                .map(|i| i64::try_from(i).unwrap_or(i64::MAX))
+                .collect());
         };
         self.file
             .read(id, &Selection::all())?
             .to_values()
             .iter()
-            .map(|v| as_i64(v).ok_or_else(|| self.file.invalid(id, format!("id {v:?} is not an integer"))))
+            .map(|v| {
+                as_i64(v)
+                    .ok_or_else(|| self.file.invalid(id, format!("id {v:?} is not an integer")))
+            })
             .collect()
     }
 
@@ -159,7 +178,9 @@ impl<'a> DynamicTable<'a> {
     pub fn column_f64(&self, name: &str) -> Result<Vec<f64>> {
         let column = self.column_or_err(name)?;
         if column.is_ragged() || column.shape.len() != 1 {
-            return Err(self.file.invalid(&column.path, "is not a plain 1-D column".into()));
+            return Err(self
+                .file
+                .invalid(&column.path, "is not a plain 1-D column".into()));
         }
         Ok(self.file.read(&column.path, &Selection::all())?.to_f64())
     }
@@ -170,7 +191,9 @@ impl<'a> DynamicTable<'a> {
         let column = self.column_or_err(name)?;
         let rows = self.column_rows(column);
         if row >= rows {
-            return Err(self.file.invalid(&column.path, format!("has no row {row} (it has {rows})")));
+            return Err(self
+                .file
+                .invalid(&column.path, format!("has no row {row} (it has {rows})")));
         }
         let mut values = self.read_rows(column, row..row + 1)?;
         Ok(values.pop().unwrap_or(Value::Null))
@@ -180,7 +203,9 @@ impl<'a> DynamicTable<'a> {
     pub fn ragged_row(&self, name: &str, row: u64) -> Result<Vec<Value>> {
         let column = self.column_or_err(name)?;
         if !column.is_ragged() {
-            return Err(self.file.invalid(&column.path, "is not a ragged column".into()));
+            return Err(self
+                .file
+                .invalid(&column.path, "is not a ragged column".into()));
         }
         match self.cell(name, row)? {
             Value::List(items) => Ok(items),
@@ -191,28 +216,38 @@ impl<'a> DynamicTable<'a> {
     /// The data range `index[row-1]..index[row]` of a singly ragged column.
     fn ragged_bounds(&self, column: &Column, row: u64) -> Result<Range<u64>> {
         let [index] = column.index.as_slice() else {
-            return Err(self.file.invalid(&column.path, "is not a singly ragged column".into()));
+            return Err(self
+                .file
+                .invalid(&column.path, "is not a singly ragged column".into()));
         };
         let ends = self.offsets(index, row.saturating_sub(1)..row + 1)?;
         match (row, ends.as_slice()) {
             (0, [end]) => Ok(0..*end),
             (_, [start, end]) if start <= end => Ok(*start..*end),
-            _ => Err(self.file.invalid(index, format!("has no valid entry for row {row}"))),
+            _ => Err(self
+                .file
+                .invalid(index, format!("has no valid entry for row {row}"))),
         }
     }
 
     /// Entries `range` of an index dataset as offsets.
     fn offsets(&self, index: &str, range: Range<u64>) -> Result<Vec<u64>> {
-        let selection = if range.start == 0 && range.end >= self.file.node(index).map_or(0, first_dim) {
-            Selection::all()
-        } else {
-            Selection::rows(range.start, range.end)
-        };
+        let selection =
+            if range.start == 0 && range.end >= self.file.node(index).map_or(0, first_dim) {
+                Selection::all()
+            } else {
+                Selection::rows(range.start, range.end)
+            };
         self.file
             .read(index, &selection)?
             .to_values()
             .iter()
-            .map(|v| as_u64(v).ok_or_else(|| self.file.invalid(index, format!("offset {v:?} is not a non-negative integer"))))
+            .map(|v| {
+                as_u64(v).ok_or_else(|| {
+                    self.file
+                        .invalid(index, format!("offset {v:?} is not a non-negative integer"))
+                })
+            })
             .collect()
     }
 
@@ -242,7 +277,9 @@ impl<'a> DynamicTable<'a> {
             return Ok(Vec::new());
         }
         let Some((index, inner)) = levels.split_first() else {
-            let array = self.file.read(data, &Selection::rows(range.start, range.end))?;
+            let array = self
+                .file
+                .read(data, &Selection::rows(range.start, range.end))?;
             return Ok(rows_of(&array));
         };
         let offsets = self.offsets(index, range.start.saturating_sub(1)..range.end)?;
@@ -251,7 +288,12 @@ impl<'a> DynamicTable<'a> {
             (_, Some((first, rest))) => (*first, rest),
             (_, None) => (0, &[][..]),
         };
-        let bad = || self.file.invalid(index, format!("offsets for rows {range:?} are inconsistent"));
+        let bad = || {
+            self.file.invalid(
+                index,
+                format!("offsets for rows {range:?} are inconsistent"),
+            )
+        };
         if ends.len() as u64 != range.end - range.start {
             return Err(bad());
         }
@@ -301,7 +343,10 @@ fn column_at(file: &NwbFile, table: &str, name: &str) -> Option<Column> {
 }
 
 fn first_dim(node: &Node) -> u64 {
-    node.dataset.as_ref().and_then(|d| d.shape.first().copied()).unwrap_or(0)
+    node.dataset
+        .as_ref()
+        .and_then(|d| d.shape.first().copied())
+        .unwrap_or(0)
 }
 
 /// A Units table: one row per sorted unit, spike times in the ragged
@@ -332,7 +377,10 @@ impl<'a> Units<'a> {
     pub fn spike_counts(&self) -> Result<Vec<u64>> {
         let column = self.spike_column()?;
         let [index] = column.index.as_slice() else {
-            return Err(self.table.file.invalid(&column.path, "is not a singly ragged column".into()));
+            return Err(self
+                .table
+                .file
+                .invalid(&column.path, "is not a singly ragged column".into()));
         };
         let ends = self.table.offsets(index, 0..u64::MAX)?;
         let mut prev = 0;
@@ -352,7 +400,10 @@ impl<'a> Units<'a> {
         if unit >= self.table.column_rows(column) {
             return Err(self.table.file.invalid(
                 &column.path,
-                format!("has no unit {unit} (there are {})", self.table.column_rows(column)),
+                format!(
+                    "has no unit {unit} (there are {})",
+                    self.table.column_rows(column)
+                ),
             ));
         }
         let range = self.table.ragged_bounds(column, unit)?;
@@ -370,15 +421,22 @@ impl<'a> Units<'a> {
     pub fn all_spike_times(&self) -> Result<Vec<Vec<f64>>> {
         let column = self.spike_column()?;
         let counts = self.spike_counts()?;
-        let times = self.table.file.read(&column.path, &Selection::all())?.to_f64();
+        let times = self
+            .table
+            .file
+            .read(&column.path, &Selection::all())?
+            .to_f64();
         let mut ends = Vec::with_capacity(counts.len());
         let mut total = 0u64;
         for n in counts {
             total += n;
             ends.push(total);
         }
-        split_at_ends(times, &ends)
-            .ok_or_else(|| self.table.file.invalid(&column.path, "is shorter than its index says".into()))
+        split_at_ends(times, &ends).ok_or_else(|| {
+            self.table
+                .file
+                .invalid(&column.path, "is shorter than its index says".into())
+        })
     }
 
     fn spike_column(&self) -> Result<&Column> {

@@ -277,7 +277,14 @@ mod tests {
         assert!(t.is_a("Unknown", "Unknown"));
         assert_eq!(
             t.ancestors("TwoPhotonSeries"),
-            ["TwoPhotonSeries", "ImageSeries", "TimeSeries", "NWBDataInterface", "NWBContainer", "Container"]
+            [
+                "TwoPhotonSeries",
+                "ImageSeries",
+                "TimeSeries",
+                "NWBDataInterface",
+                "NWBContainer",
+                "Container"
+            ]
         );
         assert_eq!(t.namespace_of("TimeSeries"), None);
     }

@@ -32,7 +32,10 @@ pub(crate) fn par_map<T: Sync, R: Send>(
             .collect();
         handles
             .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            .flat_map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
             .collect()
     });
     results.sort_by_key(|(i, _)| *i);
@@ -43,7 +46,11 @@ pub(crate) fn par_map<T: Sync, R: Send>(
 /// 1-D data, nested lists for more dimensions.
 pub(crate) fn rows_of(array: &Array) -> Vec<Value> {
     let values = array.to_values();
-    let dims: Vec<usize> = array.shape.iter().map(|d| usize::try_from(*d).unwrap_or(0)).collect();
+    let dims: Vec<usize> = array
+        .shape
+        .iter()
+        .map(|d| usize::try_from(*d).unwrap_or(0))
+        .collect();
     match dims.as_slice() {
         [] | [_] => values,
         [rows, rest @ ..] => {
@@ -64,7 +71,11 @@ fn nest(flat: Vec<Value>, dims: &[usize]) -> Value {
         [n, rest @ ..] => {
             let inner: usize = rest.iter().product();
             let mut it = flat.into_iter();
-            Value::List((0..*n).map(|_| nest(it.by_ref().take(inner).collect(), rest)).collect())
+            Value::List(
+                (0..*n)
+                    .map(|_| nest(it.by_ref().take(inner).collect(), rest))
+                    .collect(),
+            )
         }
     }
 }
@@ -75,7 +86,11 @@ pub(crate) fn as_u64(value: &Value) -> Option<u64> {
     match value {
         Value::UInt(u) => Some(*u),
         Value::Int(i) => u64::try_from(*i).ok(),
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "checked whole and in range")]
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "checked whole and in range"
+        )]
         Value::Float(f) if f.fract() == 0.0 && *f >= 0.0 && *f < 1.8e19 => Some(*f as u64),
         _ => None,
     }
