@@ -8,16 +8,43 @@ use serde_json::{Map, Value as Json, json};
 
 use crate::writeln_checked;
 
-pub(crate) fn run(file: &H5File, as_json: bool) -> Result<()> {
-    let nodes = file.walk()?;
+pub(crate) fn run(file: H5File, as_json: bool) -> Result<()> {
     let mut out = std::io::stdout().lock();
     if as_json {
+        let nodes = file.walk()?;
         let objects: Vec<Json> = nodes.iter().map(node_json).collect();
         writeln_checked(&mut out, &json!({ "objects": objects }).to_string())?;
     } else {
-        print_tree(&mut out, file, &nodes)?;
+        let nwb = ns_nwb::NwbFile::new(file)?;
+        if nwb.neurodata_type("/") == Some("NWBFile") {
+            print_session(&mut out, nwb.session())?;
+        }
+        print_tree(&mut out, nwb.h5(), nwb.nodes())?;
     }
     Ok(())
+}
+
+fn print_session(out: &mut impl Write, s: &ns_nwb::Session) -> Result<()> {
+    let mut rows: Vec<(&str, String)> = Vec::new();
+    let mut add = |label: &'static str, value: Option<&String>| {
+        if let Some(v) = value.filter(|v| !v.is_empty()) {
+            rows.push((label, truncate(v, 100)));
+        }
+    };
+    add("session", s.session_description.as_ref());
+    add("identifier", s.identifier.as_ref());
+    add("start time", s.session_start_time.as_ref());
+    let experimenter = s.experimenter.join("; ");
+    add("experimenter", Some(&experimenter));
+    add("lab", s.lab.as_ref());
+    add("institution", s.institution.as_ref());
+    let publications = s.related_publications.join("; ");
+    add("publications", Some(&publications));
+    add("NWB version", s.nwb_version.as_ref());
+    for (label, value) in rows {
+        writeln_checked(out, &format!("{label:>13}: {value}"))?;
+    }
+    writeln_checked(out, "")
 }
 
 fn node_json(node: &Node) -> Json {

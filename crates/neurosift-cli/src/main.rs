@@ -67,7 +67,7 @@ fn main() -> ExitCode {
     let counters: Arc<Counters> = Arc::default();
     let (result, stats) = match cli.command {
         Command::Inspect { source, json } => {
-            let r = open(&source, &counters).and_then(|file| inspect::run(&file, json));
+            let r = open(&source, &counters).and_then(|file| inspect::run(file, json));
             (r, source.stats)
         }
         Command::Cat {
