@@ -217,7 +217,14 @@ pub fn run(args: &[String]) -> Result<()> {
     let results_path = bench_dir.join("results.md");
     std::fs::write(&results_path, &report)
         .with_context(|| format!("writing {}", results_path.display()))?;
-    eprintln!("bench: wrote {}", results_path.display());
+    let variant_path = bench_dir.join(format!("results-{variant}.md"));
+    std::fs::write(&variant_path, &report)
+        .with_context(|| format!("writing {}", variant_path.display()))?;
+    eprintln!(
+        "bench: wrote {} and {}",
+        results_path.display(),
+        variant_path.display()
+    );
 
     if opts.keep_files {
         eprintln!("bench: kept the files in {}", dir.display());

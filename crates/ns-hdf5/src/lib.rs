@@ -13,6 +13,7 @@ mod error;
 mod file;
 mod links;
 mod par;
+mod plan;
 mod select;
 mod storage;
 mod value;

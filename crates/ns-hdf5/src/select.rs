@@ -295,6 +295,13 @@ impl H5File {
                 count.saturating_mul(element)
             )));
         }
+        if count > 0 {
+            let bounds: crate::plan::Bounds = resolved
+                .iter()
+                .map(|r| r.start..r.start + (r.count - 1) * r.step + 1)
+                .collect();
+            self.prefetch_chunks(ds.address(), &bounds);
+        }
         let data = if count == 0 {
             empty_data(dtype)
         } else if dtype.is_numeric() {

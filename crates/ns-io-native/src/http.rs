@@ -18,6 +18,8 @@ pub struct HttpOptions {
     pub headers: Vec<(String, String)>,
     /// Time limit of one request, connect to last byte.
     pub timeout: Duration,
+    /// Print every request on stderr (`NEUROSIFT_LOG_REQUESTS=1`).
+    pub log_requests: bool,
 }
 
 impl Default for HttpOptions {
@@ -27,6 +29,7 @@ impl Default for HttpOptions {
             retries: 2,
             headers: Vec::new(),
             timeout: Duration::from_secs(120),
+            log_requests: std::env::var_os("NEUROSIFT_LOG_REQUESTS").is_some_and(|v| v != "0"),
         }
     }
 }
@@ -120,6 +123,9 @@ impl HttpSource {
 
     fn request_once(&self, range_header: &str, expect: Option<&Range<u64>>) -> Result<Part> {
         let url = &self.resolved;
+        if self.options.log_requests {
+            eprintln!("neurosift: GET {url} Range: {range_header}");
+        }
         let mut req = self.agent.get(url).header("Range", range_header);
         for (name, value) in &self.options.headers {
             req = req.header(name, value);

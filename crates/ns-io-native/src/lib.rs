@@ -19,6 +19,10 @@ pub struct OpenOptions {
     pub cache: PageCacheConfig,
     /// Bytes fetched from each end of the file when it is opened.
     pub prefetch_bytes: u64,
+    /// Files up to this size are fetched whole (in concurrent parts) right
+    /// after the first round trip: cheaper than walking their metadata one
+    /// round trip at a time.
+    pub whole_file_bytes: u64,
     pub http: HttpOptions,
     /// Where requests and bytes are counted (shared, so that a caller sees
     /// the cost even of an open that failed).
@@ -30,6 +34,7 @@ impl Default for OpenOptions {
         Self {
             cache: PageCacheConfig::default(),
             prefetch_bytes: 256 * 1024,
+            whole_file_bytes: 8 * 1024 * 1024,
             http: HttpOptions::default(),
             counters: Arc::default(),
         }
@@ -55,6 +60,15 @@ pub fn open(location: &str, options: &OpenOptions) -> Result<DynSource> {
         let cache = PageCache::new(http, options.cache);
         for (offset, bytes) in &seeds {
             cache.insert(*offset, bytes);
+        }
+        if cache.len() <= options.whole_file_bytes {
+            // In parts, so that they go out concurrently.
+            let len = cache.len();
+            let part = (len / 16).max(options.cache.page_size_bytes);
+            let parts: Vec<std::ops::Range<u64>> = (0..len.div_ceil(part))
+                .map(|i| i * part..((i + 1) * part).min(len))
+                .collect();
+            cache.prefetch(&parts)?;
         }
         Ok(Arc::new(cache))
     } else {

@@ -13,6 +13,14 @@ pub struct PageCacheConfig {
     pub page_size_bytes: u64,
     /// Pages are evicted (least recently used first) above this total.
     pub capacity_bytes: u64,
+    /// Adjacent missing pages are merged into requests of at most this size;
+    /// longer runs are split so that their parts go out concurrently.
+    pub max_request_bytes: u64,
+    /// A single small read that misses fetches the whole aligned block of
+    /// this size around it (0: off). HDF5 metadata clusters, so the parser's
+    /// next reads are then usually hits instead of one round trip each.
+    /// Batched reads ([`ReadAt::read_ranges`]) are planned and not extended.
+    pub readahead_bytes: u64,
 }
 
 impl Default for PageCacheConfig {
@@ -20,6 +28,8 @@ impl Default for PageCacheConfig {
         Self {
             page_size_bytes: 64 * 1024,
             capacity_bytes: 512 * 1024 * 1024,
+            max_request_bytes: 4 * 1024 * 1024,
+            readahead_bytes: 256 * 1024,
         }
     }
 }
@@ -175,7 +185,16 @@ impl<S: ReadAt> PageCache<S> {
             0,
         )
         .into_iter()
-        .map(|r| r.start..r.end.min(len))
+        .flat_map(|r| {
+            let step = (self.config.max_request_bytes / size).max(1) * size;
+            let mut parts = Vec::new();
+            let mut start = r.start;
+            while start < r.end {
+                parts.push(start..(start + step).min(r.end).min(len));
+                start += step;
+            }
+            parts
+        })
         .collect();
         let fetched = self.inner.read_ranges(&runs);
         let mut state = self.state.lock();
@@ -286,6 +305,19 @@ impl<S: ReadAt> ReadAt for PageCache<S> {
     }
 
     fn read_range(&self, range: Range<u64>) -> Result<Bytes> {
+        let block = self.config.readahead_bytes;
+        if block > 0 && range.end - range.start < block && range.end <= self.inner.len() {
+            let pages = self.pages_of(std::slice::from_ref(&range));
+            let missing = {
+                let state = self.state.lock();
+                pages.iter().any(|p| !state.pages.contains_key(p))
+            };
+            if missing {
+                let start = range.start / block * block;
+                let end = (start + block).min(self.inner.len()).max(range.end);
+                self.prefetch(&[start..end])?;
+            }
+        }
         let mut parts = self.read_ranges(std::slice::from_ref(&range))?;
         Ok(parts.pop().unwrap_or_default())
     }
@@ -345,6 +377,8 @@ mod tests {
                 PageCacheConfig {
                     page_size_bytes: page,
                     capacity_bytes: cap,
+                    max_request_bytes: 1 << 30,
+                    readahead_bytes: 0,
                 },
             ),
             bytes,
@@ -379,6 +413,53 @@ mod tests {
             assert_eq!(&g[..], &bytes[r.start as usize..r.end as usize]);
         }
         assert_eq!(c.inner().counters().stats().requests, 3);
+    }
+
+    #[test]
+    fn small_misses_read_ahead_the_aligned_block() {
+        let bytes = data(100_000);
+        let src = Counted::new(MemorySource::new(bytes.clone(), "mem"));
+        let c = PageCache::new(
+            src,
+            PageCacheConfig {
+                page_size_bytes: 1000,
+                capacity_bytes: 1 << 20,
+                max_request_bytes: 1 << 20,
+                readahead_bytes: 8000,
+            },
+        );
+        assert_eq!(
+            &c.read_range(8100..8200).expect("read")[..],
+            &bytes[8100..8200]
+        );
+        assert_eq!(
+            &c.read_range(15_900..16_000).expect("read")[..],
+            &bytes[15_900..16_000]
+        );
+        let stats = c.inner().counters().stats();
+        assert_eq!((stats.requests, stats.bytes), (1, 8000));
+        // Batched reads are not extended.
+        let got = c.read_ranges(&[50_000..50_010]).expect("read");
+        assert_eq!(&got[0][..], &bytes[50_000..50_010]);
+        assert_eq!(c.inner().counters().stats().bytes, 9000);
+    }
+
+    #[test]
+    fn long_runs_are_split_into_concurrent_requests() {
+        let bytes = data(100_000);
+        let src = Counted::new(MemorySource::new(bytes.clone(), "mem"));
+        let c = PageCache::new(
+            src,
+            PageCacheConfig {
+                page_size_bytes: 1000,
+                capacity_bytes: 1 << 20,
+                max_request_bytes: 10_000,
+                readahead_bytes: 0,
+            },
+        );
+        let got = c.read_range(0..95_500).expect("read");
+        assert_eq!(&got[..], &bytes[..95_500]);
+        assert_eq!(c.inner().counters().stats().requests, 10);
     }
 
     #[test]

@@ -1,0 +1,180 @@
+//! Planning a selection's reads before making them.
+//!
+//! hdf5-reader walks a version-1 B-tree chunk index one node at a time and
+//! visits every leaf, even for a selection inside one chunk: on a remote
+//! file that is one round trip per node. Here the index is walked level by
+//! level, keeping only the subtrees that can hold selected chunks, each
+//! level's nodes fetched together; then every selected chunk is fetched in
+//! one concurrent batch. The reads that follow are served by the page
+//! cache. Everything here is best effort: the real read reports errors.
+
+use std::collections::HashSet;
+use std::ops::Range;
+
+use hdf5_reader::messages::HdfMessage;
+use hdf5_reader::messages::layout::DataLayout;
+use ns_io::ReadAt;
+
+use crate::file::H5File;
+
+/// Largest total of chunk bytes fetched ahead for one selection.
+const MAX_PREFETCH_BYTES: u64 = 256 << 20;
+/// Most nodes of one level fetched without pruning.
+const MAX_UNPRUNED_NODES: usize = 256;
+/// Deepest index walked.
+const MAX_LEVELS: usize = 32;
+
+/// Per dimension, the selected element range `lo..hi`.
+pub(crate) type Bounds = Vec<Range<u64>>;
+
+struct Node {
+    level: u8,
+    /// `(key offsets, child address, chunk size)`: for leaves the child is a
+    /// chunk; keys hold each child's first chunk offsets.
+    children: Vec<(Vec<u64>, u64, u32)>,
+    /// The key after the last child (upper bound of the last subtree).
+    last_key: Vec<u64>,
+}
+
+impl H5File {
+    /// Fetches the index nodes and chunks that `bounds` of the dataset at
+    /// `address` needs, concurrently. Only v1 B-tree indexes (every file
+    /// with a version 0/1 superblock, which most NWB files have) are planned.
+    pub(crate) fn prefetch_chunks(&self, address: u64, bounds: &Bounds) {
+        let Ok(header) = self.inner.get_or_parse_header(address) else {
+            return;
+        };
+        let Some((btree, chunk_dims)) = header.messages.iter().find_map(|m| match m {
+            HdfMessage::DataLayout(l) => match &l.layout {
+                DataLayout::Chunked {
+                    address,
+                    dims,
+                    chunk_indexing: None,
+                    ..
+                } => Some((*address, dims.clone())),
+                _ => None,
+            },
+            _ => None,
+        }) else {
+            return;
+        };
+        if chunk_dims.len() != bounds.len() || bounds.iter().any(|b| b.start >= b.end) {
+            return;
+        }
+        let superblock = self.inner.superblock();
+        let offset_size = usize::from(superblock.offset_size);
+        // Version 0 superblocks do not store K; HDF5's default is 32.
+        let k = match superblock.indexed_storage_k {
+            0 => 32,
+            k => usize::from(k),
+        };
+        // Each key: chunk size (4), filter mask (4), one offset per dimension
+        // plus the element-size dimension.
+        let key_len = 8 + 8 * (chunk_dims.len() + 1);
+        let node_len = (8 + 2 * offset_size + (2 * k + 1) * key_len + 2 * k * offset_size) as u64;
+        let file_len = self.source.len();
+        let mut level: Vec<u64> = vec![btree];
+        let mut seen: HashSet<u64> = HashSet::new();
+        for _ in 0..MAX_LEVELS {
+            level.retain(|a| *a < file_len && seen.insert(*a));
+            if level.is_empty() {
+                return;
+            }
+            let ranges: Vec<Range<u64>> = level
+                .iter()
+                .map(|&a| a..(a + node_len).min(file_len))
+                .collect();
+            let Ok(parts) = self.source.read_ranges(&ranges) else {
+                return;
+            };
+            let mut next = Vec::new();
+            let mut chunks: Vec<Range<u64>> = Vec::new();
+            for part in &parts {
+                let Some(node) = parse_node(part, offset_size, chunk_dims.len()) else {
+                    return;
+                };
+                if node.level == 0 {
+                    for (offsets, addr, size) in &node.children {
+                        let overlaps = offsets
+                            .iter()
+                            .zip(&chunk_dims)
+                            .zip(bounds)
+                            .all(|((off, dim), b)| *off < b.end && off + u64::from(*dim) > b.start);
+                        if overlaps {
+                            chunks.push(*addr..addr + u64::from(*size));
+                        }
+                    }
+                } else {
+                    // hdf5-reader then visits every node of the index, so
+                    // all children are fetched (together) while they are
+                    // cheap; selected chunks come from the pruned ones.
+                    if level.len() <= MAX_UNPRUNED_NODES {
+                        next.extend(node.children.iter().map(|c| c.1));
+                        continue;
+                    }
+                    // Keys are sorted with the first dimension most
+                    // significant: prune on it.
+                    for (i, (offsets, addr, _)) in node.children.iter().enumerate() {
+                        let upper = node.children.get(i + 1).map_or(&node.last_key, |c| &c.0);
+                        let lo = offsets.first().copied().unwrap_or(0);
+                        let hi = upper.first().copied().unwrap_or(u64::MAX);
+                        let chunk0 = u64::from(chunk_dims[0]);
+                        if lo < bounds[0].end && hi.saturating_add(chunk0) > bounds[0].start {
+                            next.push(*addr);
+                        }
+                    }
+                }
+            }
+            if !chunks.is_empty() {
+                chunks.retain(|r| r.end <= file_len);
+                let total: u64 = chunks.iter().map(|r| r.end - r.start).sum();
+                if total <= MAX_PREFETCH_BYTES {
+                    let _ = self.source.read_ranges(&chunks);
+                }
+                return;
+            }
+            level = next;
+        }
+    }
+}
+
+fn parse_node(bytes: &[u8], offset_size: usize, rank: usize) -> Option<Node> {
+    if bytes.get(..4)? != b"TREE" || *bytes.get(4)? != 1 {
+        return None;
+    }
+    let level = *bytes.get(5)?;
+    let entries = usize::from(u16::from_le_bytes([*bytes.get(6)?, *bytes.get(7)?]));
+    let mut pos = 8 + 2 * offset_size;
+    let read_u = |pos: usize, n: usize| -> Option<u64> {
+        let b = bytes.get(pos..pos + n)?;
+        let mut buf = [0u8; 8];
+        buf[..n].copy_from_slice(b);
+        Some(u64::from_le_bytes(buf))
+    };
+    let read_key = |pos: &mut usize| -> Option<(u32, Vec<u64>)> {
+        let size = u32::try_from(read_u(*pos, 4)?).ok()?;
+        *pos += 8;
+        let mut offsets = Vec::with_capacity(rank);
+        for d in 0..=rank {
+            let v = read_u(*pos, 8)?;
+            if d < rank {
+                offsets.push(v);
+            }
+            *pos += 8;
+        }
+        Some((size, offsets))
+    };
+    let mut children = Vec::with_capacity(entries);
+    for _ in 0..entries {
+        let (size, offsets) = read_key(&mut pos)?;
+        let child = read_u(pos, offset_size)?;
+        pos += offset_size;
+        children.push((offsets, child, size));
+    }
+    let (_, last_key) = read_key(&mut pos)?;
+    Some(Node {
+        level,
+        children,
+        last_key,
+    })
+}
