@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 pub use file::FileSource;
 pub use http::{HttpOptions, HttpSource};
-use ns_io::{Bytes, Counted, Counters, DynSource, PageCache, PageCacheConfig, ReadAt, Result};
+use ns_io::{Bytes, Counted, Counters, DynSource, PageCache, PageCacheConfig, Result};
 
 /// How to open a source.
 #[derive(Debug, Clone)]
@@ -61,30 +61,15 @@ pub fn open(location: &str, options: &OpenOptions) -> Result<DynSource> {
         for (offset, bytes) in &seeds {
             cache.insert(*offset, bytes);
         }
-        if cache.len() <= options.whole_file_bytes {
-            // In parts, so that they go out concurrently.
-            let len = cache.len();
-            let part = (len / 16).max(options.cache.page_size_bytes);
-            let parts: Vec<std::ops::Range<u64>> = (0..len.div_ceil(part))
-                .map(|i| i * part..((i + 1) * part).min(len))
-                .collect();
-            cache.prefetch(&parts)?;
-        }
+        ns_io::warm_up(&cache, options.prefetch_bytes, options.whole_file_bytes)?;
         Ok(Arc::new(cache))
     } else {
         let file =
             Counted::with_counters(FileSource::open(location)?, Arc::clone(&options.counters));
         let cache = PageCache::new(file, options.cache);
-        prefetch_ends(&cache, options.prefetch_bytes)?;
+        ns_io::warm_up(&cache, options.prefetch_bytes, options.whole_file_bytes)?;
         Ok(Arc::new(cache))
     }
-}
-
-fn prefetch_ends<S: ReadAt>(cache: &PageCache<S>, prefetch_bytes: u64) -> Result<()> {
-    let len = cache.len();
-    let head = 0..prefetch_bytes.min(len);
-    let tail = len.saturating_sub(prefetch_bytes)..len;
-    cache.prefetch(&[head, tail])
 }
 
 /// Bytes of a source's head and tail, fetched together (used for probing).

@@ -68,6 +68,33 @@ impl<T: ReadAt + ?Sized> ReadAt for Arc<T> {
     }
 }
 
+/// Warms a freshly opened cache: fetches the head and the tail of the file
+/// (`prefetch_bytes` each; pynwb puts metadata at both ends) in one batch,
+/// or the whole file when it is at most `whole_file_bytes` (cheaper than
+/// walking its metadata one round trip at a time). Pages already cached
+/// (a probe made while opening) are not fetched again.
+pub fn warm_up<S: ReadAt>(
+    cache: &PageCache<S>,
+    prefetch_bytes: u64,
+    whole_file_bytes: u64,
+) -> Result<()> {
+    let len = cache.len();
+    if len <= whole_file_bytes {
+        // In parts, so that they can go out concurrently.
+        let part = (len / 16).max(cache.config().page_size_bytes).max(1);
+        let parts: Vec<Range<u64>> = (0..len.div_ceil(part))
+            .map(|i| i * part..((i + 1) * part).min(len))
+            .collect();
+        return cache.prefetch(&parts);
+    }
+    let head = 0..prefetch_bytes.min(len);
+    // From a page boundary, so that a probe's tail (seeded in whole pages)
+    // is not fetched again for one partial page.
+    let page = cache.config().page_size_bytes.max(1);
+    let tail = len.saturating_sub(prefetch_bytes).div_ceil(page) * page..len;
+    cache.prefetch(&[head, tail])
+}
+
 /// Checks that `range` is well formed and inside a source of `len` bytes.
 pub fn check_range(range: &Range<u64>, len: u64, source: &dyn Fn() -> String) -> Result<()> {
     if range.start > range.end || range.end > len {
