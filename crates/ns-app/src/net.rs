@@ -1,0 +1,143 @@
+//! Fetches from the main thread: DANDI API JSON, and the size probe that
+//! runs before a remote file is handed to the worker.
+
+use js_sys::Promise;
+use ns_protocol::{ErrorKind, WorkerError};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortController, Headers, Request, RequestInit, Response};
+
+const API_KEY: &str = "neurosift.dandiApiKey";
+const API_ROOT: &str = "neurosift.dandiApi";
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok()?
+}
+
+/// The DANDI API root: `localStorage["neurosift.dandiApi"]` or the public one.
+pub fn dandi_api() -> String {
+    storage()
+        .and_then(|s| s.get_item(API_ROOT).ok().flatten())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| ns_links::DANDI_API.to_string())
+}
+
+/// The user's DANDI API key (for embargoed data), kept in this browser only.
+pub fn api_key() -> Option<String> {
+    storage()
+        .and_then(|s| s.get_item(API_KEY).ok().flatten())
+        .filter(|s| !s.is_empty())
+}
+
+pub fn set_api_key(key: &str) {
+    if let Some(s) = storage() {
+        let _ = if key.is_empty() {
+            s.remove_item(API_KEY)
+        } else {
+            s.set_item(API_KEY, key)
+        };
+    }
+}
+
+fn js_text(v: &wasm_bindgen::JsValue) -> String {
+    v.dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| v.as_string())
+        .unwrap_or_else(|| format!("{v:?}"))
+}
+
+async fn fetch(
+    url: &str,
+    headers: &[(&str, String)],
+    signal: Option<&web_sys::AbortSignal>,
+) -> Result<Response, String> {
+    let init = RequestInit::new();
+    let h = Headers::new().map_err(|e| js_text(&e))?;
+    for (k, v) in headers {
+        h.set(k, v).map_err(|e| js_text(&e))?;
+    }
+    init.set_headers(&h);
+    if let Some(s) = signal {
+        init.set_signal(Some(s));
+    }
+    let request = Request::new_with_str_and_init(url, &init).map_err(|e| js_text(&e))?;
+    let window = web_sys::window().ok_or("no window")?;
+    let promise: Promise = window.fetch_with_request(&request);
+    let value = JsFuture::from(promise)
+        .await
+        .map_err(|e| format!("network error or blocked by CORS: {}", js_text(&e)))?;
+    value
+        .dyn_into::<Response>()
+        .map_err(|_| "not a response".to_string())
+}
+
+/// GETs JSON from the DANDI API (with the API key when one is set).
+pub async fn get_json(url: &str) -> Result<serde_json::Value, String> {
+    let mut headers = Vec::new();
+    if let Some(key) = api_key() {
+        headers.push(("Authorization", format!("token {key}")));
+    }
+    let response = fetch(url, &headers, None)
+        .await
+        .map_err(|e| format!("{url}: {e}"))?;
+    if !response.ok() {
+        return Err(format!("{url}: HTTP {}", response.status()));
+    }
+    let text = JsFuture::from(response.text().map_err(|e| js_text(&e))?)
+        .await
+        .map_err(|e| format!("{url}: {}", js_text(&e)))?;
+    let text = text.as_string().unwrap_or_default();
+    serde_json::from_str(&text).map_err(|e| format!("{url}: not JSON ({e})"))
+}
+
+/// Learns a remote file's size and checks that its server honours Range,
+/// without downloading it: asks for `bytes=0-`, reads the headers
+/// (`Content-Length` is readable cross-origin, unlike `Content-Range` on
+/// S3), then aborts the body. Follows redirects (DANDI → S3).
+pub async fn probe_size(url: &str) -> Result<u64, WorkerError> {
+    let controller = AbortController::new().map_err(|e| WorkerError {
+        kind: ErrorKind::Network,
+        message: js_text(&e),
+    })?;
+    let mut headers = vec![("Range", "bytes=0-".to_string())];
+    if let Some(key) = api_key() {
+        headers.push(("Authorization", format!("token {key}")));
+    }
+    let response = fetch(url, &headers, Some(&controller.signal()))
+        .await
+        .map_err(|e| WorkerError {
+            kind: ErrorKind::Network,
+            message: format!("{url}: {e}"),
+        })?;
+    let status = response.status();
+    let header = |name: &str| response.headers().get(name).ok().flatten();
+    let length = header("content-length").and_then(|v| v.parse::<u64>().ok());
+    let total = header("content-range").and_then(|cr| {
+        cr.rsplit('/')
+            .next()
+            .and_then(|t| t.trim().parse::<u64>().ok())
+    });
+    controller.abort();
+    match status {
+        206 => total.or(length).ok_or_else(|| WorkerError {
+            kind: ErrorKind::Http,
+            message: format!("{url}: the server does not tell the file size"),
+        }),
+        200 => Err(WorkerError {
+            kind: ErrorKind::NoRangeSupport,
+            message: format!(
+                "{url}: the server ignored the Range header (answered 200 with the whole file); \
+                 it must support HTTP Range requests (206 Partial Content)"
+            ),
+        }),
+        404 => Err(WorkerError {
+            kind: ErrorKind::NotFound,
+            message: format!("{url}: HTTP 404 (not found)"),
+        }),
+        416 => Ok(0),
+        s => Err(WorkerError {
+            kind: ErrorKind::Http,
+            message: format!("{url}: HTTP {s}"),
+        }),
+    }
+}

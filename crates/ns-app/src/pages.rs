@@ -1,0 +1,7 @@
+mod dandiset;
+mod home;
+mod nwb;
+
+pub use dandiset::DandisetPage;
+pub use home::HomePage;
+pub use nwb::NwbPage;

@@ -1,0 +1,360 @@
+//! `/nwb?url=…` (or `?local=<name>` after picking a file): the file
+//! overview (session metadata, every object grouped like the file) and a
+//! raw HDF5 view of the selected object (attributes, paged values).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+use ns_protocol::{
+    Answer, ErrorKind, FileSource, ObjectInfo, ObjectSummary, Overview, ToWorker, Values,
+    WorkerError,
+};
+
+use crate::client;
+use crate::components::{ErrorPanel, human_bytes};
+use crate::net;
+
+/// Rows of values shown per page in the raw view.
+const PAGE_ROWS: u64 = 100;
+/// Columns shown at most for 2-D datasets.
+const MAX_COLUMNS: u64 = 32;
+
+async fn open(url: Option<String>, local: Option<String>) -> Result<Overview, WorkerError> {
+    let answer = if let Some(url) = url {
+        let size = net::probe_size(&url).await?;
+        let source = FileSource::Url {
+            url,
+            size_bytes: Some(size),
+            api_key: net::api_key(),
+        };
+        client::request(move |id| ToWorker::Open { id, source }, None).await?
+    } else if let Some(name) = local {
+        let file = crate::local::get()
+            .filter(|f| f.name() == name)
+            .ok_or_else(|| WorkerError {
+                kind: ErrorKind::BadRequest,
+                message: format!(
+                    "{name}: pick the file again (local files cannot be reopened from a link)"
+                ),
+            })?;
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "file sizes are integers below 2^53"
+        )]
+        let size_bytes = file.size() as u64;
+        let source = FileSource::Local { name, size_bytes };
+        client::request(move |id| ToWorker::Open { id, source }, Some(file)).await?
+    } else {
+        return Err(WorkerError {
+            kind: ErrorKind::BadRequest,
+            message: "no url= given".into(),
+        });
+    };
+    match answer {
+        Answer::Opened(o) => Ok(o),
+        _ => Err(WorkerError {
+            kind: ErrorKind::BadRequest,
+            message: "unexpected answer".into(),
+        }),
+    }
+}
+
+#[component]
+pub fn NwbPage() -> impl IntoView {
+    let query = use_query_map();
+    let overview = LocalResource::new(move || {
+        let q = query.get();
+        async move { open(q.get("url"), q.get("local")).await }
+    });
+    let tab = move || {
+        query
+            .get()
+            .get("tab")
+            .and_then(|t| match ns_links::parse_tab(&t) {
+                Some(ns_links::Tab::Object(p)) => Some(p),
+                Some(ns_links::Tab::View { path, .. }) => Some(path),
+                Some(ns_links::Tab::Many(paths)) => paths.into_iter().next(),
+                None => None,
+            })
+    };
+    let dandiset = move || {
+        let q = query.get();
+        q.get("dandisetId").map(|id| {
+            (
+                id,
+                q.get("dandisetVersion").unwrap_or_else(|| "draft".into()),
+            )
+        })
+    };
+    view! {
+        <div class="nwb-page">
+            {move || dandiset().map(|(id, v)| view! {
+                <nav class="crumbs"><a href=format!("/dandiset/{id}?dandisetVersion={v}")>{format!("DANDI:{id} ({v})")}</a></nav>
+            })}
+            <Suspense fallback=move || view! { <p class="loading" data-testid="loading">"Opening the file…"</p> }>
+                {move || overview.get().map(|r| match r {
+                    Ok(o) => view! { <OverviewView overview=o initial=tab()/> }.into_any(),
+                    Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
+                })}
+            </Suspense>
+        </div>
+    }
+}
+
+/// Top-level groups in the order Neurosift shows them.
+const SECTIONS: [&str; 8] = [
+    "/acquisition",
+    "/processing",
+    "/intervals",
+    "/units",
+    "/stimulus",
+    "/analysis",
+    "/general",
+    "/specifications",
+];
+
+fn parent_of(path: &str) -> String {
+    match path.rsplit_once('/') {
+        Some(("", _)) | None => "/".into(),
+        Some((p, _)) => p.into(),
+    }
+}
+
+#[component]
+fn OverviewView(overview: Overview, initial: Option<String>) -> impl IntoView {
+    let selected = RwSignal::new(initial);
+    let expanded = RwSignal::new(HashSet::<String>::new());
+    let mut children: HashMap<String, Vec<ObjectSummary>> = HashMap::new();
+    for o in &overview.objects {
+        if o.path != "/" {
+            children
+                .entry(parent_of(&o.path))
+                .or_default()
+                .push(o.clone());
+        }
+    }
+    let children = Arc::new(children);
+    let root_kids: Vec<ObjectSummary> = children.get("/").cloned().unwrap_or_default();
+    let mut sections: Vec<ObjectSummary> = SECTIONS
+        .iter()
+        .filter_map(|s| root_kids.iter().find(|o| o.path == *s).cloned())
+        .collect();
+    let others: Vec<ObjectSummary> = root_kids
+        .iter()
+        .filter(|o| !SECTIONS.contains(&o.path.as_str()))
+        .cloned()
+        .collect();
+    let name = overview
+        .location
+        .rsplit('/')
+        .find(|s| !s.is_empty())
+        .unwrap_or(&overview.location)
+        .to_string();
+    let count = overview.objects.len();
+    let other_rows = others.clone();
+    sections.retain(|s| s.kind == "group");
+    view! {
+        <section class="session" data-testid="session">
+            <h2 class="file-name" title=overview.location.clone()>{name}</h2>
+            <table class="meta">
+                {overview.session.into_iter().map(|(k, v)| view! { <tr><th>{k}</th><td>{v}</td></tr> }).collect_view()}
+                <tr><th>"File size"</th><td>{human_bytes(overview.size_bytes)}</td></tr>
+                <tr><th>"Source"</th><td class="source">{overview.location.clone()}</td></tr>
+                <tr><th>"Objects"</th><td>{count}</td></tr>
+            </table>
+        </section>
+        <div class="columns">
+            <section class="tree" data-testid="tree">
+                {sections.into_iter().map(|s| {
+                    let kids = children.get(&s.path).cloned().unwrap_or_default();
+                    let title = s.path.trim_start_matches('/').to_string();
+                    let n = kids.len();
+                    view! {
+                        <details class="section" open=true>
+                            <summary><span class="section-name">{title}</span><span class="count">{format!(" ({n})")}</span></summary>
+                            <table class="objects">
+                                {rows(Arc::clone(&children), kids, 0, expanded, selected)}
+                            </table>
+                        </details>
+                    }
+                }).collect_view()}
+                <details class="section" open=true>
+                    <summary><span class="section-name">"other"</span></summary>
+                    <table class="objects">{rows(Arc::clone(&children), other_rows, 0, expanded, selected)}</table>
+                </details>
+            </section>
+            <aside class="raw" data-testid="raw">
+                {move || match selected.get() {
+                    None => view! { <p class="hint">"Select an object to see its attributes and values."</p> }.into_any(),
+                    Some(p) => view! { <RawView path=p/> }.into_any(),
+                }}
+            </aside>
+        </div>
+    }
+}
+
+fn rows(
+    children: Arc<HashMap<String, Vec<ObjectSummary>>>,
+    items: Vec<ObjectSummary>,
+    depth: usize,
+    expanded: RwSignal<HashSet<String>>,
+    selected: RwSignal<Option<String>>,
+) -> AnyView {
+    items
+        .into_iter()
+        .map(|o| {
+            let path = o.path.clone();
+            let name = path.rsplit('/').next().unwrap_or("").to_string();
+            let is_group = o.kind == "group";
+            let has_kids = children.get(&path).is_some_and(|k| !k.is_empty());
+            let toggle_path = path.clone();
+            let open_path = path.clone();
+            let select_path = path.clone();
+            let sel_path = path.clone();
+            let kids = children.get(&path).cloned().unwrap_or_default();
+            let children2 = Arc::clone(&children);
+            let indent = format!("padding-left: {}em", 0.4 + 1.2 * depth as f64);
+            let summary = o.data_summary.clone().or_else(|| o.target.as_ref().map(|t| format!("→ {t}"))).unwrap_or_default();
+            view! {
+                <tr class={move || if selected.get().as_deref() == Some(sel_path.as_str()) { "row selected" } else { "row" }} data-path=path.clone()>
+                    <td class="name" style=indent>
+                        {has_kids.then(|| view! {
+                            <button class="toggle" on:click=move |_| expanded.update(|e| { if !e.remove(&toggle_path) { e.insert(toggle_path.clone()); } })>
+                                {let p = open_path.clone(); move || if expanded.get().contains(&p) { "▾" } else { "▸" }}
+                            </button>
+                        })}
+                        <a href="#" on:click=move |ev| { ev.prevent_default(); selected.set(Some(select_path.clone())); }>
+                            {name}{is_group.then_some("/")}
+                        </a>
+                    </td>
+                    <td class="type">{o.neurodata_type.clone().unwrap_or_default()}</td>
+                    <td class="desc">{o.description.clone().unwrap_or_default()}</td>
+                    <td class="data">{summary}</td>
+                </tr>
+                {move || expanded.get().contains(&path).then(|| rows(Arc::clone(&children2), kids.clone(), depth + 1, expanded, selected))}
+            }
+        })
+        .collect_view()
+        .into_any()
+}
+
+#[component]
+fn RawView(path: String) -> impl IntoView {
+    let p = path.clone();
+    let info = LocalResource::new(move || {
+        let path = p.clone();
+        async move {
+            match client::request(move |id| ToWorker::Object { id, path }, None).await? {
+                Answer::Object(o) => Ok(o),
+                _ => Err(WorkerError {
+                    kind: ErrorKind::BadRequest,
+                    message: "unexpected answer".into(),
+                }),
+            }
+        }
+    });
+    view! {
+        <h3 class="raw-path">{path}</h3>
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || info.get().map(|r| match r {
+                Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
+                Ok(o) => view! { <ObjectView info=o/> }.into_any(),
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn ObjectView(info: ObjectInfo) -> impl IntoView {
+    let shape = info.shape.clone();
+    let path = info.path.clone();
+    view! {
+        <table class="meta" data-testid="object-info">
+            <tr><th>"Kind"</th><td>{info.kind.clone()}</td></tr>
+            {info.dtype.clone().map(|d| view! { <tr><th>"Type"</th><td>{d}</td></tr> })}
+            {info.shape.clone().map(|s| view! { <tr><th>"Shape"</th><td>{format!("{s:?}")}</td></tr> })}
+            {info.chunks.clone().map(|c| view! { <tr><th>"Chunks"</th><td>{format!("{c:?}")}</td></tr> })}
+            {(!info.filters.is_empty()).then(|| view! { <tr><th>"Filters"</th><td>{info.filters.join(", ")}</td></tr> })}
+        </table>
+        <h4>"Attributes"</h4>
+        <table class="attrs" data-testid="attrs">
+            {info.attrs.into_iter().map(|(k, v)| view! { <tr><th>{k}</th><td>{v}</td></tr> }).collect_view()}
+        </table>
+        {shape.map(|s| view! { <ValuesView path=path shape=s/> })}
+    }
+}
+
+#[component]
+fn ValuesView(path: String, shape: Vec<u64>) -> impl IntoView {
+    let page = RwSignal::new(0u64);
+    let rows_total = shape.first().copied().unwrap_or(1);
+    let pages = rows_total.div_ceil(PAGE_ROWS).max(1);
+    let shape2 = shape.clone();
+    let values = LocalResource::new(move || {
+        let path = path.clone();
+        let shape = shape2.clone();
+        let pg = page.get();
+        async move {
+            let mut dims: Vec<String> = Vec::new();
+            if let Some(&n) = shape.first() {
+                let start = (pg * PAGE_ROWS).min(n);
+                dims.push(format!("{start}:{}", (start + PAGE_ROWS).min(n)));
+            }
+            if let Some(&m) = shape.get(1) {
+                dims.push(format!("0:{}", m.min(MAX_COLUMNS)));
+            }
+            for _ in 2..shape.len() {
+                dims.push("0".into());
+            }
+            let selection = dims.join(",");
+            match client::request(
+                move |id| ToWorker::Values {
+                    id,
+                    path,
+                    selection,
+                },
+                None,
+            )
+            .await?
+            {
+                Answer::Values(v) => Ok(v),
+                _ => Err(WorkerError {
+                    kind: ErrorKind::BadRequest,
+                    message: "unexpected answer".into(),
+                }),
+            }
+        }
+    });
+    view! {
+        <h4>"Values"</h4>
+        <div class="pager">
+            <button disabled={move || page.get() == 0} on:click=move |_| page.update(|p| *p = p.saturating_sub(1))>"‹ previous"</button>
+            <span>{move || format!("rows {}–{} of {rows_total}", page.get() * PAGE_ROWS, ((page.get() + 1) * PAGE_ROWS).min(rows_total))}</span>
+            <button disabled={move || page.get() + 1 >= pages} on:click=move |_| page.update(|p| *p += 1)>"next ›"</button>
+        </div>
+        <Suspense fallback=|| view! { <p class="loading">"Reading…"</p> }>
+            {move || values.get().map(|r| match r {
+                Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
+                Ok(v) => values_table(v, page.get_untracked() * PAGE_ROWS).into_any(),
+            })}
+        </Suspense>
+    }
+}
+
+fn values_table(v: Values, first_row: u64) -> impl IntoView {
+    let cols = match v.shape.as_slice() {
+        [_, c, ..] => usize::try_from(*c).unwrap_or(1).max(1),
+        _ => 1,
+    };
+    let rows: Vec<Vec<String>> = v.values.chunks(cols).map(<[String]>::to_vec).collect();
+    view! {
+        <table class="values" data-testid="values">
+            {rows.into_iter().enumerate().map(|(i, row)| view! {
+                <tr><th>{first_row + i as u64}</th>{row.into_iter().map(|c| view! { <td>{c}</td> }).collect_view()}</tr>
+            }).collect_view()}
+        </table>
+    }
+}

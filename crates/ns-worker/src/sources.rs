@@ -1,0 +1,267 @@
+//! Byte sources of the browser worker: HTTP Range requests with synchronous
+//! XHR, and slices of a local `File` with `FileReaderSync`.
+//!
+//! Both keep no JavaScript object in the source itself (those are not
+//! `Send`): an XHR is made per request, and the `File` lives in a
+//! thread-local slot of the (single-threaded) worker.
+
+use std::cell::RefCell;
+use std::ops::Range;
+use std::sync::Arc;
+
+use js_sys::{ArrayBuffer, Uint8Array};
+use ns_io::{Bytes, Counters, Error, ReadAt, Result, check_range};
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{File, FileReaderSync, XmlHttpRequest};
+
+thread_local! {
+    static LOCAL_FILE: RefCell<Option<File>> = const { RefCell::new(None) };
+}
+
+/// Called after every request, with the counters (progress reports).
+pub type OnRequest = Arc<dyn Fn() + Send + Sync>;
+
+fn js_message(value: &JsValue) -> String {
+    value
+        .dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| value.as_string())
+        .unwrap_or_else(|| format!("{value:?}"))
+}
+
+/// A remote file read with synchronous Range XHRs (one at a time).
+pub struct XhrSource {
+    url: String,
+    len: u64,
+    api_key: Option<String>,
+    counters: Arc<Counters>,
+    on_request: OnRequest,
+}
+
+/// One answer to a Range request.
+struct Answer {
+    status: u16,
+    bytes: Vec<u8>,
+    content_range: Option<String>,
+}
+
+impl XhrSource {
+    /// Opens `url`: one probe of the first `probe_bytes` tells whether the
+    /// server honours Range, and the size (from `Content-Range` when the
+    /// server exposes it, else `known_size`).
+    pub fn open(
+        url: &str,
+        known_size: Option<u64>,
+        api_key: Option<String>,
+        probe_bytes: u64,
+        counters: Arc<Counters>,
+        on_request: OnRequest,
+    ) -> Result<(Self, Bytes)> {
+        let mut source = Self {
+            url: url.to_string(),
+            len: 0,
+            api_key,
+            counters,
+            on_request,
+        };
+        let answer = source.get(&format!("bytes=0-{}", probe_bytes.max(1) - 1))?;
+        let total = match answer.status {
+            206 => answer
+                .content_range
+                .as_deref()
+                .and_then(|cr| cr.rsplit('/').next())
+                .and_then(|t| t.trim().parse::<u64>().ok())
+                .or(known_size)
+                .ok_or_else(|| Error::Http {
+                    url: url.to_string(),
+                    message: "the server does not expose the file size (Content-Range) to \
+                              scripts; open the file from its DANDI page, which knows the size"
+                        .into(),
+                })?,
+            200 => {
+                // Acceptable only if that was the whole (small) file.
+                let n = answer.bytes.len() as u64;
+                if n > probe_bytes || known_size.is_some_and(|k| k != n) {
+                    return Err(Error::NotPartial {
+                        url: url.to_string(),
+                    });
+                }
+                n
+            }
+            416 => 0,
+            status => {
+                return Err(Error::HttpStatus {
+                    url: url.to_string(),
+                    status,
+                });
+            }
+        };
+        source.len = total;
+        let head_len = answer
+            .bytes
+            .len()
+            .min(usize::try_from(total).unwrap_or(usize::MAX));
+        let mut head = answer.bytes;
+        head.truncate(head_len);
+        Ok((source, Bytes::from(head)))
+    }
+
+    fn get(&self, range: &str) -> Result<Answer> {
+        let fail = |message: String| Error::Http {
+            url: self.url.clone(),
+            message,
+        };
+        let xhr = XmlHttpRequest::new().map_err(|e| fail(js_message(&e)))?;
+        xhr.open_with_async("GET", &self.url, false)
+            .map_err(|e| fail(js_message(&e)))?;
+        xhr.set_request_header("Range", range)
+            .map_err(|e| fail(js_message(&e)))?;
+        if let Some(key) = &self.api_key {
+            xhr.set_request_header("Authorization", &format!("token {key}"))
+                .map_err(|e| fail(js_message(&e)))?;
+        }
+        // web-sys's setter cannot report failure: go through Reflect.
+        js_sys::Reflect::set(&xhr, &"responseType".into(), &"arraybuffer".into())
+            .map_err(|e| fail(js_message(&e)))?;
+        let sent = xhr.send();
+        let status = xhr.status().unwrap_or(0);
+        if sent.is_err() || status == 0 {
+            self.counters.record(0);
+            (self.on_request)();
+            return Err(fail(
+                "the request failed: network error or blocked by CORS (the server must allow \
+                 this origin and the Range header)"
+                    .into(),
+            ));
+        }
+        let body = xhr
+            .response()
+            .ok()
+            .and_then(|r| r.dyn_into::<ArrayBuffer>().ok())
+            .map(|b| Uint8Array::new(&b).to_vec())
+            .unwrap_or_default();
+        self.counters.record(body.len() as u64);
+        (self.on_request)();
+        Ok(Answer {
+            status,
+            bytes: body,
+            content_range: xhr.get_response_header("Content-Range").ok().flatten(),
+        })
+    }
+}
+
+impl ReadAt for XhrSource {
+    fn len(&self) -> u64 {
+        self.len
+    }
+
+    fn read_range(&self, range: Range<u64>) -> Result<Bytes> {
+        check_range(&range, self.len, &|| self.describe())?;
+        if range.start == range.end {
+            return Ok(Bytes::new());
+        }
+        let answer = self.get(&format!("bytes={}-{}", range.start, range.end - 1))?;
+        let want = range.end - range.start;
+        match answer.status {
+            206 => {}
+            200 if range.start == 0 && answer.bytes.len() as u64 == self.len => {
+                let end = usize::try_from(range.end).unwrap_or(usize::MAX);
+                return Ok(Bytes::from(answer.bytes).slice(..end.min(self.len as usize)));
+            }
+            200 => {
+                return Err(Error::NotPartial {
+                    url: self.url.clone(),
+                });
+            }
+            status => {
+                return Err(Error::HttpStatus {
+                    url: self.url.clone(),
+                    status,
+                });
+            }
+        }
+        if let Some(cr) = &answer.content_range {
+            let expected = format!("bytes {}-{}/", range.start, range.end - 1);
+            if !cr.starts_with(&expected) {
+                return Err(Error::ContentRangeMismatch {
+                    url: self.url.clone(),
+                    requested: range,
+                    content_range: cr.clone(),
+                });
+            }
+        }
+        if answer.bytes.len() as u64 != want {
+            return Err(Error::Truncated {
+                url: self.url.clone(),
+                expected: want,
+                got: answer.bytes.len() as u64,
+            });
+        }
+        Ok(Bytes::from(answer.bytes))
+    }
+
+    fn describe(&self) -> String {
+        self.url.clone()
+    }
+}
+
+/// The local file the user picked, read in slices.
+pub struct LocalFileSource {
+    name: String,
+    len: u64,
+    counters: Arc<Counters>,
+}
+
+impl LocalFileSource {
+    /// Keeps `file` for the worker's later reads.
+    pub fn open(file: File, counters: Arc<Counters>) -> Self {
+        let name = file.name();
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "file sizes are non-negative integers below 2^53"
+        )]
+        let len = file.size() as u64;
+        LOCAL_FILE.with(|slot| *slot.borrow_mut() = Some(file));
+        Self {
+            name,
+            len,
+            counters,
+        }
+    }
+}
+
+impl ReadAt for LocalFileSource {
+    fn len(&self) -> u64 {
+        self.len
+    }
+
+    fn read_range(&self, range: Range<u64>) -> Result<Bytes> {
+        check_range(&range, self.len, &|| self.describe())?;
+        let fail = |message: String| Error::Io {
+            location: self.name.clone(),
+            message,
+        };
+        let bytes = LOCAL_FILE.with(|slot| -> Result<Vec<u8>> {
+            let slot = slot.borrow();
+            let file = slot
+                .as_ref()
+                .ok_or_else(|| fail("the file is no longer open".into()))?;
+            #[allow(clippy::cast_precision_loss, reason = "offsets below 2^53")]
+            let blob = file
+                .slice_with_f64_and_f64(range.start as f64, range.end as f64)
+                .map_err(|e| fail(js_message(&e)))?;
+            let reader = FileReaderSync::new().map_err(|e| fail(js_message(&e)))?;
+            let buffer = reader
+                .read_as_array_buffer(&blob)
+                .map_err(|e| fail(js_message(&e)))?;
+            Ok(Uint8Array::new(&buffer).to_vec())
+        })?;
+        self.counters.record(bytes.len() as u64);
+        Ok(Bytes::from(bytes))
+    }
+
+    fn describe(&self) -> String {
+        self.name.clone()
+    }
+}

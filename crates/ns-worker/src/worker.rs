@@ -1,0 +1,371 @@
+//! Message loop: requests are queued as they arrive and run one at a time
+//! from a zero-delay timer, so that a `Cancel` that arrives while another
+//! request runs is seen before the cancelled one starts.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use ns_hdf5::{H5File, NodeKind, Selection, Value};
+use ns_io::{Counters, PageCache, PageCacheConfig, ReadAt};
+use ns_nwb::NwbFile;
+use ns_protocol::{
+    Answer, ErrorKind, FileSource, FromWorker, IoStats, ObjectInfo, ObjectSummary, Overview,
+    RequestId, ToWorker, Values, WorkerError, decode, encode,
+};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::Closure;
+use web_sys::{DedicatedWorkerGlobalScope, File, MessageEvent};
+
+use crate::sources::{LocalFileSource, XhrSource};
+
+/// Bytes probed from the head (and fetched from the tail) when opening.
+const PREFETCH_BYTES: u64 = 256 * 1024;
+/// Files up to this size are read whole at once.
+const WHOLE_FILE_BYTES: u64 = 8 * 1024 * 1024;
+/// Most values one `Values` request may return.
+const MAX_VALUES: u64 = 1_000_000;
+
+static CURRENT: AtomicU64 = AtomicU64::new(0);
+
+struct State {
+    queue: VecDeque<(ToWorker, Option<File>)>,
+    cancelled: Vec<RequestId>,
+    scheduled: bool,
+    file: Option<NwbFile>,
+    counters: Arc<Counters>,
+}
+
+thread_local! {
+    static STATE: RefCell<State> = RefCell::new(State {
+        queue: VecDeque::new(),
+        cancelled: Vec::new(),
+        scheduled: false,
+        file: None,
+        counters: Arc::default(),
+    });
+}
+
+fn scope() -> Option<DedicatedWorkerGlobalScope> {
+    js_sys::global()
+        .dyn_into::<DedicatedWorkerGlobalScope>()
+        .ok()
+}
+
+fn post(message: &FromWorker) {
+    if let Some(scope) = scope() {
+        let _ = scope.post_message(&encode(message).into());
+    }
+}
+
+fn stats(counters: &Counters) -> IoStats {
+    let s = counters.stats();
+    IoStats {
+        requests: s.requests,
+        bytes: s.bytes,
+    }
+}
+
+pub fn start() {
+    let Some(scope) = scope() else { return };
+    let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(|event: MessageEvent| {
+        let data = event.data();
+        // `{msg: "<json>", file?: File}`
+        let text = js_sys::Reflect::get(&data, &"msg".into())
+            .ok()
+            .and_then(|v| v.as_string())
+            .unwrap_or_default();
+        let file = js_sys::Reflect::get(&data, &"file".into())
+            .ok()
+            .and_then(|v| v.dyn_into::<File>().ok());
+        match decode::<ToWorker>(&text) {
+            Ok(ToWorker::Cancel { id }) => {
+                STATE.with(|s| s.borrow_mut().cancelled.push(id));
+            }
+            Ok(msg) => {
+                STATE.with(|s| s.borrow_mut().queue.push_back((msg, file)));
+                schedule();
+            }
+            Err(message) => post(&FromWorker::Reply {
+                id: 0,
+                result: Err(WorkerError {
+                    kind: ErrorKind::BadRequest,
+                    message,
+                }),
+                stats: IoStats::default(),
+            }),
+        }
+    });
+    scope.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
+    onmessage.forget();
+    post(&FromWorker::Ready);
+}
+
+fn schedule() {
+    let already = STATE.with(|s| std::mem::replace(&mut s.borrow_mut().scheduled, true));
+    if already {
+        return;
+    }
+    let Some(scope) = scope() else { return };
+    let run = Closure::once_into_js(run_next);
+    let _ = scope.set_timeout_with_callback_and_timeout_and_arguments_0(run.unchecked_ref(), 0);
+}
+
+fn run_next() {
+    let next = STATE.with(|s| {
+        let mut s = s.borrow_mut();
+        s.scheduled = false;
+        while let Some((msg, file)) = s.queue.pop_front() {
+            let id = msg.id();
+            if let Some(i) = s.cancelled.iter().position(|c| *c == id) {
+                s.cancelled.swap_remove(i);
+                continue;
+            }
+            return Some((msg, file));
+        }
+        None
+    });
+    let Some((msg, file)) = next else { return };
+    let id = msg.id();
+    CURRENT.store(id, Ordering::Relaxed);
+    let result = handle(msg, file);
+    let counters = STATE.with(|s| Arc::clone(&s.borrow().counters));
+    post(&FromWorker::Reply {
+        id,
+        result,
+        stats: stats(&counters),
+    });
+    if STATE.with(|s| !s.borrow().queue.is_empty()) {
+        schedule();
+    }
+}
+
+fn handle(msg: ToWorker, file: Option<File>) -> Result<Answer, WorkerError> {
+    match msg {
+        ToWorker::Open { source, .. } => open(source, file).map(Answer::Opened),
+        ToWorker::Object { path, .. } => with_file(|f| object(f, &path)).map(Answer::Object),
+        ToWorker::Values {
+            path, selection, ..
+        } => with_file(|f| values(f, &path, &selection)).map(Answer::Values),
+        ToWorker::Cancel { .. } => Err(WorkerError {
+            kind: ErrorKind::BadRequest,
+            message: "cancel is not a request".into(),
+        }),
+    }
+}
+
+fn with_file<T>(f: impl FnOnce(&NwbFile) -> Result<T, WorkerError>) -> Result<T, WorkerError> {
+    STATE.with(|s| {
+        let s = s.borrow();
+        let file = s.file.as_ref().ok_or_else(|| WorkerError {
+            kind: ErrorKind::NoFileOpen,
+            message: "no file is open".into(),
+        })?;
+        f(file)
+    })
+}
+
+fn io_error(e: &ns_io::Error) -> WorkerError {
+    let kind = match e {
+        ns_io::Error::HttpStatus { status: 404, .. } => ErrorKind::NotFound,
+        ns_io::Error::HttpStatus { .. } => ErrorKind::Http,
+        ns_io::Error::NotPartial { .. } => ErrorKind::NoRangeSupport,
+        ns_io::Error::Http { .. } | ns_io::Error::Truncated { .. } => ErrorKind::Network,
+        _ => ErrorKind::Format,
+    };
+    WorkerError {
+        kind,
+        message: e.to_string(),
+    }
+}
+
+fn h5_error(e: &ns_hdf5::Error) -> WorkerError {
+    match e {
+        ns_hdf5::Error::Io(io) => io_error(io),
+        ns_hdf5::Error::NotHdf5 { .. } => WorkerError {
+            kind: ErrorKind::NotHdf5,
+            message: e.to_string(),
+        },
+        ns_hdf5::Error::NotFound { .. } => WorkerError {
+            kind: ErrorKind::NotFound,
+            message: e.to_string(),
+        },
+        ns_hdf5::Error::Selection { .. } => WorkerError {
+            kind: ErrorKind::BadRequest,
+            message: e.to_string(),
+        },
+        ns_hdf5::Error::Format { .. } => WorkerError {
+            kind: ErrorKind::Format,
+            message: e.to_string(),
+        },
+    }
+}
+
+fn nwb_error(e: &ns_nwb::Error) -> WorkerError {
+    match e {
+        ns_nwb::Error::Hdf5(h) => h5_error(h),
+        other => WorkerError {
+            kind: ErrorKind::Format,
+            message: other.to_string(),
+        },
+    }
+}
+
+fn open(source: FileSource, file: Option<File>) -> Result<Overview, WorkerError> {
+    let counters: Arc<Counters> = Arc::default();
+    STATE.with(|s| {
+        let mut s = s.borrow_mut();
+        s.file = None;
+        s.counters = Arc::clone(&counters);
+    });
+    let progress_counters = Arc::clone(&counters);
+    let on_request = Arc::new(move || {
+        post(&FromWorker::Progress {
+            id: CURRENT.load(Ordering::Relaxed),
+            stats: stats(&progress_counters),
+        });
+    });
+    let config = PageCacheConfig::default();
+    let source: Arc<dyn ReadAt> = match source {
+        FileSource::Url {
+            url,
+            size_bytes,
+            api_key,
+        } => {
+            let (xhr, head) = XhrSource::open(
+                &url,
+                size_bytes,
+                api_key,
+                PREFETCH_BYTES,
+                Arc::clone(&counters),
+                on_request,
+            )
+            .map_err(|e| io_error(&e))?;
+            let cache = PageCache::new(xhr, config);
+            cache.insert(0, &head);
+            ns_io::warm_up(&cache, PREFETCH_BYTES, WHOLE_FILE_BYTES).map_err(|e| io_error(&e))?;
+            Arc::new(cache)
+        }
+        FileSource::Local { name, .. } => {
+            let file = file.ok_or_else(|| WorkerError {
+                kind: ErrorKind::BadRequest,
+                message: format!("{name}: the file object did not arrive"),
+            })?;
+            let cache = PageCache::new(LocalFileSource::open(file, Arc::clone(&counters)), config);
+            ns_io::warm_up(&cache, PREFETCH_BYTES, WHOLE_FILE_BYTES).map_err(|e| io_error(&e))?;
+            Arc::new(cache)
+        }
+    };
+    let h5 = H5File::open(source, ns_hdf5::OpenOptions::default()).map_err(|e| h5_error(&e))?;
+    let nwb = NwbFile::new(h5).map_err(|e| nwb_error(&e))?;
+    let overview = overview(&nwb);
+    STATE.with(|s| s.borrow_mut().file = Some(nwb));
+    Ok(overview)
+}
+
+fn overview(nwb: &NwbFile) -> Overview {
+    let s = nwb.session();
+    let mut session = Vec::new();
+    let mut add = |label: &str, value: Option<String>| {
+        if let Some(v) = value.filter(|v| !v.is_empty()) {
+            session.push((label.to_string(), v));
+        }
+    };
+    add("Session description", s.session_description.clone());
+    add("Identifier", s.identifier.clone());
+    add("Session start time", s.session_start_time.clone());
+    add("Experimenter", Some(s.experimenter.join("; ")));
+    add("Lab", s.lab.clone());
+    add("Institution", s.institution.clone());
+    add(
+        "Related publications",
+        Some(s.related_publications.join("; ")),
+    );
+    add("Experiment description", s.experiment_description.clone());
+    add("Session ID", s.session_id.clone());
+    add("NWB version", s.nwb_version.clone());
+    let objects = nwb
+        .nodes()
+        .iter()
+        .map(|node| {
+            let text = |name: &str| node.attr(name).and_then(Value::as_str).map(str::to_string);
+            let data_summary = node.dataset.as_ref().map(|d| {
+                let dims: Vec<String> = d.shape.iter().map(ToString::to_string).collect();
+                format!("{} [{}]", d.dtype_description, dims.join(" × "))
+            });
+            let target = match &node.kind {
+                NodeKind::SoftLink { target } => Some(target.clone()),
+                NodeKind::ExternalLink { file, target } => Some(format!("{file}:{target}")),
+                _ => None,
+            };
+            ObjectSummary {
+                path: node.path.clone(),
+                kind: node.kind.name().to_string(),
+                neurodata_type: nwb.neurodata_type(&node.path).map(str::to_string),
+                description: text("description"),
+                data_summary,
+                target,
+            }
+        })
+        .collect();
+    Overview {
+        location: nwb.location().to_string(),
+        size_bytes: nwb.h5().size_bytes(),
+        session,
+        objects,
+    }
+}
+
+fn object(nwb: &NwbFile, path: &str) -> Result<ObjectInfo, WorkerError> {
+    let node = match nwb.nodes().iter().find(|n| n.path == path) {
+        Some(node) => node.clone(),
+        None => nwb.h5().node(path).map_err(|e| h5_error(&e))?,
+    };
+    Ok(ObjectInfo {
+        path: node.path.clone(),
+        kind: node.kind.name().to_string(),
+        attrs: node
+            .attrs
+            .iter()
+            .map(|(k, v)| (k.clone(), v.to_json().to_string()))
+            .collect(),
+        shape: node.dataset.as_ref().map(|d| d.shape.clone()),
+        dtype: node.dataset.as_ref().map(|d| d.dtype_description.clone()),
+        chunks: node.dataset.as_ref().and_then(|d| d.chunks.clone()),
+        filters: node
+            .dataset
+            .as_ref()
+            .map(|d| d.filters.clone())
+            .unwrap_or_default(),
+    })
+}
+
+fn values(nwb: &NwbFile, path: &str, selection: &str) -> Result<Values, WorkerError> {
+    let bad = |message: String| WorkerError {
+        kind: ErrorKind::BadRequest,
+        message: format!("{path}: {message}"),
+    };
+    let sel: Selection = selection.parse().map_err(bad)?;
+    let array = nwb.h5().read(path, &sel).map_err(|e| h5_error(&e))?;
+    if array.len() as u64 > MAX_VALUES {
+        return Err(bad(format!(
+            "{} values selected; at most {MAX_VALUES} at once",
+            array.len()
+        )));
+    }
+    Ok(Values {
+        path: path.to_string(),
+        selection: selection.to_string(),
+        shape: array.shape.clone(),
+        dtype: array.dtype.name().to_string(),
+        values: array
+            .to_values()
+            .iter()
+            .map(|v| match v {
+                Value::String(s) => s.clone(),
+                other => other.to_json().to_string(),
+            })
+            .collect(),
+    })
+}
