@@ -147,6 +147,22 @@ pub struct Config {
     pub fault_every: u64,
     pub fault_file: Option<String>,
     pub static_dir: Option<PathBuf>,
+    /// A built single-page app served at `/` (unknown paths get its
+    /// `index.html`, so that client-side routes like `/nwb?url=…` load).
+    pub app_dir: Option<PathBuf>,
+    /// A fake DANDI API under `/api/`: a JSON file
+    /// `{"json": {"/api/path?query": <body>, ...}, "redirects": {"/api/path": "<location>"}}`.
+    /// A request matches its path and query exactly, else its path alone.
+    pub api_routes: Option<PathBuf>,
+}
+
+/// The fake API's answers (see [`Config::api_routes`]).
+#[derive(Debug, Clone, Default, Deserialize)]
+struct ApiRoutes {
+    #[serde(default)]
+    json: BTreeMap<String, serde_json::Value>,
+    #[serde(default)]
+    redirects: BTreeMap<String, String>,
 }
 
 /// Counters for one file.
@@ -168,6 +184,8 @@ pub struct Stats {
 struct Shared {
     dir: PathBuf,
     static_dir: Option<PathBuf>,
+    app_dir: Option<PathBuf>,
+    api: ApiRoutes,
     latency_ms: AtomicU64,
     /// The fault and how many matching requests have been seen since it was set.
     fault: Mutex<(FaultSpec, u64)>,
@@ -176,7 +194,22 @@ struct Shared {
 
 impl Shared {
     fn new(config: &Config) -> Result<Self, Error> {
-        for dir in std::iter::once(&config.dir).chain(&config.static_dir) {
+        let api = match &config.api_routes {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)?;
+                serde_json::from_str(&text).map_err(|e| {
+                    Error::Io(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        format!("{}: {e}", path.display()),
+                    ))
+                })?
+            }
+            None => ApiRoutes::default(),
+        };
+        for dir in std::iter::once(&config.dir)
+            .chain(&config.static_dir)
+            .chain(&config.app_dir)
+        {
             if !dir.is_dir() {
                 return Err(Error::NotADirectory(dir.clone()));
             }
@@ -189,6 +222,8 @@ impl Shared {
         Ok(Shared {
             dir: config.dir.clone(),
             static_dir: config.static_dir.clone(),
+            app_dir: config.app_dir.clone(),
+            api,
             latency_ms: AtomicU64::new(config.latency_ms),
             fault: Mutex::new((spec, 0)),
             stats: Mutex::new(Stats::default()),
@@ -364,6 +399,8 @@ async fn run(
         .route("/__control/reset", post(control_reset))
         .route("/__control/fault", post(control_fault))
         .route("/__control/latency", post(control_latency))
+        .route("/api/{*rest}", get(api))
+        .fallback(app_files)
         .layer(middleware::from_fn(cors))
         .with_state(shared);
     let (begin_grace, grace) = tokio::sync::oneshot::channel::<()>();
@@ -448,6 +485,47 @@ async fn static_files(
     };
     if path.is_dir() {
         path.push("index.html");
+    }
+    let content_type = content_type(&path);
+    serve_file(&path, &method, &headers, Fault::None, None, content_type).await
+}
+
+/// The fake DANDI API: canned JSON and redirects.
+async fn api(State(st): State<Arc<Shared>>, uri: axum::http::Uri) -> Response {
+    let path = uri.path().to_string();
+    let full = uri
+        .path_and_query()
+        .map_or(path.clone(), |pq| pq.as_str().to_string());
+    if let Some(location) = st.api.redirects.get(&path) {
+        st.delay().await;
+        return (StatusCode::FOUND, [(header::LOCATION, location.clone())]).into_response();
+    }
+    match st.api.json.get(&full).or_else(|| st.api.json.get(&path)) {
+        Some(body) => Json(body.clone()).into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            Json(serde_json::json!({"detail": "Not found."})),
+        )
+            .into_response(),
+    }
+}
+
+/// The single-page app: its files, or `index.html` for client-side routes.
+async fn app_files(
+    State(st): State<Arc<Shared>>,
+    uri: axum::http::Uri,
+    method: Method,
+    headers: HeaderMap,
+) -> Response {
+    let Some(dir) = &st.app_dir else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let rel = uri.path().trim_start_matches('/');
+    let Some(mut path) = safe_join(dir, rel) else {
+        return StatusCode::BAD_REQUEST.into_response();
+    };
+    if path.is_dir() || !path.exists() {
+        path = dir.join("index.html");
     }
     let content_type = content_type(&path);
     serve_file(&path, &method, &headers, Fault::None, None, content_type).await

@@ -34,6 +34,12 @@ struct Args {
     /// Directory served under /static/ (no latency, faults or counting).
     #[arg(long)]
     static_dir: Option<PathBuf>,
+    /// A built single-page app served at / (index.html for unknown paths).
+    #[arg(long)]
+    app_dir: Option<PathBuf>,
+    /// JSON file of canned answers for a fake DANDI API under /api/.
+    #[arg(long)]
+    api_routes: Option<PathBuf>,
 }
 
 #[tokio::main]
@@ -47,6 +53,8 @@ async fn main() -> ExitCode {
         fault_every: args.fault_every,
         fault_file: args.fault_file,
         static_dir: args.static_dir,
+        app_dir: args.app_dir,
+        api_routes: args.api_routes,
     };
     let ready = |addr| {
         let mut out = std::io::stdout().lock();
