@@ -49,7 +49,7 @@ pub fn start() -> Result<Activity, String> {
     }) {
         return Ok(a);
     }
-    let worker = Worker::new("./worker_loader.js")
+    let worker = Worker::new("/worker_loader.js")
         .map_err(|e| format!("cannot start the reader worker: {e:?}"))?;
     let stats = RwSignal::new(IoStats::default());
     let busy = RwSignal::new(0usize);

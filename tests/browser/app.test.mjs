@@ -1,0 +1,199 @@
+// The app in real Chromium: DANDI-style and legacy links against a fake DANDI
+// API, a cross-origin file server (like S3), local files, clear errors, the
+// raw view. Screenshots go to target/screenshots/ (look at them).
+//
+// Needs: NEUROSIFT_DIST (built app), NEUROSIFT_FIXTURES (generated fixtures),
+// NEUROSIFT_RANGE_SERVER (binary). `cargo xtask test` sets all three.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync, statSync, mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { createInterface } from 'node:readline';
+import { chromium } from 'playwright-core';
+
+const dist = process.env.NEUROSIFT_DIST;
+const fixtures = process.env.NEUROSIFT_FIXTURES;
+const serverBin = process.env.NEUROSIFT_RANGE_SERVER;
+const shots = process.env.NEUROSIFT_SCREENSHOTS ?? 'target/screenshots';
+mkdirSync(shots, { recursive: true });
+
+const servers = [];
+function startServer(args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(serverBin, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    servers.push(child);
+    child.on('error', reject);
+    createInterface({ input: child.stdout }).once('line', (line) => {
+      const m = line.match(/listening on (http:\/\/\S+)/);
+      m ? resolve(m[1]) : reject(new Error(`unexpected: ${line}`));
+    });
+  });
+}
+
+let browser, app, files, noRange;
+const size = (name) => statSync(join(fixtures, name)).size;
+
+before(async () => {
+  files = await startServer(['--dir', fixtures]);
+  noRange = await startServer(['--dir', fixtures, '--fault', 'ignore_range']);
+  const api = {
+    json: {
+      '/api/dandisets/000001/versions/draft/info/': {
+        name: 'Test dandiset: ephys and behavior',
+        metadata: { description: 'Synthetic recordings written by pynwb for the browser tests.' },
+      },
+      '/api/dandisets/000001/versions/draft/assets/paths/?path_prefix=&page=1&page_size=1000': {
+        count: 1, next: null, previous: null,
+        results: [{ path: 'sub-01', aggregate_files: 2, aggregate_size: size('nwb_ecephys.nwb') + size('nwb_behavior.nwb'), asset: null }],
+      },
+      '/api/dandisets/000001/versions/draft/assets/paths/?path_prefix=sub-01/&page=1&page_size=1000': {
+        count: 2, next: null, previous: null,
+        results: [
+          { path: 'sub-01/sub-01_behavior.nwb', aggregate_files: 1, aggregate_size: size('nwb_behavior.nwb'), asset: { asset_id: 'a2', size: size('nwb_behavior.nwb') } },
+          { path: 'sub-01/sub-01_ecephys.nwb', aggregate_files: 1, aggregate_size: size('nwb_ecephys.nwb'), asset: { asset_id: 'a1', size: size('nwb_ecephys.nwb') } },
+        ],
+      },
+      '/api/dandisets/?page=1&page_size=50&ordering=-modified&search=ephys&draft=true&empty=false&embargoed=false': {
+        count: 1, next: null, previous: null,
+        results: [{ identifier: '000001', draft_version: { name: 'Test dandiset: ephys and behavior' } }],
+      },
+    },
+    redirects: {
+      '/api/assets/a1/download/': `${files}/files/nwb_ecephys.nwb`,
+      '/api/assets/a2/download/': `${files}/files/nwb_behavior.nwb`,
+    },
+  };
+  const routes = join(mkdtempSync(join(tmpdir(), 'ns-api-')), 'routes.json');
+  writeFileSync(routes, JSON.stringify(api));
+  app = await startServer(['--dir', fixtures, '--app-dir', dist, '--api-routes', routes]);
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  for (const s of servers) s.kill();
+});
+
+async function newPage() {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+  await context.addInitScript((api) => localStorage.setItem('neurosift.dandiApi', api), `${app}/api`);
+  const page = await context.newPage();
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push(e.message));
+  if (process.env.DEBUG_BROWSER) {
+    page.on('console', (m) => console.log('console:', m.type(), m.text()));
+    page.on('request', (r) => console.log('request:', r.method(), r.url()));
+    page.on('requestfailed', (r) => console.log('failed:', r.url(), r.failure()?.errorText));
+  }
+  return page;
+}
+
+const session = (page) => page.getByTestId('session');
+
+test('DANDI "Open with Neurosift" link opens the asset (redirect to another origin)', async () => {
+  const page = await newPage();
+  const url = `${app}/api/assets/a1/download/`;
+  await page.goto(`${app}/nwb?url=${encodeURIComponent(url)}&dandisetId=000001&dandisetVersion=draft`);
+  await session(page).getByText('Extracellular ephys test session').waitFor();
+  const text = await page.innerText('body');
+  for (const want of ['nwb-ecephys-fixture-0001', '2024-03-15T10:30:00-07:00', 'Doe, Jane', 'Test Lab',
+    'ElectricalSeries', 'TimeIntervals', 'spike_times', 'DANDI:000001']) {
+    assert.ok(text.includes(want), `missing ${want}`);
+  }
+  assert.match(await page.getByTestId('status').innerText(), /requests · .*loaded/);
+  await page.screenshot({ path: join(shots, 'dandi-link-overview.png') });
+  assert.deepEqual(page.errors, []);
+});
+
+test('legacy ?p=/nwb links are rewritten and open the tab', async () => {
+  const page = await newPage();
+  const url = `${files}/files/nwb_ecephys.nwb`;
+  await page.goto(`${app}/?p=/nwb&url=${encodeURIComponent(url)}&dandisetId=000001&dandisetVersion=draft&tab=neurodata-item:/units/spike_times|VectorData`);
+  await session(page).getByText('Extracellular ephys test session').waitFor();
+  assert.ok(page.url().includes('/nwb?url='), page.url());
+  const raw = page.getByTestId('raw');
+  await raw.getByText('/units/spike_times').waitFor();
+  await raw.getByTestId('values').getByText('9.44146').waitFor();
+  assert.ok((await raw.getByTestId('attrs').innerText()).includes('VectorData'));
+  await page.screenshot({ path: join(shots, 'legacy-link-raw-view.png') });
+});
+
+test('dandiset page lists folders and sizes and opens an NWB asset', async () => {
+  const page = await newPage();
+  await page.goto(`${app}/dandiset/000001?dandisetVersion=draft`);
+  await page.getByText('Test dandiset: ephys and behavior').waitFor();
+  await page.getByText('Synthetic recordings written by pynwb').waitFor();
+  await page.getByRole('link', { name: 'sub-01/' }).click();
+  await page.getByRole('link', { name: 'sub-01_behavior.nwb' }).waitFor();
+  const assets = await page.locator('table.assets').innerText();
+  assert.match(assets, /sub-01_ecephys\.nwb\s+1\.\d MB/);
+  await page.screenshot({ path: join(shots, 'dandiset.png') });
+  await page.getByRole('link', { name: 'sub-01_behavior.nwb' }).click();
+  try {
+    await session(page).getByText('Behavior test session').waitFor({ timeout: 10000 });
+  } finally {
+    await page.screenshot({ path: join(shots, 'dandiset-open-asset.png') });
+  }
+  assert.ok(page.url().includes('dandisetId=000001'));
+});
+
+test('a local file opens without being loaded whole', async () => {
+  const page = await newPage();
+  await page.goto(`${app}/`);
+  await page.getByTestId('file-input').setInputFiles(join(fixtures, 'nwb_ecephys.nwb'));
+  await session(page).getByText('Extracellular ephys test session').waitFor();
+  const status = await page.getByTestId('status').innerText();
+  const kb = Number(status.match(/([\d.]+) (KB|MB)/)?.[1] ?? 'NaN') * (status.includes('MB') ? 1000 : 1);
+  assert.ok(kb <= 1100, status);
+  await page.screenshot({ path: join(shots, 'local-file.png') });
+});
+
+test('raw view pages through dataset values', async () => {
+  const page = await newPage();
+  await page.goto(`${app}/nwb?url=${encodeURIComponent(`${files}/files/nwb_ecephys.nwb`)}&tab=/acquisition/ElectricalSeries/data`);
+  const raw = page.getByTestId('raw');
+  await raw.getByTestId('values').waitFor();
+  assert.match(await raw.innerText(), /rows 0–100 of 30000/);
+  await raw.getByRole('button', { name: 'next ›' }).click();
+  await raw.getByText('rows 100–200 of 30000').waitFor();
+  await raw.getByTestId('values').getByText('199', { exact: true }).waitFor();
+  await page.screenshot({ path: join(shots, 'raw-values.png') });
+});
+
+test('a server without Range support gets a clear error', async () => {
+  const page = await newPage();
+  await page.goto(`${app}/nwb?url=${encodeURIComponent(`${noRange}/files/nwb_ecephys.nwb`)}`);
+  const error = page.getByTestId('error');
+  await error.waitFor();
+  const text = await error.innerText();
+  assert.match(text, /does not support Range requests/);
+  assert.ok(text.includes(`${noRange}/files/nwb_ecephys.nwb`));
+  await page.screenshot({ path: join(shots, 'error-no-range.png') });
+});
+
+test('a missing file and a non-HDF5 file say so', async () => {
+  const page = await newPage();
+  await page.goto(`${app}/nwb?url=${encodeURIComponent(`${files}/files/nope.nwb`)}`);
+  await page.getByTestId('error').getByText('Not found', { exact: true }).waitFor();
+  await page.goto(`${app}/nwb?url=${encodeURIComponent(`${files}/files/bad/not_hdf5.txt`)}`);
+  await page.getByTestId('error').getByText('Not an HDF5/NWB file').waitFor();
+  assert.match(await page.getByTestId('error').innerText(), /no HDF5 signature/);
+});
+
+test('home page searches DANDI', async () => {
+  const page = await newPage();
+  await page.goto(`${app}/`);
+  await page.getByTestId('dandi-search').fill('ephys');
+  await page.getByTestId('dandi-search').press('Enter');
+  await page.getByRole('link', { name: '000001' }).waitFor();
+  await page.screenshot({ path: join(shots, 'home-search.png') });
+  await page.getByRole('link', { name: '000001' }).click();
+  await page.getByText('Test dandiset: ephys and behavior').first().waitFor();
+});
