@@ -91,5 +91,49 @@ pub fn run() -> Result<()> {
         .status()?;
     let _ = server.kill();
     let _ = server.wait();
+
+    // The app, serving the same sample file.
+    let dist = crate::web::build()?;
+    let mut server = Command::new(root.join("target/release/range-server"))
+        .arg("--dir")
+        .arg(&dir)
+        .arg("--app-dir")
+        .arg(&dist)
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("starting range-server")?;
+    let mut line = String::new();
+    if let Some(out) = server.stdout.take() {
+        BufReader::new(out).read_line(&mut line)?;
+    }
+    let base = line
+        .trim()
+        .rsplit(' ')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let link = format!(
+        "{base}/nwb?url={}",
+        ns_links_encode(&format!("{base}/files/nwb_ecephys.nwb"))
+    );
+    println!("\nThe app, opening the sample file:\n\n    {link}\n\n(Ctrl-C to stop)");
+    let _ = Command::new("xdg-open")
+        .arg(&link)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn();
+    server.wait()?;
     Ok(())
+}
+
+/// Percent-encodes a query value.
+fn ns_links_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

@@ -4,6 +4,7 @@
 mod bench;
 mod demo;
 mod python;
+mod web;
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -16,6 +17,7 @@ fn main() -> Result<()> {
         Some("test") => test(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
         Some("demo") => demo::run(),
+        Some("web") => web::build().map(drop),
         Some("python") => {
             let python = python::ensure()?;
             println!("{}", python.display());
@@ -23,7 +25,7 @@ fn main() -> Result<()> {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  demo          write a sample NWB file and inspect it locally and over HTTP\n  test [ARGS]   set up the fixture Python env, then cargo test --workspace [ARGS]\n  bench [--quick]  generate benchmark files, serve them with 50 ms latency, print the table\n  python        set up the fixture Python env and print its interpreter path"
+                "usage: cargo xtask <command>\n\n  demo          write a sample NWB file and inspect it locally and over HTTP\n  web           build the app into target/dist (trunk)\n  test [ARGS]   set up the fixture Python env, then cargo test --workspace [ARGS]\n  bench [--quick]  generate benchmark files, serve them with 50 ms latency, print the table\n  python        set up the fixture Python env and print its interpreter path"
             );
             bail!("no command given")
         }
@@ -37,7 +39,12 @@ pub fn root() -> PathBuf {
         .map_or_else(|| PathBuf::from("."), PathBuf::from)
 }
 
+/// Every test: the Rust workspace (fixtures written by pynwb/h5py during
+/// the run), then the app built by trunk and driven in Chromium.
+/// `--no-browser` skips the second part.
 fn test(extra: &[String]) -> Result<()> {
+    let browser = !extra.iter().any(|a| a == "--no-browser");
+    let extra: Vec<&String> = extra.iter().filter(|a| *a != "--no-browser").collect();
     let python = python::ensure()?;
     let status = Command::new(env!("CARGO"))
         .current_dir(root())
@@ -48,6 +55,11 @@ fn test(extra: &[String]) -> Result<()> {
         .context("running cargo test")?;
     if !status.success() {
         bail!("cargo test failed");
+    }
+    if browser {
+        let dist = web::build()?;
+        // The Rust tests above generated the fixtures here.
+        web::test(&dist, &root().join("target/test-fixtures"))?;
     }
     Ok(())
 }
