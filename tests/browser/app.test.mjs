@@ -8,7 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync, statSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, writeFileSync, statSync, mkdtempSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { createInterface } from 'node:readline';
@@ -196,4 +196,29 @@ test('home page searches DANDI', async () => {
   await page.screenshot({ path: join(shots, 'home-search.png') });
   await page.getByRole('link', { name: '000001' }).click();
   await page.getByText('Test dandiset: ephys and behavior').first().waitFor();
+});
+
+test('reopening a file costs one round trip (metadata cached, checked against size and ETag)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ns-cache-'));
+  copyFileSync(join(fixtures, 'nwb_ecephys.nwb'), join(dir, 'session.nwb'));
+  const server = await startServer(['--dir', dir]);
+  const stats = async () => (await (await fetch(`${server}/__control/stats`)).json()).requests;
+  const reset = () => fetch(`${server}/__control/reset`, { method: 'POST' });
+  const page = await newPage();
+  const url = `${app}/nwb?url=${encodeURIComponent(`${server}/files/session.nwb`)}`;
+  await page.goto(url);
+  await session(page).getByText('Extracellular ephys test session').waitFor();
+  const first = await stats();
+  assert.ok(first >= 2, `first open: ${first} requests`);
+  await page.waitForTimeout(300); // the cache write finishes after the overview shows
+  await reset();
+  await page.reload();
+  await session(page).getByText('Extracellular ephys test session').waitFor();
+  assert.equal(await stats(), 1, 'a reopen costs only the probe');
+  // The file changes: the cached metadata must not be used.
+  copyFileSync(join(fixtures, 'nwb_behavior.nwb'), join(dir, 'session.nwb'));
+  await reset();
+  await page.reload();
+  await session(page).getByText('Behavior test session').waitFor();
+  assert.ok(await stats() >= 2);
 });

@@ -14,7 +14,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{File, MessageEvent, Worker};
 
-type Reply = (Result<Answer, WorkerError>, IoStats);
+type Reply = (Result<Answer, WorkerError>, Option<js_sys::Uint8Array>);
 
 struct Client {
     worker: Worker,
@@ -54,9 +54,17 @@ pub fn start() -> Result<Activity, String> {
     let stats = RwSignal::new(IoStats::default());
     let busy = RwSignal::new(0usize);
     let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-        let Some(text) = event.data().as_string() else {
+        // `{msg: "<json>", pages?: Uint8Array}`
+        let data = event.data();
+        let Some(text) = js_sys::Reflect::get(&data, &"msg".into())
+            .ok()
+            .and_then(|m| m.as_string())
+        else {
             return;
         };
+        let pages = js_sys::Reflect::get(&data, &"pages".into())
+            .ok()
+            .and_then(|p| p.dyn_into::<js_sys::Uint8Array>().ok());
         match decode::<FromWorker>(&text) {
             Ok(FromWorker::Ready) => CLIENT.with(|c| {
                 if let Some(c) = c.borrow_mut().as_mut() {
@@ -76,7 +84,7 @@ pub fn start() -> Result<Activity, String> {
                 let sender =
                     CLIENT.with(|c| c.borrow_mut().as_mut().and_then(|c| c.pending.remove(&id)));
                 if let Some(sender) = sender {
-                    let _ = sender.send((result, s));
+                    let _ = sender.send((result, pages));
                 }
             }
             Err(e) => leptos::logging::warn!("worker: {e}"),
@@ -98,11 +106,14 @@ pub fn start() -> Result<Activity, String> {
     Ok(Activity { stats, busy })
 }
 
-fn send(msg: &ToWorker, file: Option<&File>) {
+fn send(msg: &ToWorker, file: Option<&File>, seed: Option<&js_sys::Uint8Array>) {
     let obj = js_sys::Object::new();
     let _ = js_sys::Reflect::set(&obj, &"msg".into(), &encode(msg).into());
     if let Some(f) = file {
         let _ = js_sys::Reflect::set(&obj, &"file".into(), f);
+    }
+    if let Some(seed) = seed {
+        let _ = js_sys::Reflect::set(&obj, &"seed".into(), seed);
     }
     let value: JsValue = obj.into();
     CLIENT.with(|c| {
@@ -131,7 +142,7 @@ impl Drop for Guard {
             }
         });
         if !self.done {
-            send(&ToWorker::Cancel { id: self.id }, None);
+            send(&ToWorker::Cancel { id: self.id }, None, None);
         }
     }
 }
@@ -141,6 +152,16 @@ pub async fn request(
     make: impl FnOnce(RequestId) -> ToWorker,
     file: Option<File>,
 ) -> Result<Answer, WorkerError> {
+    request_with(make, file, None).await.map(|(answer, _)| answer)
+}
+
+/// [`request`] with cached pages sent along (`seed`), returning the pages the
+/// worker sends back with its answer (after an open: the file's metadata).
+pub async fn request_with(
+    make: impl FnOnce(RequestId) -> ToWorker,
+    file: Option<File>,
+    seed: Option<js_sys::Uint8Array>,
+) -> Result<(Answer, Option<js_sys::Uint8Array>), WorkerError> {
     let (tx, rx) = oneshot::channel();
     let id = CLIENT.with(|c| {
         let mut c = c.borrow_mut();
@@ -158,11 +179,11 @@ pub async fn request(
         });
     };
     let mut guard = Guard { id, done: false };
-    send(&make(id), file.as_ref());
+    send(&make(id), file.as_ref(), seed.as_ref());
     let reply = rx.await;
     guard.done = true;
     match reply {
-        Ok((result, _)) => result,
+        Ok((result, pages)) => result.map(|answer| (answer, pages)),
         Err(_) => Err(WorkerError {
             kind: ErrorKind::BadRequest,
             message: "the reader worker stopped".into(),

@@ -5,6 +5,7 @@
 pub mod client;
 mod components;
 mod local;
+mod meta_cache;
 pub mod net;
 mod pages;
 

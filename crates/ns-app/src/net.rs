@@ -90,11 +90,18 @@ pub async fn get_json(url: &str) -> Result<serde_json::Value, String> {
     serde_json::from_str(&text).map_err(|e| format!("{url}: not JSON ({e})"))
 }
 
+/// What the probe of a remote file learned.
+pub struct Probe {
+    pub size_bytes: u64,
+    /// ETag or Last-Modified, when the server shows one.
+    pub validator: Option<String>,
+}
+
 /// Learns a remote file's size and checks that its server honours Range,
 /// without downloading it: asks for `bytes=0-`, reads the headers
 /// (`Content-Length` is readable cross-origin, unlike `Content-Range` on
 /// S3), then aborts the body. Follows redirects (DANDI → S3).
-pub async fn probe_size(url: &str) -> Result<u64, WorkerError> {
+pub async fn probe_size(url: &str) -> Result<Probe, WorkerError> {
     let controller = AbortController::new().map_err(|e| WorkerError {
         kind: ErrorKind::Network,
         message: js_text(&e),
@@ -112,6 +119,9 @@ pub async fn probe_size(url: &str) -> Result<u64, WorkerError> {
     let status = response.status();
     let header = |name: &str| response.headers().get(name).ok().flatten();
     let length = header("content-length").and_then(|v| v.parse::<u64>().ok());
+    // What tells one version of the file from another (S3 exposes ETag;
+    // Last-Modified is always readable).
+    let validator = header("etag").or_else(|| header("last-modified"));
     let total = header("content-range").and_then(|cr| {
         cr.rsplit('/')
             .next()
@@ -119,10 +129,13 @@ pub async fn probe_size(url: &str) -> Result<u64, WorkerError> {
     });
     controller.abort();
     match status {
-        206 => total.or(length).ok_or_else(|| WorkerError {
-            kind: ErrorKind::Http,
-            message: format!("{url}: the server does not tell the file size"),
-        }),
+        206 => total
+            .or(length)
+            .map(|size_bytes| Probe { size_bytes, validator })
+            .ok_or_else(|| WorkerError {
+                kind: ErrorKind::Http,
+                message: format!("{url}: the server does not tell the file size"),
+            }),
         200 => Err(WorkerError {
             kind: ErrorKind::NoRangeSupport,
             message: format!(
@@ -134,7 +147,7 @@ pub async fn probe_size(url: &str) -> Result<u64, WorkerError> {
             kind: ErrorKind::NotFound,
             message: format!("{url}: HTTP 404 (not found)"),
         }),
-        416 => Ok(0),
+        416 => Ok(Probe { size_bytes: 0, validator }),
         s => Err(WorkerError {
             kind: ErrorKind::Http,
             message: format!("{url}: HTTP {s}"),

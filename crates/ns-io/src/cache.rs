@@ -124,6 +124,29 @@ impl<S: ReadAt> PageCache<S> {
         self.evict(&mut state);
     }
 
+    /// The cached pages, in file order, up to `max_bytes` in all (the first
+    /// ones). After opening a file these are its metadata: saved, they let
+    /// a later open start with them (see [`PageCache::insert`]).
+    pub fn export_pages(&self, max_bytes: u64) -> Vec<(u64, Bytes)> {
+        let state = self.state.lock();
+        let mut pages: Vec<(u64, Bytes)> = state
+            .pages
+            .iter()
+            .filter_map(|(&page, slot)| match slot {
+                Slot::Ready { data, .. } => Some((page * self.config.page_size_bytes, data.clone())),
+                Slot::Loading => None,
+            })
+            .collect();
+        drop(state);
+        pages.sort_by_key(|(offset, _)| *offset);
+        let mut total = 0u64;
+        pages.retain(|(_, data)| {
+            total += data.len() as u64;
+            total <= max_bytes
+        });
+        pages
+    }
+
     /// Number of bytes currently cached.
     pub fn cached_bytes(&self) -> u64 {
         self.state.lock().ready_bytes
@@ -442,6 +465,22 @@ mod tests {
         let got = c.read_ranges(&[50_000..50_010]).expect("read");
         assert_eq!(&got[0][..], &bytes[50_000..50_010]);
         assert_eq!(c.inner().counters().stats().bytes, 9000);
+    }
+
+    #[test]
+    fn exported_pages_seed_a_new_cache() {
+        let (c, bytes) = cache(10_000, 1024, 1 << 20);
+        c.read_range(100..200).expect("read");
+        c.read_range(9_000..9_500).expect("read");
+        let pages = c.export_pages(u64::MAX);
+        assert_eq!(pages.iter().map(|p| p.0).collect::<Vec<_>>(), vec![0, 8192, 9216]);
+        let (fresh, _) = cache(10_000, 1024, 1 << 20);
+        for (offset, data) in &pages {
+            fresh.insert(*offset, data);
+        }
+        assert_eq!(&fresh.read_range(9_100..9_400).expect("read")[..], &bytes[9_100..9_400]);
+        assert_eq!(fresh.inner().counters().stats().requests, 0);
+        assert_eq!(c.export_pages(1500).len(), 1);
     }
 
     #[test]

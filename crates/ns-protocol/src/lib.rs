@@ -159,6 +159,33 @@ pub struct Values {
     pub values: Vec<String>,
 }
 
+/// Pages of a file (offset, bytes) as one buffer: for each page its offset
+/// (u64, little-endian), its length (u32) and its bytes. Travels next to
+/// `Open` (cached metadata to start from) and its reply (pages to cache).
+pub fn encode_pages<'a>(pages: impl IntoIterator<Item = (u64, &'a [u8])>) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (offset, bytes) in pages {
+        let Ok(len) = u32::try_from(bytes.len()) else { continue };
+        out.extend_from_slice(&offset.to_le_bytes());
+        out.extend_from_slice(&len.to_le_bytes());
+        out.extend_from_slice(bytes);
+    }
+    out
+}
+
+/// Reads [`encode_pages`]'s format; `None` if it is damaged.
+pub fn decode_pages(mut buf: &[u8]) -> Option<Vec<(u64, &[u8])>> {
+    let mut pages = Vec::new();
+    while !buf.is_empty() {
+        let offset = u64::from_le_bytes(buf.get(..8)?.try_into().ok()?);
+        let len = u32::from_le_bytes(buf.get(8..12)?.try_into().ok()?) as usize;
+        let bytes = buf.get(12..12 + len)?;
+        pages.push((offset, bytes));
+        buf = &buf[12 + len..];
+    }
+    Some(pages)
+}
+
 /// Encodes a message for `postMessage`.
 pub fn encode<T: Serialize>(message: &T) -> String {
     serde_json::to_string(message).unwrap_or_else(|e| {
@@ -182,6 +209,17 @@ fn truncate(s: &str, n: usize) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pages_round_trip_and_reject_damage() {
+        let a = vec![1u8, 2, 3];
+        let b = vec![9u8; 70_000];
+        let buf = encode_pages([(0, a.as_slice()), (65_536, b.as_slice())]);
+        let pages = decode_pages(&buf).expect("decodes");
+        assert_eq!(pages, vec![(0, a.as_slice()), (65_536, b.as_slice())]);
+        assert!(decode_pages(&buf[..buf.len() - 1]).is_none());
+        assert_eq!(decode_pages(&[]), Some(Vec::new()));
+    }
 
     #[test]
     fn round_trip() {

@@ -106,6 +106,23 @@ impl XhrSource {
         Ok((source, Bytes::from(head)))
     }
 
+    /// A source whose size (and Range support) the app already learned.
+    pub fn with_size(
+        url: &str,
+        len: u64,
+        api_key: Option<String>,
+        counters: Arc<Counters>,
+        on_request: OnRequest,
+    ) -> Self {
+        Self {
+            url: url.to_string(),
+            len,
+            api_key,
+            counters,
+            on_request,
+        }
+    }
+
     fn get(&self, range: &str) -> Result<Answer> {
         let fail = |message: String| Error::Http {
             url: self.url.clone(),

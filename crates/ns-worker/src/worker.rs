@@ -24,17 +24,21 @@ use crate::sources::{LocalFileSource, XhrSource};
 const PREFETCH_BYTES: u64 = 256 * 1024;
 /// Files up to this size are read whole at once.
 const WHOLE_FILE_BYTES: u64 = 8 * 1024 * 1024;
+/// Most bytes of pages handed to the app for its metadata cache.
+const MAX_EXPORT_BYTES: u64 = 16 * 1024 * 1024;
 /// Most values one `Values` request may return.
 const MAX_VALUES: u64 = 1_000_000;
 
 static CURRENT: AtomicU64 = AtomicU64::new(0);
 
 struct State {
-    queue: VecDeque<(ToWorker, Option<File>)>,
+    queue: VecDeque<(ToWorker, Option<File>, Option<Vec<u8>>)>,
     cancelled: Vec<RequestId>,
     scheduled: bool,
     file: Option<NwbFile>,
     counters: Arc<Counters>,
+    /// The open remote file's page cache, to hand its pages to the app.
+    remote: Option<Arc<PageCache<XhrSource>>>,
 }
 
 thread_local! {
@@ -44,6 +48,7 @@ thread_local! {
         scheduled: false,
         file: None,
         counters: Arc::default(),
+        remote: None,
     });
 }
 
@@ -54,9 +59,18 @@ fn scope() -> Option<DedicatedWorkerGlobalScope> {
 }
 
 fn post(message: &FromWorker) {
-    if let Some(scope) = scope() {
-        let _ = scope.post_message(&encode(message).into());
+    post_with(message, None);
+}
+
+/// Posts `{msg: "<json>", pages?: Uint8Array}`.
+fn post_with(message: &FromWorker, pages: Option<&[u8]>) {
+    let Some(scope) = scope() else { return };
+    let obj = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&obj, &"msg".into(), &encode(message).into());
+    if let Some(pages) = pages {
+        let _ = js_sys::Reflect::set(&obj, &"pages".into(), &js_sys::Uint8Array::from(pages));
     }
+    let _ = scope.post_message(&obj);
 }
 
 fn stats(counters: &Counters) -> IoStats {
@@ -79,12 +93,16 @@ pub fn start() {
         let file = js_sys::Reflect::get(&data, &"file".into())
             .ok()
             .and_then(|v| v.dyn_into::<File>().ok());
+        let seed = js_sys::Reflect::get(&data, &"seed".into())
+            .ok()
+            .and_then(|v| v.dyn_into::<js_sys::Uint8Array>().ok())
+            .map(|a| a.to_vec());
         match decode::<ToWorker>(&text) {
             Ok(ToWorker::Cancel { id }) => {
                 STATE.with(|s| s.borrow_mut().cancelled.push(id));
             }
             Ok(msg) => {
-                STATE.with(|s| s.borrow_mut().queue.push_back((msg, file)));
+                STATE.with(|s| s.borrow_mut().queue.push_back((msg, file, seed)));
                 schedule();
             }
             Err(message) => post(&FromWorker::Reply {
@@ -116,34 +134,47 @@ fn run_next() {
     let next = STATE.with(|s| {
         let mut s = s.borrow_mut();
         s.scheduled = false;
-        while let Some((msg, file)) = s.queue.pop_front() {
+        while let Some((msg, file, seed)) = s.queue.pop_front() {
             let id = msg.id();
             if let Some(i) = s.cancelled.iter().position(|c| *c == id) {
                 s.cancelled.swap_remove(i);
                 continue;
             }
-            return Some((msg, file));
+            return Some((msg, file, seed));
         }
         None
     });
-    let Some((msg, file)) = next else { return };
+    let Some((msg, file, seed)) = next else { return };
     let id = msg.id();
+    let is_open = matches!(msg, ToWorker::Open { .. });
     CURRENT.store(id, Ordering::Relaxed);
-    let result = handle(msg, file);
+    let result = handle(msg, file, seed.as_deref());
     let counters = STATE.with(|s| Arc::clone(&s.borrow().counters));
-    post(&FromWorker::Reply {
-        id,
-        result,
-        stats: stats(&counters),
-    });
+    // After an open, the pages read so far (the metadata) go to the app,
+    // which keeps them for the next open of the same file.
+    let pages = (is_open && result.is_ok())
+        .then(|| STATE.with(|s| s.borrow().remote.clone()))
+        .flatten()
+        .map(|cache| {
+            let pages = cache.export_pages(MAX_EXPORT_BYTES);
+            ns_protocol::encode_pages(pages.iter().map(|(o, b)| (*o, b.as_ref())))
+        });
+    post_with(
+        &FromWorker::Reply {
+            id,
+            result,
+            stats: stats(&counters),
+        },
+        pages.as_deref(),
+    );
     if STATE.with(|s| !s.borrow().queue.is_empty()) {
         schedule();
     }
 }
 
-fn handle(msg: ToWorker, file: Option<File>) -> Result<Answer, WorkerError> {
+fn handle(msg: ToWorker, file: Option<File>, seed: Option<&[u8]>) -> Result<Answer, WorkerError> {
     match msg {
-        ToWorker::Open { source, .. } => open(source, file).map(Answer::Opened),
+        ToWorker::Open { source, .. } => open(source, file, seed).map(Answer::Opened),
         ToWorker::Object { path, .. } => with_file(|f| object(f, &path)).map(Answer::Object),
         ToWorker::Values {
             path, selection, ..
@@ -212,11 +243,12 @@ fn nwb_error(e: &ns_nwb::Error) -> WorkerError {
     }
 }
 
-fn open(source: FileSource, file: Option<File>) -> Result<Overview, WorkerError> {
+fn open(source: FileSource, file: Option<File>, seed: Option<&[u8]>) -> Result<Overview, WorkerError> {
     let counters: Arc<Counters> = Arc::default();
     STATE.with(|s| {
         let mut s = s.borrow_mut();
         s.file = None;
+        s.remote = None;
         s.counters = Arc::clone(&counters);
     });
     let progress_counters = Arc::clone(&counters);
@@ -233,19 +265,34 @@ fn open(source: FileSource, file: Option<File>) -> Result<Overview, WorkerError>
             size_bytes,
             api_key,
         } => {
-            let (xhr, head) = XhrSource::open(
-                &url,
-                size_bytes,
-                api_key,
-                PREFETCH_BYTES,
-                Arc::clone(&counters),
-                on_request,
-            )
-            .map_err(|e| io_error(&e))?;
-            let cache = PageCache::new(xhr, config);
+            let (xhr, head) = match size_bytes {
+                // The app's probe already checked Range support and the size.
+                Some(len) => (
+                    XhrSource::with_size(&url, len, api_key, Arc::clone(&counters), on_request),
+                    bytes::Bytes::new(),
+                ),
+                None => XhrSource::open(
+                    &url,
+                    None,
+                    api_key,
+                    PREFETCH_BYTES,
+                    Arc::clone(&counters),
+                    on_request,
+                )
+                .map_err(|e| io_error(&e))?,
+            };
+            let cache = Arc::new(PageCache::new(xhr, config));
             cache.insert(0, &head);
+            // Metadata saved by an earlier open of this very file (the app
+            // checked size and ETag/Last-Modified before sending it).
+            if let Some(pages) = seed.and_then(ns_protocol::decode_pages) {
+                for (offset, bytes) in pages {
+                    cache.insert(offset, &bytes::Bytes::copy_from_slice(bytes));
+                }
+            }
             ns_io::warm_up(&cache, PREFETCH_BYTES, WHOLE_FILE_BYTES).map_err(|e| io_error(&e))?;
-            Arc::new(cache)
+            STATE.with(|s| s.borrow_mut().remote = Some(Arc::clone(&cache)));
+            cache
         }
         FileSource::Local { name, .. } => {
             let file = file.ok_or_else(|| WorkerError {

@@ -23,13 +23,22 @@ const MAX_COLUMNS: u64 = 32;
 
 async fn open(url: Option<String>, local: Option<String>) -> Result<Overview, WorkerError> {
     let answer = if let Some(url) = url {
-        let size = net::probe_size(&url).await?;
+        let probe = net::probe_size(&url).await?;
+        let seed = match &probe.validator {
+            Some(v) => crate::meta_cache::load(&url, probe.size_bytes, v).await,
+            None => None,
+        };
         let source = FileSource::Url {
-            url,
-            size_bytes: Some(size),
+            url: url.clone(),
+            size_bytes: Some(probe.size_bytes),
             api_key: net::api_key(),
         };
-        client::request(move |id| ToWorker::Open { id, source }, None).await?
+        let (answer, pages) =
+            client::request_with(move |id| ToWorker::Open { id, source }, None, seed).await?;
+        if let (Some(v), Some(pages)) = (&probe.validator, &pages) {
+            crate::meta_cache::store(&url, probe.size_bytes, v, pages).await;
+        }
+        answer
     } else if let Some(name) = local {
         let file = crate::local::get()
             .filter(|f| f.name() == name)

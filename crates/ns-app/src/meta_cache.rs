@@ -1,0 +1,51 @@
+//! Metadata pages of remote files kept across page loads (Cache Storage),
+//! so that reopening a file costs one round trip: the probe, which also
+//! checks that the file did not change (same size and ETag/Last-Modified).
+//! Without a validator nothing is cached: stale data is never shown.
+
+use js_sys::{Promise, Uint8Array};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Cache, Headers, Response, ResponseInit};
+
+const CACHE_NAME: &str = "neurosift-metadata-v1";
+
+fn key(url: &str) -> String {
+    format!("https://neurosift.invalid/metadata?url={}", ns_links::encode_component(url))
+}
+
+async fn open_cache() -> Option<Cache> {
+    let caches = web_sys::window()?.caches().ok()?;
+    let promise: Promise = caches.open(CACHE_NAME);
+    JsFuture::from(promise).await.ok()?.dyn_into::<Cache>().ok()
+}
+
+/// The saved pages of `url`, if they were saved for this very version.
+pub async fn load(url: &str, size_bytes: u64, validator: &str) -> Option<Uint8Array> {
+    let cache = open_cache().await?;
+    let found = JsFuture::from(cache.match_with_str(&key(url))).await.ok()?;
+    let response = found.dyn_into::<Response>().ok()?;
+    let headers = response.headers();
+    let same_size = headers.get("x-size").ok().flatten() == Some(size_bytes.to_string());
+    let same_version = headers.get("x-validator").ok().flatten().as_deref() == Some(validator);
+    if !(same_size && same_version) {
+        let _ = JsFuture::from(cache.delete_with_str(&key(url))).await;
+        return None;
+    }
+    let buffer = JsFuture::from(response.array_buffer().ok()?).await.ok()?;
+    Some(Uint8Array::new(&buffer))
+}
+
+/// Saves the pages of `url` for this version.
+pub async fn store(url: &str, size_bytes: u64, validator: &str, pages: &Uint8Array) {
+    let Some(cache) = open_cache().await else { return };
+    let Ok(headers) = Headers::new() else { return };
+    let _ = headers.set("x-size", &size_bytes.to_string());
+    let _ = headers.set("x-validator", validator);
+    let init = ResponseInit::new();
+    init.set_headers(&headers);
+    let Ok(response) = Response::new_with_opt_buffer_source_and_init(Some(pages), &init) else {
+        return;
+    };
+    let _ = JsFuture::from(cache.put_with_str(&key(url), &response)).await;
+}
