@@ -152,7 +152,9 @@ pub async fn request(
     make: impl FnOnce(RequestId) -> ToWorker,
     file: Option<File>,
 ) -> Result<Answer, WorkerError> {
-    request_with(make, file, None).await.map(|(answer, _)| answer)
+    request_with(make, file, None)
+        .await
+        .map(|(answer, _)| answer)
 }
 
 /// [`request`] with cached pages sent along (`seed`), returning the pages the

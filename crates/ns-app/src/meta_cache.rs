@@ -11,7 +11,10 @@ use web_sys::{Cache, Headers, Response, ResponseInit};
 const CACHE_NAME: &str = "neurosift-metadata-v1";
 
 fn key(url: &str) -> String {
-    format!("https://neurosift.invalid/metadata?url={}", ns_links::encode_component(url))
+    format!(
+        "https://neurosift.invalid/metadata?url={}",
+        ns_links::encode_component(url)
+    )
 }
 
 async fn open_cache() -> Option<Cache> {
@@ -38,7 +41,9 @@ pub async fn load(url: &str, size_bytes: u64, validator: &str) -> Option<Uint8Ar
 
 /// Saves the pages of `url` for this version.
 pub async fn store(url: &str, size_bytes: u64, validator: &str, pages: &Uint8Array) {
-    let Some(cache) = open_cache().await else { return };
+    let Some(cache) = open_cache().await else {
+        return;
+    };
     let Ok(headers) = Headers::new() else { return };
     let _ = headers.set("x-size", &size_bytes.to_string());
     let _ = headers.set("x-validator", validator);

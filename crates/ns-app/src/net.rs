@@ -57,6 +57,8 @@ async fn fetch(
         h.set(k, v).map_err(|e| js_text(&e))?;
     }
     init.set_headers(&h);
+    // Never from the HTTP cache: the probe is what tells a changed file.
+    init.set_cache(web_sys::RequestCache::NoStore);
     if let Some(s) = signal {
         init.set_signal(Some(s));
     }
@@ -102,11 +104,29 @@ pub struct Probe {
 /// (`Content-Length` is readable cross-origin, unlike `Content-Range` on
 /// S3), then aborts the body. Follows redirects (DANDI → S3).
 pub async fn probe_size(url: &str) -> Result<Probe, WorkerError> {
+    // First one byte: enough when the server lets scripts read Content-Range.
+    let first = probe_once(url, "bytes=0-0").await?;
+    if first.status != 206 || first.total.is_some() {
+        return first.into_probe(url);
+    }
+    // S3 exposes only ETag: ask for everything, read Content-Length, abort.
+    probe_once(url, "bytes=0-").await?.into_probe(url)
+}
+
+/// The headers of one probe request.
+struct ProbeAnswer {
+    status: u16,
+    total: Option<u64>,
+    length: Option<u64>,
+    validator: Option<String>,
+}
+
+async fn probe_once(url: &str, range: &str) -> Result<ProbeAnswer, WorkerError> {
     let controller = AbortController::new().map_err(|e| WorkerError {
         kind: ErrorKind::Network,
         message: js_text(&e),
     })?;
-    let mut headers = vec![("Range", "bytes=0-".to_string())];
+    let mut headers = vec![("Range", range.to_string())];
     if let Some(key) = api_key() {
         headers.push(("Authorization", format!("token {key}")));
     }
@@ -127,30 +147,55 @@ pub async fn probe_size(url: &str) -> Result<Probe, WorkerError> {
             .next()
             .and_then(|t| t.trim().parse::<u64>().ok())
     });
+    // The body is never read: a server that ignores Range must not send the
+    // whole file to us.
     controller.abort();
-    match status {
-        206 => total
-            .or(length)
-            .map(|size_bytes| Probe { size_bytes, validator })
-            .ok_or_else(|| WorkerError {
-                kind: ErrorKind::Http,
-                message: format!("{url}: the server does not tell the file size"),
-            }),
-        200 => Err(WorkerError {
-            kind: ErrorKind::NoRangeSupport,
-            message: format!(
-                "{url}: the server ignored the Range header (answered 200 with the whole file); \
+    Ok(ProbeAnswer {
+        status,
+        total,
+        length,
+        validator,
+    })
+}
+
+impl ProbeAnswer {
+    fn into_probe(self, url: &str) -> Result<Probe, WorkerError> {
+        let ProbeAnswer {
+            status,
+            total,
+            length,
+            validator,
+        } = self;
+        match status {
+            206 => total
+                .or(length)
+                .map(|size_bytes| Probe {
+                    size_bytes,
+                    validator,
+                })
+                .ok_or_else(|| WorkerError {
+                    kind: ErrorKind::Http,
+                    message: format!("{url}: the server does not tell the file size"),
+                }),
+            200 => Err(WorkerError {
+                kind: ErrorKind::NoRangeSupport,
+                message: format!(
+                    "{url}: the server ignored the Range header (answered 200 with the whole file); \
                  it must support HTTP Range requests (206 Partial Content)"
-            ),
-        }),
-        404 => Err(WorkerError {
-            kind: ErrorKind::NotFound,
-            message: format!("{url}: HTTP 404 (not found)"),
-        }),
-        416 => Ok(Probe { size_bytes: 0, validator }),
-        s => Err(WorkerError {
-            kind: ErrorKind::Http,
-            message: format!("{url}: HTTP {s}"),
-        }),
+                ),
+            }),
+            404 => Err(WorkerError {
+                kind: ErrorKind::NotFound,
+                message: format!("{url}: HTTP 404 (not found)"),
+            }),
+            416 => Ok(Probe {
+                size_bytes: 0,
+                validator,
+            }),
+            s => Err(WorkerError {
+                kind: ErrorKind::Http,
+                message: format!("{url}: HTTP {s}"),
+            }),
+        }
     }
 }

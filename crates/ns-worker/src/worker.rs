@@ -144,7 +144,9 @@ fn run_next() {
         }
         None
     });
-    let Some((msg, file, seed)) = next else { return };
+    let Some((msg, file, seed)) = next else {
+        return;
+    };
     let id = msg.id();
     let is_open = matches!(msg, ToWorker::Open { .. });
     CURRENT.store(id, Ordering::Relaxed);
@@ -243,7 +245,11 @@ fn nwb_error(e: &ns_nwb::Error) -> WorkerError {
     }
 }
 
-fn open(source: FileSource, file: Option<File>, seed: Option<&[u8]>) -> Result<Overview, WorkerError> {
+fn open(
+    source: FileSource,
+    file: Option<File>,
+    seed: Option<&[u8]>,
+) -> Result<Overview, WorkerError> {
     let counters: Arc<Counters> = Arc::default();
     STATE.with(|s| {
         let mut s = s.borrow_mut();
