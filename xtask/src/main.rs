@@ -57,6 +57,7 @@ fn test(extra: &[String]) -> Result<()> {
         bail!("cargo test failed");
     }
     if browser {
+        web::wasm_tests()?;
         let dist = web::build()?;
         // The Rust tests above generated the fixtures here.
         web::test(&dist, &root().join("target/test-fixtures"))?;

@@ -41,6 +41,26 @@ pub fn build() -> Result<PathBuf> {
     Ok(root().join("target/dist"))
 }
 
+/// The wasm-bindgen tests (protocol in a dedicated worker, links in a page),
+/// in headless Chromium through chromedriver.
+pub fn wasm_tests() -> Result<()> {
+    let chromedriver =
+        std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+    run(Command::new(env!("CARGO"))
+        .args([
+            "test",
+            "--target",
+            "wasm32-unknown-unknown",
+            "-p",
+            "ns-protocol",
+            "-p",
+            "ns-links",
+        ])
+        .current_dir(root())
+        .env("CHROMEDRIVER", chromedriver))
+    .context("wasm-bindgen tests (needs chromium-driver and wasm-bindgen-cli; see .ci/run)")
+}
+
 /// Runs the browser tests against the built app.
 pub fn test(dist: &Path, fixtures: &Path) -> Result<()> {
     run(Command::new(env!("CARGO"))
