@@ -56,6 +56,10 @@ before(async () => {
           { path: 'sub-01/sub-01_ecephys.nwb', aggregate_files: 1, aggregate_size: size('nwb_ecephys.nwb'), asset: { asset_id: 'a1', size: size('nwb_ecephys.nwb') } },
         ],
       },
+      '/api/dandisets/000001/versions/draft/assets/?glob=sub-01/sub-01_ecephys.nwb&metadata=false&zarr=false': {
+        count: 1, next: null, previous: null,
+        results: [{ asset_id: 'a1', path: 'sub-01/sub-01_ecephys.nwb', size: size('nwb_ecephys.nwb') }],
+      },
       '/api/dandisets/?page=1&page_size=50&ordering=-modified&search=ephys&draft=true&empty=false&embargoed=false': {
         count: 1, next: null, previous: null,
         results: [{ identifier: '000001', draft_version: { name: 'Test dandiset: ephys and behavior' } }],
@@ -110,6 +114,13 @@ test('DANDI "Open with Neurosift" link opens the asset (redirect to another orig
   assert.match(await page.getByTestId('status').innerText(), /requests · .*loaded/);
   await page.screenshot({ path: join(shots, 'dandi-link-overview.png') });
   assert.deepEqual(page.errors, []);
+});
+
+test('path= (asset path instead of url) and embedded=1 work', async () => {
+  const page = await newPage();
+  await page.goto(`${app}/nwb?dandisetId=000001&dandisetVersion=draft&path=sub-01/sub-01_ecephys.nwb&embedded=1`);
+  await session(page).getByText('Extracellular ephys test session').waitFor();
+  assert.equal(await page.locator('header.appbar').count(), 0, 'no app bar when embedded');
 });
 
 test('legacy ?p=/nwb links are rewritten and open the tab', async () => {

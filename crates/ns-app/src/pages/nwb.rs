@@ -21,6 +21,24 @@ const PAGE_ROWS: u64 = 100;
 /// Columns shown at most for 2-D datasets.
 const MAX_COLUMNS: u64 = 32;
 
+/// The download URL of the asset at `path` in a dandiset.
+async fn asset_url(id: &str, version: &str, path: &str) -> Result<String, WorkerError> {
+    let api = net::dandi_api();
+    let not_found = |message: String| WorkerError {
+        kind: ErrorKind::NotFound,
+        message,
+    };
+    let json = net::get_json(&ns_links::api::assets_by_glob(&api, id, version, path))
+        .await
+        .map_err(not_found)?;
+    json["results"]
+        .as_array()
+        .and_then(|r| r.iter().find(|a| a["path"].as_str() == Some(path)))
+        .and_then(|a| a["asset_id"].as_str())
+        .map(|asset| ns_links::dandi_download_url(&api, asset))
+        .ok_or_else(|| not_found(format!("DANDI:{id}/{version}: no asset at {path}")))
+}
+
 async fn open(url: Option<String>, local: Option<String>) -> Result<Overview, WorkerError> {
     let answer = if let Some(url) = url {
         let probe = net::probe_size(&url).await?;
@@ -76,7 +94,18 @@ pub fn NwbPage() -> impl IntoView {
     let query = use_query_map();
     let overview = LocalResource::new(move || {
         let q = query.get();
-        async move { open(q.get("url"), q.get("local")).await }
+        async move {
+            let url = match (q.get("url"), q.get("path"), q.get("dandisetId")) {
+                (Some(url), _, _) => Some(url),
+                // `path=<asset path>` instead of `url=`: look the asset up.
+                (None, Some(path), Some(id)) => {
+                    let version = q.get("dandisetVersion").unwrap_or_else(|| "draft".into());
+                    Some(asset_url(&id, &version, &path).await?)
+                }
+                _ => None,
+            };
+            open(url, q.get("local")).await
+        }
     });
     let tab = move || {
         query
@@ -103,13 +132,28 @@ pub fn NwbPage() -> impl IntoView {
             {move || dandiset().map(|(id, v)| view! {
                 <nav class="crumbs"><a href=format!("/dandiset/{id}?dandisetVersion={v}")>{format!("DANDI:{id} ({v})")}</a></nav>
             })}
-            <Suspense fallback=move || view! { <p class="loading" data-testid="loading">"Opening the file…"</p> }>
+            <Suspense fallback=move || view! { <Opening/> }>
                 {move || overview.get().map(|r| match r {
                     Ok(o) => view! { <OverviewView overview=o initial=tab()/> }.into_any(),
                     Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
                 })}
             </Suspense>
         </div>
+    }
+}
+
+/// What shows while a file opens: the bytes loaded so far.
+#[component]
+fn Opening() -> impl IntoView {
+    let activity = client::start().ok();
+    view! {
+        <p class="loading" data-testid="loading">
+            "Opening the file… "
+            {move || activity.map(|a| {
+                let s = a.stats.get();
+                if s.requests == 0 { String::new() } else { format!("{} loaded in {} requests", human_bytes(s.bytes), s.requests) }
+            })}
+        </p>
     }
 }
 
