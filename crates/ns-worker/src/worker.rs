@@ -37,8 +37,8 @@ struct State {
     scheduled: bool,
     file: Option<NwbFile>,
     counters: Arc<Counters>,
-    /// The open remote file's page cache, to hand its pages to the app.
-    remote: Option<Arc<PageCache<XhrSource>>>,
+    /// The open file's page cache, to hand its pages to the app.
+    pages: Option<Arc<dyn ExportPages>>,
 }
 
 thread_local! {
@@ -48,7 +48,7 @@ thread_local! {
         scheduled: false,
         file: None,
         counters: Arc::default(),
-        remote: None,
+        pages: None,
     });
 }
 
@@ -155,10 +155,10 @@ fn run_next() {
     // After an open, the pages read so far (the metadata) go to the app,
     // which keeps them for the next open of the same file.
     let pages = (is_open && result.is_ok())
-        .then(|| STATE.with(|s| s.borrow().remote.clone()))
+        .then(|| STATE.with(|s| s.borrow().pages.clone()))
         .flatten()
         .map(|cache| {
-            let pages = cache.export_pages(MAX_EXPORT_BYTES);
+            let pages = cache.export(MAX_EXPORT_BYTES);
             ns_protocol::encode_pages(pages.iter().map(|(o, b)| (*o, b.as_ref())))
         });
     post_with(
@@ -254,7 +254,7 @@ fn open(
     STATE.with(|s| {
         let mut s = s.borrow_mut();
         s.file = None;
-        s.remote = None;
+        s.pages = None;
         s.counters = Arc::clone(&counters);
     });
     let progress_counters = Arc::clone(&counters);
@@ -289,15 +289,9 @@ fn open(
             };
             let cache = Arc::new(PageCache::new(xhr, config));
             cache.insert(0, &head);
-            // Metadata saved by an earlier open of this very file (the app
-            // checked size and ETag/Last-Modified before sending it).
-            if let Some(pages) = seed.and_then(ns_protocol::decode_pages) {
-                for (offset, bytes) in pages {
-                    cache.insert(offset, &bytes::Bytes::copy_from_slice(bytes));
-                }
-            }
+            seed_cache(&cache, seed);
             ns_io::warm_up(&cache, PREFETCH_BYTES, WHOLE_FILE_BYTES).map_err(|e| io_error(&e))?;
-            STATE.with(|s| s.borrow_mut().remote = Some(Arc::clone(&cache)));
+            STATE.with(|s| s.borrow_mut().pages = Some(cache.clone()));
             cache
         }
         FileSource::Local { name, .. } => {
@@ -305,9 +299,15 @@ fn open(
                 kind: ErrorKind::BadRequest,
                 message: format!("{name}: the file object did not arrive"),
             })?;
-            let cache = PageCache::new(LocalFileSource::open(file, Arc::clone(&counters)), config);
-            ns_io::warm_up(&cache, PREFETCH_BYTES, WHOLE_FILE_BYTES).map_err(|e| io_error(&e))?;
-            Arc::new(cache)
+            let cache = Arc::new(PageCache::new(
+                LocalFileSource::open(file, Arc::clone(&counters)),
+                config,
+            ));
+            seed_cache(&cache, seed);
+            // Local reads are cheap: no whole-file read, head and tail only.
+            ns_io::warm_up(&cache, PREFETCH_BYTES, 0).map_err(|e| io_error(&e))?;
+            STATE.with(|s| s.borrow_mut().pages = Some(cache.clone()));
+            cache
         }
     };
     let h5 = H5File::open(source, ns_hdf5::OpenOptions::default()).map_err(|e| h5_error(&e))?;
@@ -315,6 +315,28 @@ fn open(
     let overview = overview(&nwb);
     STATE.with(|s| s.borrow_mut().file = Some(nwb));
     Ok(overview)
+}
+
+/// A page cache whose pages can be handed to the app.
+trait ExportPages {
+    fn export(&self, max_bytes: u64) -> Vec<(u64, bytes::Bytes)>;
+}
+
+impl<S: ReadAt> ExportPages for PageCache<S> {
+    fn export(&self, max_bytes: u64) -> Vec<(u64, bytes::Bytes)> {
+        self.export_pages(max_bytes)
+    }
+}
+
+/// Starts a cache from pages read before: saved by an earlier open of this
+/// very file (the app checked size and ETag/Last-Modified), or read by the
+/// first worker of the pool.
+fn seed_cache<S: ReadAt>(cache: &PageCache<S>, seed: Option<&[u8]>) {
+    if let Some(pages) = seed.and_then(ns_protocol::decode_pages) {
+        for (offset, bytes) in pages {
+            cache.insert(offset, &bytes::Bytes::copy_from_slice(bytes));
+        }
+    }
 }
 
 fn overview(nwb: &NwbFile) -> Overview {

@@ -51,8 +51,7 @@ async fn open(url: Option<String>, local: Option<String>) -> Result<Overview, Wo
             size_bytes: Some(probe.size_bytes),
             api_key: net::api_key(),
         };
-        let (answer, pages) =
-            client::request_with(move |id| ToWorker::Open { id, source }, None, seed).await?;
+        let (answer, pages) = client::open(source, None, seed).await?;
         if let (Some(v), Some(pages)) = (&probe.validator, &pages) {
             crate::meta_cache::store(&url, probe.size_bytes, v, pages).await;
         }
@@ -73,7 +72,7 @@ async fn open(url: Option<String>, local: Option<String>) -> Result<Overview, Wo
         )]
         let size_bytes = file.size() as u64;
         let source = FileSource::Local { name, size_bytes };
-        client::request(move |id| ToWorker::Open { id, source }, Some(file)).await?
+        client::open(source, Some(file), None).await?.0
     } else {
         return Err(WorkerError {
             kind: ErrorKind::BadRequest,
@@ -300,7 +299,7 @@ fn RawView(path: String) -> impl IntoView {
     let info = LocalResource::new(move || {
         let path = p.clone();
         async move {
-            match client::request(move |id| ToWorker::Object { id, path }, None).await? {
+            match client::request(move |id| ToWorker::Object { id, path }).await? {
                 Answer::Object(o) => Ok(o),
                 _ => Err(WorkerError {
                     kind: ErrorKind::BadRequest,
@@ -363,14 +362,11 @@ fn ValuesView(path: String, shape: Vec<u64>) -> impl IntoView {
                 dims.push("0".into());
             }
             let selection = dims.join(",");
-            match client::request(
-                move |id| ToWorker::Values {
-                    id,
-                    path,
-                    selection,
-                },
-                None,
-            )
+            match client::request(move |id| ToWorker::Values {
+                id,
+                path,
+                selection,
+            })
             .await?
             {
                 Answer::Values(v) => Ok(v),
