@@ -11,16 +11,17 @@
 //! See `tests/bench/README.md` for what is measured and how.
 
 use std::fmt::Write as _;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
 use crate::root;
+use crate::server::Server;
 
 const LATENCY_MS: u64 = 50;
 const DEFAULT_RUNS: usize = 3;
@@ -168,7 +169,16 @@ pub fn run(args: &[String]) -> Result<()> {
     ensure_files(&python, &root, &dir, opts.quick)?;
     let info: Value = read_json(&dir.join("info.json")).unwrap_or(Value::Null);
 
-    let server = Server::start(&range_server, &dir)?;
+    let server = Server::start(
+        &range_server,
+        &[
+            "--dir".into(),
+            dir.clone().into_os_string(),
+            "--latency-ms".into(),
+            LATENCY_MS.to_string().into(),
+        ],
+    )?;
+    server.reset()?;
     eprintln!(
         "bench: serving {} at {} with {LATENCY_MS} ms latency",
         dir.display(),
@@ -340,72 +350,8 @@ fn read_json(path: &Path) -> Result<Value> {
 // The range server and its control endpoints
 // ---------------------------------------------------------------------------------------
 
-struct Server {
-    child: Child,
-    /// `http://127.0.0.1:PORT`
-    base: String,
-    /// `127.0.0.1:PORT`
-    addr: String,
-}
-
-impl Server {
-    fn start(binary: &Path, dir: &Path) -> Result<Self> {
-        let mut child = Command::new(binary)
-            .arg("--dir")
-            .arg(dir)
-            .args(["--port", "0", "--latency-ms", &LATENCY_MS.to_string()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .with_context(|| format!("starting {}", binary.display()))?;
-        let line = child.stdout.take().map(|out| {
-            let mut line = String::new();
-            let read = BufReader::new(out).read_line(&mut line);
-            read.map(|_| line)
-        });
-        let base = match line {
-            Some(Ok(line)) => line
-                .trim()
-                .strip_prefix("listening on ")
-                .map(str::to_string),
-            _ => None,
-        };
-        let Some(base) = base else {
-            let _ = child.kill();
-            let _ = child.wait();
-            bail!("range-server did not print `listening on http://...`");
-        };
-        let addr = base.trim_start_matches("http://").to_string();
-        let server = Self { child, base, addr };
-        server.reset()?;
-        Ok(server)
-    }
-
-    fn reset(&self) -> Result<()> {
-        http(&self.addr, "POST", "/__control/reset").map(|_| ())
-    }
-
-    /// (requests, bytes) since the last reset.
-    fn stats(&self) -> Result<(u64, u64)> {
-        let body = http(&self.addr, "GET", "/__control/stats")?;
-        let v: Value =
-            serde_json::from_str(&body).with_context(|| format!("stats body {body:?}"))?;
-        let requests = v["requests"].as_u64().context("stats: no `requests`")?;
-        let bytes = v["bytes"].as_u64().context("stats: no `bytes`")?;
-        Ok((requests, bytes))
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// A minimal HTTP/1.1 exchange (Connection: close); returns the body of a 2xx answer.
-fn http(addr: &str, method: &str, path: &str) -> Result<String> {
+pub fn http(addr: &str, method: &str, path: &str) -> Result<String> {
     let mut stream = TcpStream::connect(addr).with_context(|| format!("connecting to {addr}"))?;
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
     write!(

@@ -1,10 +1,10 @@
 //! `cargo xtask demo`: a sample NWB file, inspected locally and over HTTP.
 
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 
+use crate::server::Server;
 use crate::{python, root};
 
 pub fn run() -> Result<()> {
@@ -48,23 +48,17 @@ pub fn run() -> Result<()> {
         .arg(&file)
         .status()?;
 
-    let mut server = Command::new(root.join("target/release/range-server"))
-        .arg("--dir")
-        .arg(&dir)
-        .args(["--latency-ms", "50"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .context("starting range-server")?;
-    let mut line = String::new();
-    if let Some(out) = server.stdout.take() {
-        BufReader::new(out).read_line(&mut line)?;
-    }
-    let base = line
-        .trim()
-        .rsplit(' ')
-        .next()
-        .unwrap_or_default()
-        .to_string();
+    let range_server = root.join("target/release/range-server");
+    let server = Server::start(
+        &range_server,
+        &[
+            "--dir".into(),
+            dir.clone().into_os_string(),
+            "--latency-ms".into(),
+            "50".into(),
+        ],
+    )?;
+    let base = server.base.clone();
     let url = format!("{base}/files/nwb_ecephys.nwb");
     println!(
         "\nThe same file over HTTP, 50 ms per request:\n\n$ neurosift inspect {url} --stats | tail -3\n"
@@ -89,29 +83,20 @@ pub fn run() -> Result<()> {
             "--stats",
         ])
         .status()?;
-    let _ = server.kill();
-    let _ = server.wait();
+    drop(server);
 
     // The app, serving the same sample file.
     let dist = crate::web::build()?;
-    let mut server = Command::new(root.join("target/release/range-server"))
-        .arg("--dir")
-        .arg(&dir)
-        .arg("--app-dir")
-        .arg(&dist)
-        .stdout(Stdio::piped())
-        .spawn()
-        .context("starting range-server")?;
-    let mut line = String::new();
-    if let Some(out) = server.stdout.take() {
-        BufReader::new(out).read_line(&mut line)?;
-    }
-    let base = line
-        .trim()
-        .rsplit(' ')
-        .next()
-        .unwrap_or_default()
-        .to_string();
+    let mut server = Server::start(
+        &range_server,
+        &[
+            "--dir".into(),
+            dir.clone().into_os_string(),
+            "--app-dir".into(),
+            dist.into_os_string(),
+        ],
+    )?;
+    let base = server.base.clone();
     let link = format!(
         "{base}/nwb?url={}",
         ns_links_encode(&format!("{base}/files/nwb_ecephys.nwb"))
@@ -122,7 +107,7 @@ pub fn run() -> Result<()> {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn();
-    server.wait()?;
+    server.child.wait()?;
     Ok(())
 }
 

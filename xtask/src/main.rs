@@ -4,6 +4,7 @@
 mod bench;
 mod demo;
 mod python;
+mod server;
 mod web;
 
 use std::path::PathBuf;

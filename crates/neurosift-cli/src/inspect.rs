@@ -3,23 +3,23 @@
 use std::io::Write;
 
 use anyhow::Result;
-use ns_hdf5::{Array, Data, H5File, Node, NodeKind, Value, float_json};
+use ns_hdf5::{Array, Data, Node, NodeKind, ObjectStore, Value, float_json};
 use serde_json::{Map, Value as Json, json};
 
 use crate::writeln_checked;
 
-pub(crate) fn run(file: H5File, as_json: bool) -> Result<()> {
+pub(crate) fn run(file: Box<dyn ObjectStore>, as_json: bool) -> Result<()> {
     let mut out = std::io::stdout().lock();
     if as_json {
         let nodes = file.walk()?;
         let objects: Vec<Json> = nodes.iter().map(node_json).collect();
         writeln_checked(&mut out, &json!({ "objects": objects }).to_string())?;
     } else {
-        let nwb = ns_nwb::NwbFile::new(file)?;
+        let nwb = ns_nwb::NwbFile::from_store(file)?;
         if nwb.neurodata_type("/") == Some("NWBFile") {
             print_session(&mut out, nwb.session())?;
         }
-        print_tree(&mut out, nwb.h5(), nwb.nodes())?;
+        print_tree(&mut out, nwb.store(), nwb.nodes())?;
     }
     Ok(())
 }
@@ -83,7 +83,7 @@ fn text_attr<'a>(node: &'a Node, name: &str) -> Option<&'a str> {
     node.attr(name).and_then(Value::as_str)
 }
 
-fn print_tree(out: &mut impl Write, file: &H5File, nodes: &[Node]) -> Result<()> {
+fn print_tree(out: &mut impl Write, file: &dyn ObjectStore, nodes: &[Node]) -> Result<()> {
     let groups = nodes.iter().filter(|n| n.kind == NodeKind::Group).count();
     let datasets = nodes.iter().filter(|n| n.kind == NodeKind::Dataset).count();
     writeln_checked(

@@ -1,5 +1,6 @@
-//! `neurosift`: look inside NWB/HDF5 files, local or remote, reading only the
-//! bytes needed.
+//! `neurosift`: look inside NWB/HDF5 files (or LINDI reference files:
+//! `.lindi.json`, `.lindi.tar`), local or remote, reading only the bytes
+//! needed.
 
 mod inspect;
 
@@ -9,14 +10,14 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use ns_hdf5::{H5File, Selection};
+use ns_hdf5::{H5File, ObjectStore, Selection};
 use ns_io::Counters;
 
 #[derive(Parser)]
 #[command(
     name = "neurosift",
     version,
-    about = "Browse NWB/HDF5 files, local or remote (HTTP Range reads)"
+    about = "Browse NWB/HDF5 (and LINDI .lindi.json/.lindi.tar) files, local or remote (HTTP Range reads)"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -25,7 +26,8 @@ struct Cli {
 
 #[derive(clap::Args)]
 struct Source {
-    /// A local path or an http(s) URL (DANDI asset URLs work; redirects are followed).
+    /// A local path or an http(s) URL (DANDI asset URLs work; redirects are
+    /// followed): an HDF5 file, or a LINDI `.lindi.json` / `.lindi.tar`.
     file: String,
     /// Print `stats: requests=N bytes=M seconds=S` as the last line on stderr.
     #[arg(long)]
@@ -77,7 +79,7 @@ fn main() -> ExitCode {
             json,
         } => {
             let r = open(&source, &counters)
-                .and_then(|file| cat(&file, &paths, slice.as_deref(), json));
+                .and_then(|file| cat(file.as_ref(), &paths, slice.as_deref(), json));
             (r, source.stats)
         }
     };
@@ -114,7 +116,8 @@ fn dedup_chain(chain: &[String]) -> String {
     out.join(": ")
 }
 
-fn open(source: &Source, counters: &Arc<Counters>) -> Result<H5File> {
+/// Opens an HDF5 file or a LINDI file (told apart by their first bytes).
+fn open(source: &Source, counters: &Arc<Counters>) -> Result<Box<dyn ObjectStore>> {
     let mut options = ns_io_native::OpenOptions {
         counters: Arc::clone(counters),
         ..Default::default()
@@ -128,11 +131,27 @@ fn open(source: &Source, counters: &Arc<Counters>) -> Result<H5File> {
             .headers
             .push((name.trim().to_string(), value.trim().to_string()));
     }
-    let source = ns_io_native::open(&source.file, &options)?;
-    Ok(H5File::open(source, ns_hdf5::OpenOptions::default())?)
+    let bytes = ns_io_native::open(&source.file, &options)?;
+    let head = bytes.read_range(0..bytes.len().min(512))?;
+    if ns_lindi::detect(&head).is_some() {
+        // The files a LINDI file points to: one probe (head and tail at
+        // once) when first used, then only the chunks read.
+        let data_options = ns_io_native::OpenOptions {
+            prefetch_bytes: 64 * 1024,
+            whole_file_bytes: 0,
+            ..options
+        };
+        let opener = move |url: &str| ns_io_native::open(url, &data_options);
+        let lindi = ns_lindi::LindiFile::open_source(bytes, opener, Default::default())?;
+        return Ok(Box::new(lindi));
+    }
+    Ok(Box::new(H5File::open(
+        bytes,
+        ns_hdf5::OpenOptions::default(),
+    )?))
 }
 
-fn cat(file: &H5File, paths: &[String], slice: Option<&str>, json: bool) -> Result<()> {
+fn cat(file: &dyn ObjectStore, paths: &[String], slice: Option<&str>, json: bool) -> Result<()> {
     let selection: Selection = match slice {
         Some(spec) => spec
             .parse()

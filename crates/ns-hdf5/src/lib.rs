@@ -16,10 +16,12 @@ mod par;
 mod plan;
 mod select;
 mod storage;
+mod store;
 mod value;
 
 pub use dtype::{Dtype, describe};
 pub use error::{Error, Result};
 pub use file::{DatasetInfo, H5File, Node, NodeKind, OpenOptions};
-pub use select::{Array, Data, DimSelection, Selection};
-pub use value::{Value, float_json};
+pub use select::{Array, Data, DimSelection, ResolvedDim, Selection};
+pub use store::ObjectStore;
+pub use value::{Value, f16_to_f32, float_json};

@@ -92,16 +92,27 @@ impl FromStr for Selection {
     }
 }
 
-/// A resolved selection along one dimension.
-#[derive(Debug, Clone, Copy)]
-struct Resolved {
-    start: u64,
-    step: u64,
-    count: u64,
-    keep: bool,
+/// A selection along one dimension, resolved against the dimension's
+/// extent: elements `start, start + step, ...` (`count` of them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResolvedDim {
+    pub start: u64,
+    pub step: u64,
+    pub count: u64,
+    /// Whether the dimension stays in the result (`false` for an index).
+    pub keep: bool,
 }
 
-fn resolve(selection: &Selection, shape: &[u64]) -> Result<Vec<Resolved>, String> {
+impl Selection {
+    /// Resolves the selection against a dataset `shape`, like numpy: range
+    /// ends past the extent are clipped, indices out of range are errors.
+    /// Every backend reading [`Selection`]s uses this, so they agree.
+    pub fn resolve(&self, shape: &[u64]) -> Result<Vec<ResolvedDim>, String> {
+        resolve(self, shape)
+    }
+}
+
+fn resolve(selection: &Selection, shape: &[u64]) -> Result<Vec<ResolvedDim>, String> {
     if selection.0.len() > shape.len() {
         return Err(format!(
             "selection has {} dimensions but the dataset has {}",
@@ -123,7 +134,7 @@ fn resolve(selection: &Selection, shape: &[u64]) -> Result<Vec<Resolved>, String
                         "index {index} is out of range for dimension {i} of size {extent}"
                     ));
                 }
-                Resolved {
+                ResolvedDim {
                     start: index,
                     step: 1,
                     count: 1,
@@ -134,7 +145,7 @@ fn resolve(selection: &Selection, shape: &[u64]) -> Result<Vec<Resolved>, String
                 // Like numpy: ends past the extent are clipped.
                 let stop = stop.unwrap_or(extent).min(extent);
                 let start = start.unwrap_or(0).min(stop);
-                Resolved {
+                ResolvedDim {
                     start,
                     step,
                     count: (stop - start).div_ceil(step),
@@ -321,7 +332,7 @@ impl H5File {
         &self,
         ds: &Dataset,
         dtype: Dtype,
-        resolved: &[Resolved],
+        resolved: &[ResolvedDim],
     ) -> hdf5_reader::error::Result<Data> {
         let info = SliceInfo {
             selections: resolved
@@ -374,7 +385,7 @@ impl H5File {
         ds: &Dataset,
         dtype: Dtype,
         shape: &[u64],
-        resolved: &[Resolved],
+        resolved: &[ResolvedDim],
         path: &str,
     ) -> Result<Vec<Value>> {
         if crate::value::has_references(ds.dtype()) && !self.paths_known() {
@@ -406,6 +417,13 @@ impl H5File {
     }
 }
 
+impl Data {
+    /// No values, in the variant that `dtype` reads into.
+    pub fn empty(dtype: Dtype) -> Self {
+        empty_data(dtype)
+    }
+}
+
 fn empty_data(dtype: Dtype) -> Data {
     match dtype {
         Dtype::Int8 => Data::Int8(Vec::new()),
@@ -423,7 +441,7 @@ fn empty_data(dtype: Dtype) -> Data {
 }
 
 /// Picks the selected elements of a row-major array, in row-major order.
-fn select_flat(all: Vec<Value>, shape: &[u64], resolved: &[Resolved]) -> Vec<Value> {
+fn select_flat(all: Vec<Value>, shape: &[u64], resolved: &[ResolvedDim]) -> Vec<Value> {
     if resolved
         .iter()
         .zip(shape)

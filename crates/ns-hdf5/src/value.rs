@@ -266,8 +266,8 @@ pub(crate) fn float_from_bytes(raw: &[u8], size: u8, order: ByteOrder) -> Option
     }
 }
 
-/// IEEE 754 half precision to single precision.
-pub(crate) fn f16_to_f32(h: u16) -> f32 {
+/// IEEE 754 half precision (as its bits) to single precision.
+pub fn f16_to_f32(h: u16) -> f32 {
     let sign = u32::from(h >> 15) << 31;
     let exp = u32::from((h >> 10) & 0x1f);
     let frac = u32::from(h & 0x3ff);

@@ -133,7 +133,9 @@ impl<S: ReadAt> PageCache<S> {
             .pages
             .iter()
             .filter_map(|(&page, slot)| match slot {
-                Slot::Ready { data, .. } => Some((page * self.config.page_size_bytes, data.clone())),
+                Slot::Ready { data, .. } => {
+                    Some((page * self.config.page_size_bytes, data.clone()))
+                }
                 Slot::Loading => None,
             })
             .collect();
@@ -473,12 +475,18 @@ mod tests {
         c.read_range(100..200).expect("read");
         c.read_range(9_000..9_500).expect("read");
         let pages = c.export_pages(u64::MAX);
-        assert_eq!(pages.iter().map(|p| p.0).collect::<Vec<_>>(), vec![0, 8192, 9216]);
+        assert_eq!(
+            pages.iter().map(|p| p.0).collect::<Vec<_>>(),
+            vec![0, 8192, 9216]
+        );
         let (fresh, _) = cache(10_000, 1024, 1 << 20);
         for (offset, data) in &pages {
             fresh.insert(*offset, data);
         }
-        assert_eq!(&fresh.read_range(9_100..9_400).expect("read")[..], &bytes[9_100..9_400]);
+        assert_eq!(
+            &fresh.read_range(9_100..9_400).expect("read")[..],
+            &bytes[9_100..9_400]
+        );
         assert_eq!(fresh.inner().counters().stats().requests, 0);
         assert_eq!(c.export_pages(1500).len(), 1);
     }

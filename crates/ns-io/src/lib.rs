@@ -91,7 +91,7 @@ pub fn warm_up<S: ReadAt>(
     // From a page boundary, so that a probe's tail (seeded in whole pages)
     // is not fetched again for one partial page.
     let page = cache.config().page_size_bytes.max(1);
-    let tail = len.saturating_sub(prefetch_bytes).div_ceil(page) * page..len;
+    let tail = (len.saturating_sub(prefetch_bytes).div_ceil(page) * page).min(len)..len;
     cache.prefetch(&[head, tail])
 }
 

@@ -1,8 +1,8 @@
-//! [`NwbFile`]: an open HDF5 file read as NWB.
+//! [`NwbFile`]: an open HDF5 (or LINDI) file read as NWB.
 
 use std::collections::HashSet;
 
-use ns_hdf5::{Array, H5File, Node, NodeKind, Selection, Value};
+use ns_hdf5::{Array, H5File, Node, NodeKind, ObjectStore, Selection, Value};
 
 use crate::series::{ElectricalSeries, TimeSeries};
 use crate::table::{DynamicTable, TimeIntervals, Units};
@@ -53,11 +53,12 @@ pub struct SpecNamespace {
     pub version: String,
 }
 
-/// An NWB file: the tree of an open [`H5File`], walked once, with NWB
-/// meaning on top. All reads go through the `H5File`.
+/// An NWB file: the tree of an open [`ObjectStore`] (an [`H5File`], or a
+/// LINDI reference file from `ns-lindi`), walked once, with NWB meaning on
+/// top. All reads go through the store.
 pub struct NwbFile {
-    h5: H5File,
-    /// Every object and link, sorted by path (as [`H5File::walk`] gives them).
+    store: Box<dyn ObjectStore>,
+    /// Every object and link, sorted by path (as [`ObjectStore::walk`] gives them).
     nodes: Vec<Node>,
     types: TypeTree,
     namespaces: Vec<SpecNamespace>,
@@ -93,9 +94,22 @@ impl NwbFile {
     /// [`NwbFile::new`] with options. Fails only if the tree cannot be
     /// walked; unreadable session fields or specs become [`warnings`](Self::warnings).
     pub fn with_options(h5: H5File, options: &NwbOptions) -> Result<Self> {
-        let nodes = h5.walk()?;
+        Self::from_store_with_options(Box::new(h5), options)
+    }
+
+    /// [`NwbFile::new`] over any backend (an HDF5 file, a LINDI file, ...).
+    pub fn from_store(store: Box<dyn ObjectStore>) -> Result<Self> {
+        Self::from_store_with_options(store, &NwbOptions::default())
+    }
+
+    /// [`NwbFile::from_store`] with options.
+    pub fn from_store_with_options(
+        store: Box<dyn ObjectStore>,
+        options: &NwbOptions,
+    ) -> Result<Self> {
+        let nodes = store.walk()?;
         let mut file = Self {
-            h5,
+            store,
             nodes,
             types: TypeTree::builtin(),
             namespaces: Vec::new(),
@@ -143,14 +157,21 @@ impl NwbFile {
         Ok(file)
     }
 
-    /// The underlying HDF5 file.
-    pub fn h5(&self) -> &H5File {
-        &self.h5
+    /// The file underneath: its tree, nodes and dataset reads.
+    pub fn store(&self) -> &dyn ObjectStore {
+        self.store.as_ref()
+    }
+
+    /// The same as [`store`](Self::store), under its older name (the store
+    /// was always an HDF5 file before LINDI). It has the methods callers
+    /// used: `size_bytes`, `node`, `read`, `walk`, `location`.
+    pub fn h5(&self) -> &dyn ObjectStore {
+        self.store.as_ref()
     }
 
     /// The path or URL the file was opened from.
     pub fn location(&self) -> &str {
-        self.h5.location()
+        self.store.location()
     }
 
     /// Every object and link of the file, sorted by path.
@@ -330,7 +351,7 @@ impl NwbFile {
     }
 
     pub(crate) fn read(&self, path: &str, selection: &Selection) -> Result<Array> {
-        Ok(self.h5.read(path, selection)?)
+        Ok(self.store.read(path, selection)?)
     }
 
     /// A dataset's values as strings, or `None` if there is no such dataset.

@@ -1,8 +1,10 @@
-//! NWB semantics over an open [`ns_hdf5::H5File`].
+//! NWB semantics over an open [`ns_hdf5::H5File`] or any other
+//! [`ns_hdf5::ObjectStore`] (such as a LINDI file from `ns-lindi`).
 //!
-//! [`NwbFile::new`] walks the HDF5 tree once and reads the session metadata
-//! and the embedded specifications; everything else is read on demand
-//! through the `H5File`, touching only what is asked for.
+//! [`NwbFile::new`] (or [`NwbFile::from_store`]) walks the tree once and
+//! reads the session metadata and the embedded specifications; everything
+//! else is read on demand through the store, touching only what is asked
+//! for.
 //!
 //! - [`NwbFile::session`]: description, identifier, start time,
 //!   experimenters, ...

@@ -165,7 +165,9 @@ pub struct Values {
 pub fn encode_pages<'a>(pages: impl IntoIterator<Item = (u64, &'a [u8])>) -> Vec<u8> {
     let mut out = Vec::new();
     for (offset, bytes) in pages {
-        let Ok(len) = u32::try_from(bytes.len()) else { continue };
+        let Ok(len) = u32::try_from(bytes.len()) else {
+            continue;
+        };
         out.extend_from_slice(&offset.to_le_bytes());
         out.extend_from_slice(&len.to_le_bytes());
         out.extend_from_slice(bytes);

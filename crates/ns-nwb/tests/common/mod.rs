@@ -85,6 +85,28 @@ pub fn open(name: &str) -> NwbFile {
     NwbFile::new(h5(name)).unwrap()
 }
 
+/// The LINDI file `<name>.lindi.json` (written by the generator from the
+/// NWB fixture `name`), read as NWB; its chunk references open the HDF5
+/// file next to it.
+pub fn open_lindi(name: &str) -> NwbFile {
+    let path = fixtures().join(format!("{name}.lindi.json"));
+    let json = std::fs::read(&path).unwrap();
+    let opener = |url: &str| {
+        ns_io_native::open(
+            url,
+            &ns_io_native::OpenOptions {
+                prefetch_bytes: 64 * 1024,
+                whole_file_bytes: 0,
+                ..Default::default()
+            },
+        )
+    };
+    let lindi =
+        ns_lindi::LindiFile::open(&json, path.to_str().unwrap(), opener, Default::default())
+            .unwrap();
+    NwbFile::from_store(Box::new(lindi)).unwrap()
+}
+
 /// The NWB fixture `name` with only the built-in type hierarchy.
 pub fn open_without_specs(name: &str) -> NwbFile {
     NwbFile::with_options(h5(name), &NwbOptions { read_specs: false }).unwrap()

@@ -1,0 +1,674 @@
+//! [`LindiFile`]: a LINDI reference file opened as a tree of nodes.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use ns_hdf5::{DatasetInfo, Dtype, H5File, Node, NodeKind, Value};
+use ns_io::{DynSource, ReadAt};
+use parking_lot::Mutex;
+use serde_json::{Map, Value as Json};
+
+use crate::refs::{self, ChunkRef, ParseError, Target};
+use crate::slice::SliceSource;
+use crate::tar::{self, Members};
+use crate::value::{FieldType, ObjectKind, attr_value, reference};
+use crate::zarr::{ArrayMeta, ElemType};
+use crate::{Error, Result};
+
+/// Opens the file or URL a reference points to, as a byte source. Natively
+/// `ns_io_native::open`; in the browser, the worker's own sources.
+pub type Opener = dyn Fn(&str) -> ns_io::Result<DynSource> + Send + Sync;
+
+/// How to open a file.
+#[derive(Debug, Clone)]
+pub struct OpenOptions {
+    /// Largest selection (in bytes) one read may allocate.
+    pub max_read_bytes: usize,
+    /// Chunks decoded at once by one read (natively).
+    pub threads: usize,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        Self {
+            max_read_bytes: 2 << 30,
+            threads: if cfg!(target_arch = "wasm32") { 1 } else { 8 },
+        }
+    }
+}
+
+/// The two LINDI containers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// A `.lindi.json` reference document.
+    Json,
+    /// A `.lindi.tar`: the document and data in one tar.
+    Tar,
+}
+
+/// Which LINDI container `head` (the first bytes of a file; 512 are enough)
+/// starts, if any: a JSON object, or a tar whose first member is
+/// `.tar_entry.json`. HDF5 files and anything else give `None`.
+pub fn detect(head: &[u8]) -> Option<Format> {
+    if tar::is_lindi_tar(head) {
+        return Some(Format::Tar);
+    }
+    let first = head.iter().find(|b| !b.is_ascii_whitespace())?;
+    (*first == b'{').then_some(Format::Json)
+}
+
+/// A dataset link `_EXTERNAL_ARRAY_LINK`: the data is a dataset of an HDF5
+/// file, read through `ns-hdf5`.
+#[derive(Debug, Clone)]
+pub(crate) struct ExternalLink {
+    pub url: String,
+    pub name: String,
+}
+
+/// What reading a dataset needs.
+#[derive(Debug, Clone)]
+pub(crate) struct ArrayInfo {
+    pub meta: ArrayMeta,
+    /// Stored as a 1-element array, read as a scalar (`_SCALAR`).
+    pub scalar: bool,
+    pub dtype: Dtype,
+    pub object: Option<ObjectKind>,
+    pub external: Option<Result<ExternalLink, String>>,
+    /// The store key of the array (no leading `/`), chunk keys append
+    /// `/<i.j>`.
+    pub key: String,
+}
+
+/// A LINDI file: the tree it describes (built when it is opened, from the
+/// reference document alone) and reads of its datasets, which fetch only
+/// the chunks a selection needs, through byte sources the caller's
+/// [`Opener`] makes.
+pub struct LindiFile {
+    pub(crate) location: String,
+    size: u64,
+    /// Every node, sorted by path.
+    nodes: Vec<Node>,
+    index: HashMap<String, usize>,
+    pub(crate) arrays: HashMap<String, ArrayInfo>,
+    pub(crate) chunks: HashMap<String, ChunkRef>,
+    pub(crate) urls: Vec<String>,
+    /// The `.lindi.tar` (for `./` references into it).
+    tar: Option<(DynSource, Members)>,
+    opener: Box<Opener>,
+    sources: Mutex<HashMap<u32, DynSource>>,
+    external: Mutex<HashMap<String, Arc<H5File>>>,
+    pub(crate) options: OpenOptions,
+}
+
+/// Soft links followed in a row before giving up.
+const MAX_LINK_HOPS: usize = 32;
+
+/// Attributes LINDI uses for its own bookkeeping; not the file's.
+const SPECIAL_ATTRS: [&str; 5] = [
+    "_SCALAR",
+    "_COMPOUND_DTYPE",
+    "_REFERENCE",
+    "_EXTERNAL_ARRAY_LINK",
+    "_SOFT_LINK",
+];
+
+impl LindiFile {
+    /// Opens a `.lindi.json` document. `location` is where it came from (a
+    /// path or URL): `./` references are relative to its folder, and errors
+    /// name it. `opener` opens the files and URLs that references point to.
+    pub fn open(
+        json: &[u8],
+        location: &str,
+        opener: impl Fn(&str) -> ns_io::Result<DynSource> + Send + Sync + 'static,
+        options: OpenOptions,
+    ) -> Result<Self> {
+        Self::build(
+            json,
+            location,
+            json.len() as u64,
+            None,
+            Box::new(opener),
+            options,
+        )
+    }
+
+    /// Opens a `.lindi.tar` through its byte source: reads the tar's index,
+    /// then the document (`lindi.json`); chunks stored in the tar are read
+    /// from `source` by offset, others through `opener`.
+    pub fn open_tar(
+        source: DynSource,
+        opener: impl Fn(&str) -> ns_io::Result<DynSource> + Send + Sync + 'static,
+        options: OpenOptions,
+    ) -> Result<Self> {
+        let location = source.describe();
+        let members = Members::read(source.as_ref())?;
+        let doc = members
+            .get(tar::LINDI_JSON)
+            .ok_or_else(|| Error::NotLindi {
+                location: location.clone(),
+                reason: format!("the tar has no {} member", tar::LINDI_JSON),
+            })?;
+        let json = source.read_range(doc.offset..doc.offset + doc.size)?;
+        let size = source.len();
+        Self::build(
+            &json,
+            &location,
+            size,
+            Some((source, members)),
+            Box::new(opener),
+            options,
+        )
+    }
+
+    /// Opens a `.lindi.json` or `.lindi.tar` from its byte source, telling
+    /// them apart by their first bytes.
+    pub fn open_source(
+        source: DynSource,
+        opener: impl Fn(&str) -> ns_io::Result<DynSource> + Send + Sync + 'static,
+        options: OpenOptions,
+    ) -> Result<Self> {
+        let location = source.describe();
+        let len = source.len();
+        let head = source.read_range(0..len.min(512))?;
+        match detect(&head) {
+            Some(Format::Tar) => Self::open_tar(source, opener, options),
+            Some(Format::Json) => {
+                let json = source.read_range(0..len)?;
+                Self::open(&json, &location, opener, options)
+            }
+            None => Err(Error::NotLindi {
+                location,
+                reason: "neither a JSON reference document nor a LINDI tar".into(),
+            }),
+        }
+    }
+
+    fn build(
+        json: &[u8],
+        location: &str,
+        size: u64,
+        tar: Option<(DynSource, Members)>,
+        opener: Box<Opener>,
+        options: OpenOptions,
+    ) -> Result<Self> {
+        let base = refs::Base {
+            location,
+            tar: tar.as_ref().map(|(_, m)| m),
+        };
+        let parsed = refs::parse(json, &base).map_err(|e| match e {
+            ParseError::NotLindi(reason) => Error::NotLindi {
+                location: location.to_string(),
+                reason,
+            },
+            ParseError::Key { key, message } => Error::Format {
+                location: location.to_string(),
+                path: format!("/{key}"),
+                message,
+            },
+        })?;
+        let mut file = Self {
+            location: location.to_string(),
+            size,
+            nodes: Vec::new(),
+            index: HashMap::new(),
+            arrays: HashMap::new(),
+            chunks: parsed.chunks,
+            urls: parsed.urls,
+            tar,
+            opener,
+            sources: Mutex::new(HashMap::new()),
+            external: Mutex::new(HashMap::new()),
+            options,
+        };
+        let soft_links: Vec<String> = parsed
+            .entries
+            .iter()
+            .filter(|(_, e)| e.zattrs.contains_key("_SOFT_LINK"))
+            .map(|(key, _)| node_path(key))
+            .collect();
+        let mut nodes = Vec::with_capacity(parsed.entries.len());
+        for (key, entry) in &parsed.entries {
+            let path = node_path(key);
+            // A soft link has no children of its own.
+            if soft_links.iter().any(|l| {
+                path.len() > l.len()
+                    && path.starts_with(l.as_str())
+                    && path.as_bytes()[l.len()] == b'/'
+            }) {
+                continue;
+            }
+            let attrs = user_attrs(&entry.zattrs);
+            if let Some(link) = entry.zattrs.get("_SOFT_LINK") {
+                let target = link
+                    .get("path")
+                    .and_then(Json::as_str)
+                    .ok_or_else(|| file.format_error(&path, "_SOFT_LINK has no path"))?;
+                nodes.push(Node {
+                    path,
+                    kind: NodeKind::SoftLink {
+                        target: target.to_string(),
+                    },
+                    address: None,
+                    attrs: Vec::new(),
+                    dataset: None,
+                });
+            } else if let Some(zarray) = &entry.zarray {
+                let (info, array) = file.describe_array(key, zarray, &entry.zattrs)?;
+                file.arrays.insert(path.clone(), array);
+                nodes.push(Node {
+                    path,
+                    kind: NodeKind::Dataset,
+                    address: None,
+                    attrs,
+                    dataset: Some(info),
+                });
+            } else {
+                nodes.push(Node {
+                    path,
+                    kind: NodeKind::Group,
+                    address: None,
+                    attrs,
+                    dataset: None,
+                });
+            }
+        }
+        // Zarr needs no .zgroup for a folder that only holds other keys;
+        // such folders are groups without attributes.
+        let listed: BTreeSet<String> = nodes.iter().map(|n| n.path.clone()).collect();
+        let mut implicit = BTreeSet::new();
+        if !listed.contains("/") {
+            implicit.insert("/".to_string());
+        }
+        for path in &listed {
+            let mut p = path.as_str();
+            while let Some((parent, _)) = p.rsplit_once('/') {
+                if parent.is_empty() {
+                    break;
+                }
+                if !listed.contains(parent) {
+                    implicit.insert(parent.to_string());
+                }
+                p = parent;
+            }
+        }
+        nodes.extend(implicit.into_iter().map(|path| Node {
+            path,
+            kind: NodeKind::Group,
+            address: None,
+            attrs: Vec::new(),
+            dataset: None,
+        }));
+        nodes.sort_by(|a, b| a.path.cmp(&b.path));
+        file.index = nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.path.clone(), i))
+            .collect();
+        file.nodes = nodes;
+        Ok(file)
+    }
+
+    /// The dataset description and read plan of the array at store key `key`.
+    fn describe_array(
+        &self,
+        key: &str,
+        zarray: &Json,
+        zattrs: &Map<String, Json>,
+    ) -> Result<(DatasetInfo, ArrayInfo)> {
+        let path = node_path(key);
+        let meta = ArrayMeta::parse(zarray).map_err(|m| self.format_error(&path, &m))?;
+        let scalar = zattrs.get("_SCALAR").and_then(Json::as_bool) == Some(true)
+            && meta.shape.iter().product::<u64>() == 1;
+        let object = (meta.elem == ElemType::Object).then(|| match zattrs.get("_COMPOUND_DTYPE") {
+            Some(Json::Array(fields)) => ObjectKind::Compound(
+                fields
+                    .iter()
+                    .map(|f| {
+                        let name = f.get(0).and_then(Json::as_str).unwrap_or("").to_string();
+                        let ty = FieldType::parse(f.get(1).and_then(Json::as_str).unwrap_or(""));
+                        (name, ty)
+                    })
+                    .collect(),
+            ),
+            _ => self.peek_object_kind(key, &meta),
+        });
+        let external = zattrs.get("_EXTERNAL_ARRAY_LINK").filter(|l| !l.is_null()).map(|link| {
+            let kind = link.get("link_type").and_then(Json::as_str).unwrap_or("");
+            let url = link.get("url").and_then(Json::as_str);
+            let name = link.get("name").and_then(Json::as_str);
+            match (kind, url, name) {
+                ("hdf5_dataset", Some(url), Some(name)) => Ok(ExternalLink {
+                    url: url.to_string(),
+                    name: name.to_string(),
+                }),
+                _ => Err(format!("_EXTERNAL_ARRAY_LINK {link} is not supported (only hdf5_dataset links with url and name are)")),
+            }
+        });
+        let (dtype, description) = dtype_of(&meta.elem, object.as_ref());
+        let info = DatasetInfo {
+            shape: if scalar {
+                Vec::new()
+            } else {
+                meta.shape.clone()
+            },
+            dtype,
+            dtype_description: description,
+            chunks: (!scalar).then(|| meta.chunks.clone()),
+            filters: meta.codecs.iter().map(crate::zarr::Codec::name).collect(),
+        };
+        let array = ArrayInfo {
+            meta,
+            scalar,
+            dtype,
+            object,
+            external,
+            key: key.to_string(),
+        };
+        Ok((info, array))
+    }
+
+    /// Whether an object array holds strings or references: LINDI does not
+    /// say, so the first element of its first chunk tells, when that chunk
+    /// is inline (it always is in files LINDI writes). Strings otherwise.
+    fn peek_object_kind(&self, key: &str, meta: &ArrayMeta) -> ObjectKind {
+        let first = format!("{key}/{}", meta.chunk_key(&vec![0; meta.shape.len()]));
+        let Some(ChunkRef::Inline(stored)) = self.chunks.get(&first) else {
+            return ObjectKind::Strings;
+        };
+        let items = meta
+            .decode(stored, self.options.max_read_bytes)
+            .ok()
+            .and_then(|bytes| meta.object_codec.as_ref()?.items(&bytes).ok());
+        match items
+            .as_deref()
+            .and_then(|items| items.iter().find(|v| !v.is_null()))
+        {
+            Some(first) if reference(first).is_some() => ObjectKind::References,
+            _ => ObjectKind::Strings,
+        }
+    }
+
+    /// The path or URL the file was opened from.
+    pub fn location(&self) -> &str {
+        &self.location
+    }
+
+    /// Size in bytes of the reference document (or of the whole tar).
+    pub fn size_bytes(&self) -> u64 {
+        self.size
+    }
+
+    /// Every group, dataset and soft link, sorted by path. (LINDI has no
+    /// external links; a hard link appears as a copy under each path.)
+    pub fn walk(&self) -> Result<Vec<Node>> {
+        Ok(self.nodes.clone())
+    }
+
+    /// One object by path, following soft links to it (also in its parent
+    /// groups); the node keeps the path asked for, as in `H5File::node`.
+    pub fn node(&self, path: &str) -> Result<Node> {
+        let asked = normalize(path);
+        let resolved = self.resolve(&asked)?;
+        let mut node = self.nodes[self.index[&resolved]].clone();
+        node.path = asked;
+        Ok(node)
+    }
+
+    /// `path` with soft links (of it and of its parents) followed, to a
+    /// listed node that is not a link.
+    pub(crate) fn resolve(&self, path: &str) -> Result<String> {
+        let mut path = normalize(path);
+        'hops: for _ in 0..MAX_LINK_HOPS {
+            if let Some(&i) = self.index.get(&path) {
+                match &self.nodes[i].kind {
+                    NodeKind::SoftLink { target } => {
+                        path = absolute(parent_of(&path), target);
+                        continue 'hops;
+                    }
+                    _ => return Ok(path),
+                }
+            }
+            // Not listed: a parent may be a soft link.
+            let mut end = path.len();
+            while let Some(cut) = path[..end].rfind('/') {
+                if cut == 0 {
+                    break;
+                }
+                let head = &path[..cut];
+                if let Some(&i) = self.index.get(head)
+                    && let NodeKind::SoftLink { target } = &self.nodes[i].kind
+                {
+                    path = normalize(&format!(
+                        "{}{}",
+                        absolute(parent_of(head), target),
+                        &path[cut..]
+                    ));
+                    continue 'hops;
+                }
+                end = cut;
+            }
+            return Err(Error::NotFound {
+                location: self.location.clone(),
+                path,
+            });
+        }
+        Err(self.format_error(&path, "soft links nested too deep (or in a cycle)"))
+    }
+
+    /// The byte source of a reference target, opened on first use.
+    pub(crate) fn source(&self, target: Target) -> Result<DynSource> {
+        match target {
+            Target::Tar => match &self.tar {
+                Some((source, _)) => Ok(Arc::clone(source)),
+                None => {
+                    Err(self.format_error("/", "reference into a tar, but the file is not a tar"))
+                }
+            },
+            Target::Url(i) => {
+                let mut sources = self.sources.lock();
+                if let Some(s) = sources.get(&i) {
+                    return Ok(Arc::clone(s));
+                }
+                let url = self
+                    .urls
+                    .get(i as usize)
+                    .ok_or_else(|| self.format_error("/", "bad reference target"))?;
+                let source = (self.opener)(url)?;
+                sources.insert(i, Arc::clone(&source));
+                Ok(source)
+            }
+        }
+    }
+
+    /// The HDF5 file an `_EXTERNAL_ARRAY_LINK` points to, opened on first
+    /// use. `./name` is a member of the tar (for a `.lindi.tar`) or a file
+    /// next to the reference document.
+    pub(crate) fn external_file(&self, url: &str) -> Result<Arc<H5File>> {
+        let mut files = self.external.lock();
+        if let Some(f) = files.get(url) {
+            return Ok(Arc::clone(f));
+        }
+        let source: DynSource = match (url.strip_prefix("./"), &self.tar) {
+            (Some(member), Some((tar, members))) if members.get(member).is_some() => {
+                let m = members
+                    .get(member)
+                    .ok_or_else(|| self.format_error("/", "tar member vanished"))?;
+                Arc::new(SliceSource::new(Arc::clone(tar), m.offset, m.size, url))
+            }
+            (Some(relative), _) => {
+                (self.opener)(&format!("{}{relative}", refs::folder_of(&self.location)))?
+            }
+            (None, _) => (self.opener)(url)?,
+        };
+        let h5 = Arc::new(H5File::open(
+            source,
+            ns_hdf5::OpenOptions {
+                max_read_bytes: self.options.max_read_bytes,
+                threads: self.options.threads.max(1),
+            },
+        )?);
+        files.insert(url.to_string(), Arc::clone(&h5));
+        Ok(h5)
+    }
+
+    pub(crate) fn format_error(&self, path: &str, message: &str) -> Error {
+        Error::Format {
+            location: self.location.clone(),
+            path: path.to_string(),
+            message: message.to_string(),
+        }
+    }
+}
+
+/// The attributes a reader sees: LINDI's own are left out.
+fn user_attrs(zattrs: &Map<String, Json>) -> Vec<(String, Value)> {
+    zattrs
+        .iter()
+        .filter(|(k, _)| !SPECIAL_ATTRS.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), attr_value(v)))
+        .collect()
+}
+
+/// The dtype and its description for an element type.
+fn dtype_of(elem: &ElemType, object: Option<&ObjectKind>) -> (Dtype, String) {
+    let plain = |d: Dtype| (d, d.name().to_string());
+    match elem {
+        ElemType::Bool => plain(Dtype::Bool),
+        ElemType::Int { size, signed, big } => {
+            let d = match (size, signed) {
+                (1, true) => Dtype::Int8,
+                (2, true) => Dtype::Int16,
+                (4, true) => Dtype::Int32,
+                (8, true) => Dtype::Int64,
+                (1, false) => Dtype::UInt8,
+                (2, false) => Dtype::UInt16,
+                (4, false) => Dtype::UInt32,
+                _ => Dtype::UInt64,
+            };
+            endian(d, *big && *size > 1)
+        }
+        ElemType::Float { size, big } => {
+            let d = match size {
+                2 => Dtype::Float16,
+                4 => Dtype::Float32,
+                _ => Dtype::Float64,
+            };
+            endian(d, *big)
+        }
+        ElemType::Bytes(n) => (Dtype::String, format!("string (fixed {n} bytes)")),
+        ElemType::Unicode { chars, .. } => (
+            Dtype::String,
+            format!("string (fixed {chars} chars, utf-32)"),
+        ),
+        ElemType::Object => match object {
+            Some(ObjectKind::References) => (Dtype::Reference, "reference (object)".into()),
+            Some(ObjectKind::Compound(fields)) => {
+                let inner: Vec<String> = fields
+                    .iter()
+                    .map(|(name, ty)| format!("{name}: {}", field_name(ty)))
+                    .collect();
+                (
+                    Dtype::Compound,
+                    format!("compound {{{}}}", inner.join(", ")),
+                )
+            }
+            _ => (Dtype::String, "string (vlen, utf-8)".into()),
+        },
+        ElemType::Unsupported(t) => (Dtype::Opaque, format!("opaque ({t})")),
+    }
+}
+
+fn endian(d: Dtype, big: bool) -> (Dtype, String) {
+    if big {
+        (d, format!("{d} (big-endian)"))
+    } else {
+        (d, d.name().to_string())
+    }
+}
+
+fn field_name(ty: &FieldType) -> &'static str {
+    match ty {
+        FieldType::Int => "int",
+        FieldType::Float => "float",
+        FieldType::Bool => "bool",
+        FieldType::String => "string",
+        FieldType::Reference => "reference",
+        FieldType::Other => "other",
+    }
+}
+
+/// A store key (`a/b`, root `""`) as a node path (`/a/b`, `/`).
+fn node_path(key: &str) -> String {
+    format!("/{key}")
+}
+
+/// `/a//b/` → `/a/b`.
+pub(crate) fn normalize(path: &str) -> String {
+    let parts: Vec<&str> = path
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
+    format!("/{}", parts.join("/"))
+}
+
+fn parent_of(path: &str) -> &str {
+    match path.rsplit_once('/') {
+        Some(("", _)) | None => "/",
+        Some((head, _)) => head,
+    }
+}
+
+/// A link target made absolute relative to the group holding the link.
+fn absolute(parent: &str, target: &str) -> String {
+    if target.starts_with('/') {
+        normalize(target)
+    } else {
+        normalize(&format!("{parent}/{target}"))
+    }
+}
+
+impl ns_hdf5::ObjectStore for LindiFile {
+    fn location(&self) -> &str {
+        LindiFile::location(self)
+    }
+
+    fn size_bytes(&self) -> u64 {
+        LindiFile::size_bytes(self)
+    }
+
+    fn walk(&self) -> ns_hdf5::Result<Vec<Node>> {
+        Ok(LindiFile::walk(self)?)
+    }
+
+    fn node(&self, path: &str) -> ns_hdf5::Result<Node> {
+        Ok(LindiFile::node(self, path)?)
+    }
+
+    fn read(&self, path: &str, selection: &ns_hdf5::Selection) -> ns_hdf5::Result<ns_hdf5::Array> {
+        Ok(LindiFile::read(self, path, selection)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detects_containers() {
+        assert_eq!(detect(b"  \n{\"refs\": {}}"), Some(Format::Json));
+        assert_eq!(detect(b"\x89HDF\r\n\x1a\n"), None);
+        assert_eq!(detect(b""), None);
+        let mut tar = vec![0u8; 512];
+        tar[..15].copy_from_slice(b".tar_entry.json");
+        tar[257..262].copy_from_slice(b"ustar");
+        assert_eq!(detect(&tar), Some(Format::Tar));
+    }
+
+    #[test]
+    fn paths() {
+        assert_eq!(normalize("a//b/"), "/a/b");
+        assert_eq!(absolute("/a/b", "c"), "/a/b/c");
+        assert_eq!(absolute("/a", "/x/y"), "/x/y");
+        assert_eq!(parent_of("/a"), "/");
+    }
+}

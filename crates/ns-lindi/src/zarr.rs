@@ -1,0 +1,475 @@
+//! Zarr v2 array metadata (`.zarray`) and the codecs of its chunks.
+
+use std::io::Read;
+
+use serde_json::Value as Json;
+
+use crate::blosc;
+
+/// The element type of a Zarr array (numpy's type string, e.g. `<i2`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ElemType {
+    Bool,
+    Int {
+        size: u8,
+        signed: bool,
+        big: bool,
+    },
+    Float {
+        size: u8,
+        big: bool,
+    },
+    /// `|S<n>`: fixed-length byte strings.
+    Bytes(usize),
+    /// `<U<n>`: fixed-length strings of `n` UTF-32 code points.
+    Unicode {
+        chars: usize,
+        big: bool,
+    },
+    /// `|O`: Python objects, encoded by an object codec (JSON for LINDI).
+    Object,
+    /// Anything else (structured dtypes, complex numbers, datetimes...).
+    Unsupported(String),
+}
+
+impl ElemType {
+    pub(crate) fn parse(dtype: &Json) -> Self {
+        let Some(text) = dtype.as_str() else {
+            return ElemType::Unsupported(dtype.to_string());
+        };
+        let unsupported = || ElemType::Unsupported(text.to_string());
+        let mut chars = text.chars();
+        let (big, rest) = match chars.next() {
+            Some('<') => (false, chars.as_str()),
+            Some('>') => (true, chars.as_str()),
+            Some('|' | '=') => (false, chars.as_str()),
+            _ => (false, text),
+        };
+        let Some(kind) = rest.chars().next() else {
+            return unsupported();
+        };
+        let Ok(size) = rest[kind.len_utf8()..].parse::<usize>() else {
+            return if rest == "O" {
+                ElemType::Object
+            } else {
+                unsupported()
+            };
+        };
+        let small = u8::try_from(size).ok();
+        match (kind, small) {
+            ('b', Some(1)) => ElemType::Bool,
+            ('i', Some(s @ (1 | 2 | 4 | 8))) => ElemType::Int {
+                size: s,
+                signed: true,
+                big,
+            },
+            ('u', Some(s @ (1 | 2 | 4 | 8))) => ElemType::Int {
+                size: s,
+                signed: false,
+                big,
+            },
+            ('f', Some(s @ (2 | 4 | 8))) => ElemType::Float { size: s, big },
+            ('S', _) => ElemType::Bytes(size),
+            ('U', _) => ElemType::Unicode { chars: size, big },
+            ('O', _) => ElemType::Object,
+            _ => unsupported(),
+        }
+    }
+
+    /// Bytes of one element in a decoded chunk (0 for objects).
+    pub(crate) fn itemsize(&self) -> usize {
+        match self {
+            ElemType::Bool => 1,
+            ElemType::Int { size, .. } | ElemType::Float { size, .. } => usize::from(*size),
+            ElemType::Bytes(n) => *n,
+            ElemType::Unicode { chars, .. } => chars.saturating_mul(4),
+            ElemType::Object | ElemType::Unsupported(_) => 0,
+        }
+    }
+
+    pub(crate) fn is_big_endian(&self) -> bool {
+        matches!(
+            self,
+            ElemType::Int {
+                big: true,
+                size: 2..,
+                ..
+            } | ElemType::Float { big: true, .. }
+                | ElemType::Unicode { big: true, .. }
+        )
+    }
+}
+
+/// One codec of a chunk's pipeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Codec {
+    Zlib,
+    Gzip,
+    Blosc,
+    Shuffle { elementsize: usize },
+    Fletcher32,
+    Other(String),
+}
+
+impl Codec {
+    fn parse(config: &Json) -> Self {
+        let id = config.get("id").and_then(Json::as_str).unwrap_or("");
+        match id {
+            "zlib" => Codec::Zlib,
+            "gzip" => Codec::Gzip,
+            "blosc" => Codec::Blosc,
+            "fletcher32" => Codec::Fletcher32,
+            "shuffle" => Codec::Shuffle {
+                elementsize: config
+                    .get("elementsize")
+                    .and_then(Json::as_u64)
+                    .and_then(|n| usize::try_from(n).ok())
+                    .unwrap_or(4),
+            },
+            other => Codec::Other(other.to_string()),
+        }
+    }
+
+    /// The name listed among a dataset's filters: HDF5's where the codec
+    /// is the same transformation (`zlib` is HDF5's `deflate`).
+    pub(crate) fn name(&self) -> String {
+        match self {
+            Codec::Zlib => "deflate".into(),
+            Codec::Gzip => "gzip".into(),
+            Codec::Blosc => "blosc".into(),
+            Codec::Shuffle { .. } => "shuffle".into(),
+            Codec::Fletcher32 => "fletcher32".into(),
+            Codec::Other(id) => id.clone(),
+        }
+    }
+
+    /// Undoes this codec. `max_len` bounds what decompression may produce.
+    fn decode(&self, data: Vec<u8>, max_len: usize) -> Result<Vec<u8>, String> {
+        match self {
+            Codec::Zlib => inflate(flate2::read::ZlibDecoder::new(&data[..]), max_len, "zlib"),
+            Codec::Gzip => inflate(flate2::read::GzDecoder::new(&data[..]), max_len, "gzip"),
+            Codec::Blosc => blosc::decompress(&data, max_len),
+            Codec::Shuffle { elementsize } => {
+                if *elementsize <= 1 {
+                    return Ok(data);
+                }
+                let mut out = vec![0u8; data.len()];
+                blosc::unshuffle(*elementsize, &data, &mut out);
+                Ok(out)
+            }
+            Codec::Fletcher32 => strip_fletcher32(data),
+            Codec::Other(id) => Err(format!("the {id:?} codec is not supported")),
+        }
+    }
+}
+
+/// How object (`|O`) elements are encoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ObjectCodec {
+    /// numcodecs `json2` (LINDI's choice): a JSON list of the elements, then
+    /// the dtype string and the shape.
+    Json,
+    /// numcodecs `vlen-utf8` / `vlen-bytes`: a count, then length-prefixed items.
+    VlenUtf8,
+    VlenBytes,
+}
+
+impl ObjectCodec {
+    fn parse(config: &Json) -> Option<Self> {
+        match config.get("id").and_then(Json::as_str)? {
+            "json2" | "json" => Some(ObjectCodec::Json),
+            "vlen-utf8" => Some(ObjectCodec::VlenUtf8),
+            "vlen-bytes" => Some(ObjectCodec::VlenBytes),
+            _ => None,
+        }
+    }
+
+    /// The elements of a decoded chunk, as JSON values (strings for the
+    /// vlen codecs).
+    pub(crate) fn items(&self, bytes: &[u8]) -> Result<Vec<Json>, String> {
+        match self {
+            ObjectCodec::Json => {
+                let doc = crate::json::parse(bytes)
+                    .map_err(|e| format!("object chunk is not JSON: {e}"))?;
+                let Json::Array(mut items) = doc else {
+                    return Err("object chunk is not a JSON list".into());
+                };
+                // numcodecs appends the dtype string and the shape.
+                if items.len() < 2 {
+                    return Err("object chunk lacks its dtype and shape".into());
+                }
+                items.truncate(items.len() - 2);
+                Ok(items)
+            }
+            ObjectCodec::VlenUtf8 | ObjectCodec::VlenBytes => {
+                let read_u32 = |at: usize| -> Result<usize, String> {
+                    let b = bytes
+                        .get(at..at + 4)
+                        .ok_or_else(|| "vlen chunk is truncated".to_string())?;
+                    usize::try_from(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                        .map_err(|_| "vlen length does not fit".to_string())
+                };
+                let n = read_u32(0)?;
+                let mut at = 4;
+                let mut items = Vec::with_capacity(n.min(bytes.len() / 4));
+                for _ in 0..n {
+                    let len = read_u32(at)?;
+                    at += 4;
+                    let item = bytes
+                        .get(at..at.saturating_add(len))
+                        .ok_or_else(|| "vlen chunk is truncated".to_string())?;
+                    at += len;
+                    items.push(Json::String(String::from_utf8_lossy(item).into_owned()));
+                }
+                Ok(items)
+            }
+        }
+    }
+}
+
+/// A parsed `.zarray`.
+#[derive(Debug, Clone)]
+pub(crate) struct ArrayMeta {
+    pub shape: Vec<u64>,
+    pub chunks: Vec<u64>,
+    pub elem: ElemType,
+    pub fill: Json,
+    /// Codecs in encoding order (filters, then the compressor), object
+    /// codec excluded.
+    pub codecs: Vec<Codec>,
+    pub object_codec: Option<ObjectCodec>,
+    /// Between chunk indices in chunk keys (`.` or `/`).
+    pub separator: char,
+    /// `F` (column-major) chunks are not supported.
+    pub fortran_order: bool,
+}
+
+impl ArrayMeta {
+    pub(crate) fn parse(doc: &Json) -> Result<Self, String> {
+        let dims = |key: &str| -> Result<Vec<u64>, String> {
+            doc.get(key)
+                .and_then(Json::as_array)
+                .ok_or_else(|| format!(".zarray has no {key:?} list"))?
+                .iter()
+                .map(|d| {
+                    d.as_u64()
+                        .ok_or_else(|| format!(".zarray {key:?} holds {d}, not a size"))
+                })
+                .collect()
+        };
+        let shape = dims("shape")?;
+        let chunks = dims("chunks")?;
+        if shape.len() != chunks.len() {
+            return Err(format!(".zarray has shape {shape:?} but chunks {chunks:?}"));
+        }
+        if chunks.contains(&0) {
+            return Err(format!(".zarray has a zero chunk size: {chunks:?}"));
+        }
+        let elem = ElemType::parse(doc.get("dtype").unwrap_or(&Json::Null));
+        let mut codecs = Vec::new();
+        let mut object_codec = None;
+        if let Some(filters) = doc.get("filters").and_then(Json::as_array) {
+            for (i, f) in filters.iter().enumerate() {
+                match ObjectCodec::parse(f) {
+                    // zarr puts the object codec first among the filters.
+                    Some(oc) if i == 0 && elem == ElemType::Object => object_codec = Some(oc),
+                    _ => codecs.push(Codec::parse(f)),
+                }
+            }
+        }
+        if let Some(compressor) = doc.get("compressor").filter(|c| !c.is_null()) {
+            codecs.push(Codec::parse(compressor));
+        }
+        let separator = match doc.get("dimension_separator").and_then(Json::as_str) {
+            Some("/") => '/',
+            _ => '.',
+        };
+        Ok(Self {
+            shape,
+            chunks,
+            elem,
+            fill: doc.get("fill_value").cloned().unwrap_or(Json::Null),
+            codecs,
+            object_codec,
+            separator,
+            fortran_order: doc.get("order").and_then(Json::as_str) == Some("F"),
+        })
+    }
+
+    /// Elements in one (whole) chunk.
+    pub(crate) fn chunk_len(&self) -> u64 {
+        self.chunks.iter().product()
+    }
+
+    /// The key suffix of the chunk at grid position `coords`.
+    pub(crate) fn chunk_key(&self, coords: &[u64]) -> String {
+        if coords.is_empty() {
+            return "0".into();
+        }
+        let parts: Vec<String> = coords.iter().map(ToString::to_string).collect();
+        parts.join(&self.separator.to_string())
+    }
+
+    /// Decodes a stored chunk to its raw element bytes (or, for objects,
+    /// the bytes the object codec reads). `max_len` bounds every step.
+    pub(crate) fn decode(&self, stored: &[u8], max_len: usize) -> Result<Vec<u8>, String> {
+        let mut data = stored.to_vec();
+        for codec in self.codecs.iter().rev() {
+            data = codec.decode(data, max_len)?;
+        }
+        Ok(data)
+    }
+}
+
+fn inflate(mut reader: impl Read, max_len: usize, what: &str) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    let limit = u64::try_from(max_len).unwrap_or(u64::MAX).saturating_add(1);
+    reader
+        .by_ref()
+        .take(limit)
+        .read_to_end(&mut out)
+        .map_err(|e| format!("{what} stream: {e}"))?;
+    if out.len() > max_len {
+        return Err(format!(
+            "{what} stream inflates to more than the {max_len} bytes expected"
+        ));
+    }
+    Ok(out)
+}
+
+/// Checks and removes the Fletcher-32 checksum that HDF5's filter (and
+/// numcodecs' `fletcher32` codec, which LINDI maps it to) appends.
+fn strip_fletcher32(mut data: Vec<u8>) -> Result<Vec<u8>, String> {
+    let Some(body_len) = data.len().checked_sub(4) else {
+        return Err("fletcher32: chunk shorter than its checksum".into());
+    };
+    let stored = u32::from_le_bytes([
+        data[body_len],
+        data[body_len + 1],
+        data[body_len + 2],
+        data[body_len + 3],
+    ]);
+    let sum = fletcher32(&data[..body_len]);
+    // HDF5 before 1.8.6 stored it with the bytes of each half swapped.
+    let swapped = ((sum & 0x00ff_00ff) << 8) | ((sum & 0xff00_ff00) >> 8);
+    if stored != sum && stored != swapped {
+        return Err(format!(
+            "fletcher32 checksum mismatch (stored {stored:#010x}, computed {sum:#010x}): the chunk is corrupt"
+        ));
+    }
+    data.truncate(body_len);
+    Ok(data)
+}
+
+/// HDF5's Fletcher-32 (`H5_checksum_fletcher32`): 16-bit big-endian words.
+fn fletcher32(data: &[u8]) -> u32 {
+    let (mut sum1, mut sum2) = (0u32, 0u32);
+    let mut words = data.chunks_exact(2);
+    let mut remaining = data.len() / 2;
+    while remaining > 0 {
+        let block = remaining.min(360);
+        remaining -= block;
+        for w in words.by_ref().take(block) {
+            sum1 += (u32::from(w[0]) << 8) | u32::from(w[1]);
+            sum2 += sum1;
+        }
+        sum1 = (sum1 & 0xffff) + (sum1 >> 16);
+        sum2 = (sum2 & 0xffff) + (sum2 >> 16);
+    }
+    if let [last] = words.remainder() {
+        sum1 += u32::from(*last) << 8;
+        sum2 += sum1;
+        sum1 = (sum1 & 0xffff) + (sum1 >> 16);
+        sum2 = (sum2 & 0xffff) + (sum2 >> 16);
+    }
+    sum1 = (sum1 & 0xffff) + (sum1 >> 16);
+    sum2 = (sum2 & 0xffff) + (sum2 >> 16);
+    (sum2 << 16) | sum1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn dtypes() {
+        assert_eq!(
+            ElemType::parse(&json!("<i2")),
+            ElemType::Int {
+                size: 2,
+                signed: true,
+                big: false
+            }
+        );
+        assert_eq!(
+            ElemType::parse(&json!(">f8")),
+            ElemType::Float { size: 8, big: true }
+        );
+        assert_eq!(ElemType::parse(&json!("|b1")), ElemType::Bool);
+        assert_eq!(ElemType::parse(&json!("|O")), ElemType::Object);
+        assert_eq!(ElemType::parse(&json!("|S10")), ElemType::Bytes(10));
+        assert_eq!(
+            ElemType::parse(&json!("<U41")),
+            ElemType::Unicode {
+                chars: 41,
+                big: false
+            }
+        );
+        assert!(matches!(
+            ElemType::parse(&json!("<c16")),
+            ElemType::Unsupported(_)
+        ));
+        assert!(matches!(
+            ElemType::parse(&json!([["a", "<i4"]])),
+            ElemType::Unsupported(_)
+        ));
+    }
+
+    #[test]
+    fn metadata_and_pipeline_order() {
+        let meta = ArrayMeta::parse(&json!({
+            "chunks": [10, 4], "compressor": null, "dtype": "<i2", "fill_value": -1,
+            "filters": [{"id": "shuffle", "elementsize": 2}, {"id": "zlib", "level": 4}, {"id": "fletcher32"}],
+            "order": "C", "shape": [25, 4], "zarr_format": 2
+        }))
+        .expect("parses");
+        let names: Vec<String> = meta.codecs.iter().map(Codec::name).collect();
+        assert_eq!(names, ["shuffle", "deflate", "fletcher32"]);
+        assert_eq!(meta.chunk_key(&[2, 0]), "2.0");
+        assert_eq!(meta.chunk_len(), 40);
+        assert!(ArrayMeta::parse(&json!({"shape": [2], "chunks": [0], "dtype": "<i2"})).is_err());
+        assert!(ArrayMeta::parse(&json!({"shape": [2], "dtype": "<i2"})).is_err());
+    }
+
+    #[test]
+    fn fletcher32_known_values() {
+        // What numcodecs' Fletcher32 (= HDF5's) stores for these inputs.
+        assert_eq!(fletcher32(b"abcde"), 0x4ff0_29c7);
+        assert_eq!(fletcher32(b"abcdef"), 0x5056_2a2d);
+        let long: Vec<u8> = (0..2560).map(|i| (i % 256) as u8).collect();
+        assert_eq!(fletcher32(&long), 0xf0fa_827d);
+        let mut data = b"abcdef".to_vec();
+        data.extend_from_slice(&0x5056_2a2du32.to_le_bytes());
+        assert_eq!(strip_fletcher32(data).expect("checks"), b"abcdef");
+        assert!(strip_fletcher32(b"abcdef\0\0\0\0".to_vec()).is_err());
+    }
+
+    #[test]
+    fn object_codecs() {
+        let items = ObjectCodec::Json
+            .items(br#"["a",{"_REFERENCE":{"path":"/x"}},"|O",[2]]"#)
+            .expect("decodes");
+        assert_eq!(items.len(), 2);
+        let mut vlen = 2u32.to_le_bytes().to_vec();
+        for s in ["hi", ""] {
+            vlen.extend_from_slice(&u32::try_from(s.len()).expect("small").to_le_bytes());
+            vlen.extend_from_slice(s.as_bytes());
+        }
+        assert_eq!(
+            ObjectCodec::VlenUtf8.items(&vlen).expect("decodes"),
+            vec![json!("hi"), json!("")]
+        );
+        assert!(ObjectCodec::VlenUtf8.items(&vlen[..5]).is_err());
+    }
+}

@@ -1,0 +1,352 @@
+//! Fixtures for the integration tests: the files `tests/fixtures/generate.py`
+//! writes with pynwb/h5py/lindi into `target/test-fixtures` (shared with the
+//! other crates' tests, same stamp), and the comparison with the values
+//! h5py reported for the HDF5 originals.
+#![allow(dead_code, clippy::unwrap_used, reason = "test helpers")]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, OnceLock};
+
+use ns_hdf5::{Node, NodeKind, Selection};
+use ns_io::{Counters, DynSource};
+use ns_lindi::LindiFile;
+use serde_json::{Map, Value as Json, json};
+
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+fn python() -> PathBuf {
+    if let Some(p) = std::env::var_os("NEUROSIFT_PYTHON") {
+        return PathBuf::from(p);
+    }
+    let venv = workspace_root().join("target/venv/bin/python");
+    if venv.exists() {
+        venv
+    } else {
+        PathBuf::from("python3")
+    }
+}
+
+/// The generated fixture directory (generated once per generator version).
+pub fn fixtures() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let root = workspace_root();
+        let script = root.join("tests/fixtures/generate.py");
+        let source = std::fs::read(&script).expect("tests/fixtures/generate.py");
+        let stamp_value = format!("{:x}-{}", fnv(&source), source.len());
+        let dir = root.join("target/test-fixtures");
+        let stamp = dir.join(".stamp");
+        if std::fs::read_to_string(&stamp).ok().as_deref() == Some(stamp_value.as_str()) {
+            return dir;
+        }
+        // Another test binary may be generating: use a private dir, then rename.
+        let tmp = root.join(format!("target/test-fixtures.tmp{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&tmp);
+        let out = Command::new(python())
+            .arg(&script)
+            .arg(&tmp)
+            .output()
+            .expect("run the fixture generator (cargo xtask test sets up Python)");
+        assert!(
+            out.status.success(),
+            "fixture generator failed:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::fs::write(tmp.join(".stamp"), &stamp_value).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        if std::fs::rename(&tmp, &dir).is_err() {
+            let _ = std::fs::remove_dir_all(&tmp);
+        }
+        dir
+    })
+}
+
+fn fnv(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+pub fn read_json(path: &Path) -> Json {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+/// One `lindi` entry of the manifest.
+#[derive(Debug, Clone)]
+pub struct LindiFixture {
+    pub name: String,
+    /// The HDF5 file it was made from (`None`: written by lindi itself).
+    pub source: Option<String>,
+    pub expected: Json,
+    /// Datasets whose data lindi re-encoded inline (zarr chunks and codecs
+    /// rather than the HDF5 file's).
+    pub reencoded: Vec<String>,
+    pub external_array_links: Vec<String>,
+}
+
+pub fn lindi_fixtures() -> Vec<LindiFixture> {
+    let manifest = read_json(&fixtures().join("manifest.json"));
+    let strings = |v: &Json| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap().to_string())
+            .collect()
+    };
+    manifest["lindi"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| LindiFixture {
+            name: e["name"].as_str().unwrap().to_string(),
+            source: e["source"].as_str().map(str::to_string),
+            expected: read_json(&fixtures().join(e["expected"].as_str().unwrap())),
+            reencoded: strings(&e["reencoded"]),
+            external_array_links: strings(&e["external_array_links"]),
+        })
+        .collect()
+}
+
+/// Opens referenced files natively, counting their requests in `counters`.
+pub fn opener(
+    counters: &Arc<Counters>,
+) -> impl Fn(&str) -> ns_io::Result<DynSource> + Send + Sync + 'static {
+    let counters = Arc::clone(counters);
+    move |url: &str| {
+        ns_io_native::open(
+            url,
+            &ns_io_native::OpenOptions {
+                counters: Arc::clone(&counters),
+                // At least one page: a smaller tail probe is not page-aligned.
+                prefetch_bytes: 64 * 1024,
+                whole_file_bytes: 0,
+                ..Default::default()
+            },
+        )
+    }
+}
+
+/// Opens the fixture `name` (a .lindi.json or .lindi.tar) from the fixture
+/// directory.
+pub fn open(name: &str) -> LindiFile {
+    open_counted(name, &Arc::default())
+}
+
+pub fn open_counted(name: &str, counters: &Arc<Counters>) -> LindiFile {
+    let path = fixtures().join(name);
+    let source = ns_io_native::open(path.to_str().unwrap(), &Default::default()).unwrap();
+    LindiFile::open_source(source, opener(counters), Default::default()).unwrap()
+}
+
+/// A node in the form of `neurosift inspect --json` (and of the generator's
+/// expected objects).
+pub fn node_json(node: &Node) -> Json {
+    let mut obj = Map::new();
+    obj.insert("path".into(), json!(node.path));
+    obj.insert("kind".into(), json!(node.kind.name()));
+    obj.insert(
+        "attrs".into(),
+        Json::Object(
+            node.attrs
+                .iter()
+                .map(|(k, v)| (k.clone(), v.to_json()))
+                .collect(),
+        ),
+    );
+    if let Some(ds) = &node.dataset {
+        obj.insert("shape".into(), json!(ds.shape));
+        obj.insert("dtype".into(), json!(ds.dtype.name()));
+        obj.insert("chunks".into(), json!(ds.chunks));
+        obj.insert("filters".into(), json!(ds.filters));
+    }
+    match &node.kind {
+        NodeKind::SoftLink { target } => {
+            obj.insert("target".into(), json!(target));
+        }
+        NodeKind::ExternalLink { file, target } => {
+            obj.insert("target".into(), json!(target));
+            obj.insert("file".into(), json!(file));
+        }
+        _ => {}
+    }
+    Json::Object(obj)
+}
+
+/// Deep equality where numbers compare by value (ints exactly, floats
+/// within `rel`).
+pub fn same(a: &Json, b: &Json, rel: f64) -> bool {
+    match (a, b) {
+        (Json::Number(x), Json::Number(y)) => {
+            if let (Some(x), Some(y)) = (x.as_i64(), y.as_i64()) {
+                return x == y;
+            }
+            if let (Some(x), Some(y)) = (x.as_u64(), y.as_u64()) {
+                return x == y;
+            }
+            let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+            x == y || (x - y).abs() <= rel * x.abs().max(y.abs())
+        }
+        (Json::Array(x), Json::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q, rel))
+        }
+        (Json::Object(x), Json::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| same(v, w, rel)))
+        }
+        _ => a == b,
+    }
+}
+
+/// Compares the LINDI tree with the expected objects of the HDF5 original;
+/// returns every difference. Where LINDI cannot match HDF5, the rules are:
+/// - `chunks`: a contiguous HDF5 dataset (`null`) is one zarr chunk of the
+///   whole shape (all ones for an empty dataset), or split along the first
+///   dimension; a re-encoded dataset is one chunk of its whole shape;
+///   others keep the HDF5 chunks.
+/// - `filters`: re-encoded datasets list the zarr codec (`blosc`); others
+///   keep the HDF5 filters.
+pub fn diff_tree(fixture: &LindiFixture, nodes: &[Node]) -> Vec<String> {
+    let got: Vec<Json> = nodes.iter().map(node_json).collect();
+    let want = fixture.expected["objects"].as_array().unwrap();
+    let got_paths: Vec<&str> = got.iter().map(|o| o["path"].as_str().unwrap()).collect();
+    let want_paths: Vec<&str> = want.iter().map(|o| o["path"].as_str().unwrap()).collect();
+    let mut diffs = Vec::new();
+    for p in &want_paths {
+        if !got_paths.contains(p) {
+            diffs.push(format!("missing {p}"));
+        }
+    }
+    for p in &got_paths {
+        if !want_paths.contains(p) {
+            diffs.push(format!("unexpected {p}"));
+        }
+    }
+    if diffs.is_empty() && got_paths != want_paths {
+        diffs.push("not sorted like h5py's sorted paths".into());
+    }
+    let native = fixture.source.is_none();
+    for w in want {
+        let path = w["path"].as_str().unwrap();
+        let Some(h) = got.iter().find(|o| o["path"] == w["path"]) else {
+            continue;
+        };
+        for key in ["kind", "shape", "dtype", "target", "file"] {
+            if w.get(key) != h.get(key) {
+                diffs.push(format!(
+                    "{path}: {key}: want {:?} got {:?}",
+                    w.get(key),
+                    h.get(key)
+                ));
+            }
+        }
+        if w["kind"] == "dataset" {
+            let reencoded = fixture.reencoded.iter().any(|p| p == path);
+            let shape: Vec<u64> = w["shape"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| d.as_u64().unwrap())
+                .collect();
+            let chunks_ok = if native || (!reencoded && !w["chunks"].is_null()) {
+                w["chunks"] == h["chunks"]
+            } else if shape.is_empty() {
+                h["chunks"].is_null()
+            } else {
+                let got: Vec<u64> = h["chunks"]
+                    .as_array()
+                    .map(|c| c.iter().filter_map(Json::as_u64).collect())
+                    .unwrap_or_default();
+                let whole = got == shape;
+                let empty = shape.contains(&0) && got.iter().all(|c| *c == 1);
+                let split = got.len() == shape.len()
+                    && got.first() < shape.first()
+                    && got[1..] == shape[1..];
+                whole || empty || (!reencoded && split)
+            };
+            if !chunks_ok {
+                diffs.push(format!(
+                    "{path}: chunks: want {} (reencoded: {reencoded}) got {}",
+                    w["chunks"], h["chunks"]
+                ));
+            }
+            if (native || !reencoded) && w["filters"] != h["filters"] {
+                diffs.push(format!(
+                    "{path}: filters: want {} got {}",
+                    w["filters"], h["filters"]
+                ));
+            }
+        }
+        let (wa, ha) = (
+            w["attrs"].as_object().unwrap(),
+            h["attrs"].as_object().unwrap(),
+        );
+        for (name, value) in wa {
+            match ha.get(name) {
+                None => diffs.push(format!("{path}: attr {name} missing")),
+                Some(v) if !same(value, v, 1e-9) => {
+                    diffs.push(format!("{path}: attr {name}: want {value} got {v}"));
+                }
+                _ => {}
+            }
+        }
+        for name in ha.keys() {
+            if !wa.contains_key(name) {
+                diffs.push(format!("{path}: unexpected attr {name}"));
+            }
+        }
+    }
+    diffs
+}
+
+/// Reads every `samples` entry of the expected file; returns the
+/// differences.
+pub fn diff_samples(file: &LindiFile, expected: &Json) -> Vec<String> {
+    let mut diffs = Vec::new();
+    for sample in expected["samples"].as_array().unwrap() {
+        let path = sample["path"].as_str().unwrap();
+        let slice = sample["slice"].as_str();
+        let selection: Selection = slice.unwrap_or("").parse().unwrap();
+        let array = match file.read(path, &selection) {
+            Ok(a) => a,
+            Err(e) => {
+                diffs.push(format!("{path} [{slice:?}]: {e}"));
+                continue;
+            }
+        };
+        let rel = if matches!(sample["dtype"].as_str(), Some("float32" | "float16")) {
+            1e-6
+        } else {
+            1e-9
+        };
+        if json!(array.shape) != sample["shape"] {
+            diffs.push(format!(
+                "{path} [{slice:?}]: shape: want {} got {:?}",
+                sample["shape"], array.shape
+            ));
+        }
+        if json!(array.dtype.name()) != sample["dtype"] {
+            diffs.push(format!(
+                "{path} [{slice:?}]: dtype: want {} got {}",
+                sample["dtype"], array.dtype
+            ));
+        }
+        let got = array.to_json();
+        if !same(&got, &sample["data"], rel) {
+            let show = |v: &Json| v.to_string().chars().take(300).collect::<String>();
+            diffs.push(format!(
+                "{path} [{slice:?}]: data differs\n  want {}\n  got  {}",
+                show(&sample["data"]),
+                show(&got)
+            ));
+        }
+    }
+    diffs
+}

@@ -1,0 +1,163 @@
+//! ns-nwb over LINDI files (ns-lindi's `LindiFile` as the object store):
+//! the same NWB answers as over the HDF5 files they were made from, and as
+//! h5py computed (`<name>.expected.json`, block `nwb`).
+#![allow(clippy::unwrap_used, reason = "tests")]
+
+mod common;
+
+use common::{expected, open, open_lindi};
+use ns_hdf5::Selection;
+use ns_nwb::{NwbFile, Timing};
+
+const NWB_FILES: [&str; 3] = ["nwb_ecephys.nwb", "nwb_behavior.nwb", "many_small.nwb"];
+
+/// What a viewer asks of an NWB file, as text to compare.
+fn summary(nwb: &NwbFile) -> Vec<String> {
+    let mut out = vec![
+        format!("session {:?}", nwb.session()),
+        format!("specs {:?}", nwb.spec_namespaces()),
+        format!("warnings {:?}", nwb.warnings()),
+    ];
+    for node in nwb.nodes() {
+        out.push(format!(
+            "{} {} {:?} {:?}",
+            node.path,
+            node.kind.name(),
+            nwb.neurodata_type(&node.path),
+            node.dataset.as_ref().map(|d| (&d.shape, d.dtype)),
+        ));
+    }
+    for ty in [
+        "TimeSeries",
+        "DynamicTable",
+        "NWBDataInterface",
+        "Container",
+    ] {
+        let paths: Vec<&str> = nwb
+            .objects_of_type(ty)
+            .iter()
+            .map(|n| n.path.as_str())
+            .collect();
+        out.push(format!("{ty}: {paths:?}"));
+    }
+    for node in nwb.objects_of_type("TimeSeries") {
+        let ts = nwb.time_series(&node.path).unwrap();
+        let n = ts.num_samples();
+        out.push(format!(
+            "{} timing {:?} samples {n} first {:?} data {:?}",
+            node.path,
+            ts.timing(),
+            ts.timestamps(0..n.min(3)).unwrap(),
+            ts.read_data(0..n.min(2), None).unwrap().to_json(),
+        ));
+    }
+    for node in nwb.objects_of_type("DynamicTable") {
+        let table = nwb.dynamic_table(&node.path).unwrap();
+        out.push(format!(
+            "{} rows {} ids {:?}",
+            node.path,
+            table.num_rows(),
+            table.ids()
+        ));
+        for name in table.colnames() {
+            out.push(format!("{} {name}: {:?}", node.path, table.column(name)));
+        }
+    }
+    for node in nwb.objects_of_type("ElectricalSeries") {
+        let es = nwb.electrical_series(&node.path).unwrap();
+        out.push(format!(
+            "{} channels {} electrodes {:?}",
+            node.path,
+            es.num_channels(),
+            es.electrodes()
+        ));
+    }
+    out
+}
+
+#[test]
+fn lindi_and_hdf5_give_the_same_nwb_answers() {
+    for name in NWB_FILES {
+        let h5 = summary(&open(name));
+        let lindi = summary(&open_lindi(name));
+        let diffs: Vec<String> = h5
+            .iter()
+            .zip(&lindi)
+            .filter(|(a, b)| a != b)
+            .map(|(a, b)| format!("hdf5:  {a}\nlindi: {b}"))
+            .collect();
+        assert!(diffs.is_empty(), "{name}:\n{}", diffs.join("\n"));
+        assert_eq!(h5.len(), lindi.len(), "{name}");
+    }
+}
+
+#[test]
+fn session_and_spike_times_match_h5py() {
+    let name = "nwb_ecephys.nwb";
+    let nwb = open_lindi(name);
+    let want = &expected(name)["nwb"];
+    let s = nwb.session();
+    assert_eq!(s.identifier.as_deref(), want["identifier"].as_str());
+    assert_eq!(
+        s.session_description.as_deref(),
+        want["session_description"].as_str()
+    );
+    assert_eq!(
+        s.session_start_time.as_deref(),
+        want["session_start_time"].as_str()
+    );
+    assert_eq!(s.nwb_version.as_deref(), Some("2.11.0"));
+    assert!(nwb.warnings().is_empty(), "{:?}", nwb.warnings());
+    // The specs were read from the LINDI file too.
+    assert!(nwb.spec_namespaces().iter().any(|ns| ns.name == "core"));
+
+    let units = nwb.units("/units").unwrap();
+    let want = &want["units"];
+    assert_eq!(units.num_units(), want["count"].as_u64().unwrap());
+    let counts: Vec<u64> = want["spike_counts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    assert_eq!(units.spike_counts().unwrap(), counts);
+    for (i, first) in want["first_spike_times"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+    {
+        let times = units.spike_times(i as u64).unwrap();
+        assert_eq!(times.len() as u64, counts[i], "unit {i}");
+        assert_eq!(times.first().copied(), first.as_f64(), "unit {i}");
+    }
+}
+
+#[test]
+fn electrical_series_reads_through_chunk_references() {
+    let nwb = open_lindi("nwb_ecephys.nwb");
+    let h5 = open("nwb_ecephys.nwb");
+    let path = "/acquisition/ElectricalSeries";
+    let es = nwb.time_series(path).unwrap();
+    assert!(matches!(es.timing(), Timing::Rate { rate, .. } if *rate == 30000.0));
+    let rows = es.sample_range_for_times(1.3, 1.4).unwrap();
+    let a = es.read_data(rows.clone(), Some(2..6)).unwrap();
+    let b = h5
+        .time_series(path)
+        .unwrap()
+        .read_data(rows, Some(2..6))
+        .unwrap();
+    assert_eq!(a, b);
+    assert_eq!(a.shape, vec![3000, 4]);
+    // The store underneath answers the worker's calls.
+    let store = nwb.store();
+    assert!(store.size_bytes() > 0);
+    assert!(store.location().ends_with("nwb_ecephys.nwb.lindi.json"));
+    let node = store.node(&format!("{path}/data")).unwrap();
+    assert_eq!(node.dataset.unwrap().shape, vec![30000, 16]);
+    let row = nwb
+        .h5()
+        .read(&format!("{path}/data"), &Selection::rows(0, 1))
+        .unwrap();
+    assert_eq!(row.shape, vec![1, 16]);
+}
