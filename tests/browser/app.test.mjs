@@ -8,7 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync, statSync, mkdtempSync, copyFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync, readFileSync, statSync, mkdtempSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { createInterface } from 'node:readline';
@@ -33,7 +33,7 @@ function startServer(args) {
   });
 }
 
-let browser, app, files, noRange;
+let browser, app, files, noRange, lindiBase;
 const size = (name) => statSync(join(fixtures, name)).size;
 
 before(async () => {
@@ -73,6 +73,15 @@ before(async () => {
   const routes = join(mkdtempSync(join(tmpdir(), 'ns-api-')), 'routes.json');
   writeFileSync(routes, JSON.stringify(api));
   app = await startServer(['--dir', fixtures, '--app-dir', dist, '--api-routes', routes]);
+  // Where Neurosift keeps LINDI indexes of DANDI assets: one for asset a1,
+  // whose references point at the HDF5 file on the files server.
+  const lindiDir = mkdtempSync(join(tmpdir(), 'ns-lindi-'));
+  const index = join(lindiDir, 'dandi/dandisets/000001/assets/a1');
+  mkdirSync(index, { recursive: true });
+  const json = readFileSync(join(fixtures, 'nwb_ecephys.nwb.lindi.json'), 'utf8')
+    .replaceAll('"./nwb_ecephys.nwb"', JSON.stringify(`${files}/files/nwb_ecephys.nwb`));
+  writeFileSync(join(index, 'nwb.lindi.json'), json);
+  lindiBase = `${await startServer(['--dir', lindiDir])}/files`;
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
@@ -85,9 +94,12 @@ after(async () => {
   for (const s of servers) s.kill();
 });
 
-async function newPage() {
+async function newPage({ lindi } = {}) {
   const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
-  await context.addInitScript((api) => localStorage.setItem('neurosift.dandiApi', api), `${app}/api`);
+  await context.addInitScript(([api, lindi]) => {
+    localStorage.setItem('neurosift.dandiApi', api);
+    localStorage.setItem('neurosift.lindiBase', lindi);
+  }, [`${app}/api`, lindi ?? `${files}/files/no-lindi-here`]);
   const page = await context.newPage();
   page.errors = [];
   page.on('pageerror', (e) => page.errors.push(e.message));
@@ -234,4 +246,27 @@ test('reopening a file costs one round trip (metadata cached, checked against si
   await page.reload();
   await session(page).getByText('Behavior test session').waitFor();
   assert.ok(await stats() >= 2);
+});
+
+test('LINDI files (.lindi.json and .lindi.tar) open, and values come from their references', async () => {
+  const page = await newPage();
+  for (const name of ['nwb_ecephys.nwb.lindi.json', 'nwb_ecephys.nwb.lindi.tar']) {
+    await page.goto(`${app}/nwb?url=${encodeURIComponent(`${files}/files/${name}`)}&st=lindi&tab=/units/spike_times`);
+    await session(page).getByText('Extracellular ephys test session').waitFor();
+    assert.ok((await session(page).innerText()).includes(name));
+    await page.getByTestId('raw').getByTestId('values').getByText('9.44146').waitFor();
+  }
+  await page.screenshot({ path: join(shots, 'lindi.png') });
+  assert.deepEqual(page.errors, []);
+});
+
+test('DANDI assets use their LINDI index when there is one, unless lindi=0', async () => {
+  const page = await newPage({ lindi: lindiBase });
+  const asset = encodeURIComponent(`${app}/api/assets/a1/download/`);
+  await page.goto(`${app}/nwb?url=${asset}&dandisetId=000001&dandisetVersion=draft`);
+  await session(page).getByText('Extracellular ephys test session').waitFor();
+  assert.match(await session(page).innerText(), /nwb\.lindi\.json/);
+  await page.goto(`${app}/nwb?url=${asset}&dandisetId=000001&dandisetVersion=draft&lindi=0`);
+  await session(page).getByText('Extracellular ephys test session').waitFor();
+  assert.doesNotMatch(await session(page).innerText(), /lindi/);
 });

@@ -9,6 +9,7 @@ use web_sys::{AbortController, Headers, Request, RequestInit, Response};
 
 const API_KEY: &str = "neurosift.dandiApiKey";
 const API_ROOT: &str = "neurosift.dandiApi";
+const LINDI_BASE: &str = "neurosift.lindiBase";
 
 fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok()?
@@ -20,6 +21,15 @@ pub fn dandi_api() -> String {
         .and_then(|s| s.get_item(API_ROOT).ok().flatten())
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| ns_links::DANDI_API.to_string())
+}
+
+/// Where LINDI indexes of DANDI assets are looked for:
+/// `localStorage["neurosift.lindiBase"]` or the one Neurosift uses.
+pub fn lindi_base() -> String {
+    storage()
+        .and_then(|s| s.get_item(LINDI_BASE).ok().flatten())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "https://lindi.neurosift.org".to_string())
 }
 
 /// The user's DANDI API key (for embargoed data), kept in this browser only.
@@ -95,6 +105,8 @@ pub async fn get_json(url: &str) -> Result<serde_json::Value, String> {
 /// What the probe of a remote file learned.
 pub struct Probe {
     pub size_bytes: u64,
+    /// The first byte of the file, when the one-byte probe sufficed.
+    pub first_byte: Option<u8>,
     /// ETag or Last-Modified, when the server shows one.
     pub validator: Option<String>,
 }
@@ -116,6 +128,7 @@ pub async fn probe_size(url: &str) -> Result<Probe, WorkerError> {
 /// The headers of one probe request.
 struct ProbeAnswer {
     status: u16,
+    first_byte: Option<u8>,
     total: Option<u64>,
     length: Option<u64>,
     validator: Option<String>,
@@ -147,11 +160,24 @@ async fn probe_once(url: &str, range: &str) -> Result<ProbeAnswer, WorkerError> 
             .next()
             .and_then(|t| t.trim().parse::<u64>().ok())
     });
-    // The body is never read: a server that ignores Range must not send the
-    // whole file to us.
+    // A one-byte answer is read; any other body never is: a server that
+    // ignores Range must not send the whole file to us.
+    let first_byte = if status == 206 && length == Some(1) {
+        match response.array_buffer() {
+            Ok(p) => JsFuture::from(p)
+                .await
+                .ok()
+                .map(|b| js_sys::Uint8Array::new(&b).to_vec())
+                .and_then(|v| v.first().copied()),
+            Err(_) => None,
+        }
+    } else {
+        None
+    };
     controller.abort();
     Ok(ProbeAnswer {
         status,
+        first_byte,
         total,
         length,
         validator,
@@ -162,6 +188,7 @@ impl ProbeAnswer {
     fn into_probe(self, url: &str) -> Result<Probe, WorkerError> {
         let ProbeAnswer {
             status,
+            first_byte,
             total,
             length,
             validator,
@@ -171,6 +198,7 @@ impl ProbeAnswer {
                 .or(length)
                 .map(|size_bytes| Probe {
                     size_bytes,
+                    first_byte,
                     validator,
                 })
                 .ok_or_else(|| WorkerError {
@@ -190,6 +218,7 @@ impl ProbeAnswer {
             }),
             416 => Ok(Probe {
                 size_bytes: 0,
+                first_byte: None,
                 validator,
             }),
             s => Err(WorkerError {

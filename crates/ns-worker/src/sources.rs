@@ -123,6 +123,19 @@ impl XhrSource {
         }
     }
 
+    /// A source whose size cannot be learned (the server hides
+    /// Content-Range): it reads exact ranges only, with no page cache
+    /// (pages past the end could not be told apart). Used for the chunk
+    /// references of a LINDI file, which name exact byte ranges.
+    pub fn without_size(
+        url: &str,
+        api_key: Option<String>,
+        counters: Arc<Counters>,
+        on_request: OnRequest,
+    ) -> Self {
+        Self::with_size(url, u64::MAX, api_key, counters, on_request)
+    }
+
     fn get(&self, range: &str) -> Result<Answer> {
         let fail = |message: String| Error::Http {
             url: self.url.clone(),

@@ -265,6 +265,12 @@ fn open(
         });
     });
     let config = PageCacheConfig::default();
+    let ref_counters = Arc::clone(&counters);
+    let ref_progress: crate::sources::OnRequest = on_request.clone();
+    let ref_key = match &source {
+        FileSource::Url { api_key, .. } => api_key.clone(),
+        FileSource::Local { .. } => None,
+    };
     let source: Arc<dyn ReadAt> = match source {
         FileSource::Url {
             url,
@@ -310,11 +316,62 @@ fn open(
             cache
         }
     };
-    let h5 = H5File::open(source, ns_hdf5::OpenOptions::default()).map_err(|e| h5_error(&e))?;
-    let nwb = NwbFile::new(h5).map_err(|e| nwb_error(&e))?;
+    let head = source
+        .read_range(0..source.len().min(512))
+        .map_err(|e| io_error(&e))?;
+    let nwb = if ns_lindi::detect(&head).is_some() {
+        // A LINDI reference file: the tree is in it; chunk references are
+        // read from the URLs it names.
+        let opener = move |url: &str| -> ns_io::Result<Arc<dyn ReadAt>> {
+            open_reference(
+                url,
+                ref_key.clone(),
+                Arc::clone(&ref_counters),
+                Arc::clone(&ref_progress),
+            )
+        };
+        let options = ns_lindi::OpenOptions {
+            threads: 1,
+            ..Default::default()
+        };
+        let lindi = ns_lindi::LindiFile::open_source(source, opener, options)
+            .map_err(|e| h5_error(&ns_hdf5::Error::from(e)))?;
+        NwbFile::from_store(Box::new(lindi)).map_err(|e| nwb_error(&e))?
+    } else {
+        let h5 = H5File::open(source, ns_hdf5::OpenOptions::default()).map_err(|e| h5_error(&e))?;
+        NwbFile::new(h5).map_err(|e| nwb_error(&e))?
+    };
     let overview = overview(&nwb);
     STATE.with(|s| s.borrow_mut().file = Some(nwb));
     Ok(overview)
+}
+
+/// Opens a URL that a LINDI file refers to: with a page cache when the
+/// server tells the size, else as exact-range reads.
+fn open_reference(
+    url: &str,
+    api_key: Option<String>,
+    counters: Arc<Counters>,
+    on_request: crate::sources::OnRequest,
+) -> ns_io::Result<Arc<dyn ReadAt>> {
+    match XhrSource::open(
+        url,
+        None,
+        api_key.clone(),
+        64 * 1024,
+        Arc::clone(&counters),
+        on_request.clone(),
+    ) {
+        Ok((xhr, head)) => {
+            let cache = PageCache::new(xhr, PageCacheConfig::default());
+            cache.insert(0, &head);
+            Ok(Arc::new(cache))
+        }
+        Err(ns_io::Error::Http { .. }) => Ok(Arc::new(XhrSource::without_size(
+            url, api_key, counters, on_request,
+        ))),
+        Err(e) => Err(e),
+    }
 }
 
 /// A page cache whose pages can be handed to the app.

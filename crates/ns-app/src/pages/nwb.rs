@@ -21,6 +21,18 @@ const PAGE_ROWS: u64 = 100;
 /// Columns shown at most for 2-D datasets.
 const MAX_COLUMNS: u64 = 32;
 
+/// The LINDI index of a DANDI asset, where Neurosift keeps them, if there is one.
+async fn lindi_index(url: &str, dandiset_id: &str) -> Option<String> {
+    let asset = ns_links::dandi_asset_id(url)?;
+    let candidate = format!(
+        "{}/dandi/dandisets/{dandiset_id}/assets/{asset}/nwb.lindi.json",
+        net::lindi_base().trim_end_matches('/')
+    );
+    // A JSON document, not an HTML error page.
+    let probe = net::probe_size(&candidate).await.ok()?;
+    (probe.first_byte == Some(b'{')).then_some(candidate)
+}
+
 /// The download URL of the asset at `path` in a dandiset.
 async fn asset_url(id: &str, version: &str, path: &str) -> Result<String, WorkerError> {
     let api = net::dandi_api();
@@ -102,6 +114,14 @@ pub fn NwbPage() -> impl IntoView {
                     Some(asset_url(&id, &version, &path).await?)
                 }
                 _ => None,
+            };
+            // A DANDI asset may have a LINDI index (one request for the
+            // whole tree); fall back to the HDF5 file. `lindi=0` skips it.
+            let url = match (&url, q.get("dandisetId")) {
+                (Some(u), Some(id)) if q.get("lindi").as_deref() != Some("0") => {
+                    Some(lindi_index(u, &id).await.unwrap_or_else(|| u.clone()))
+                }
+                _ => url,
             };
             open(url, q.get("local")).await
         }
