@@ -11,7 +11,9 @@ use parking_lot::{Mutex, RwLock};
 
 use crate::dtype::{Dtype, describe};
 use crate::links::{Link, LinkKind, group_links};
-use crate::par::par_map;
+use ns_io::par_map;
+
+use crate::path::{join, normalize};
 use crate::value::{Decoder, Value, nest};
 use crate::{Error, Result};
 
@@ -500,24 +502,6 @@ fn link_node(path: &str, kind: NodeKind) -> Node {
         attrs: Vec::new(),
         dataset: None,
     }
-}
-
-/// `parent` + `/` + `name`.
-pub(crate) fn join(parent: &str, name: &str) -> String {
-    if parent.ends_with('/') {
-        format!("{parent}{name}")
-    } else {
-        format!("{parent}/{name}")
-    }
-}
-
-/// `/a//b/` → `/a/b`.
-pub(crate) fn normalize(path: &str) -> String {
-    let parts: Vec<&str> = path
-        .split('/')
-        .filter(|p| !p.is_empty() && *p != ".")
-        .collect();
-    format!("/{}", parts.join("/"))
 }
 
 fn filter_name(id: u16) -> String {

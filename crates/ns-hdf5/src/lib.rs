@@ -12,7 +12,7 @@ mod dtype;
 mod error;
 mod file;
 mod links;
-mod par;
+pub mod path;
 mod plan;
 mod select;
 mod storage;

@@ -6,7 +6,8 @@ use std::str::FromStr;
 use hdf5_reader::{Dataset, H5Type, SliceInfo, SliceInfoElem};
 
 use crate::dtype::Dtype;
-use crate::file::{H5File, normalize};
+use crate::file::H5File;
+use crate::path::normalize;
 use crate::value::{Value, float_json};
 use crate::{Error, Result};
 

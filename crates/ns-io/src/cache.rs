@@ -340,7 +340,7 @@ impl<S: ReadAt> ReadAt for PageCache<S> {
             if missing {
                 let start = range.start / block * block;
                 let end = (start + block).min(self.inner.len()).max(range.end);
-                self.prefetch(&[start..end])?;
+                self.prefetch(std::slice::from_ref(&(start..end)))?;
             }
         }
         let mut parts = self.read_ranges(std::slice::from_ref(&range))?;
@@ -464,7 +464,9 @@ mod tests {
         let stats = c.inner().counters().stats();
         assert_eq!((stats.requests, stats.bytes), (1, 8000));
         // Batched reads are not extended.
-        let got = c.read_ranges(&[50_000..50_010]).expect("read");
+        let got = c
+            .read_ranges(std::slice::from_ref(&(50_000..50_010)))
+            .expect("read");
         assert_eq!(&got[0][..], &bytes[50_000..50_010]);
         assert_eq!(c.inner().counters().stats().bytes, 9000);
     }

@@ -12,12 +12,14 @@ mod cache;
 mod counted;
 mod error;
 mod memory;
+mod par;
 mod ranges;
 
 pub use cache::{PageCache, PageCacheConfig};
 pub use counted::{Counted, Counters, Stats};
 pub use error::{Error, Result};
 pub use memory::MemorySource;
+pub use par::par_map;
 pub use ranges::{coalesce_ranges, merge_parts};
 
 pub use bytes::Bytes;

@@ -1,5 +1,6 @@
 //! [`LindiFile`]: a LINDI reference file opened as a tree of nodes.
 
+use ns_hdf5::path::{absolute, normalize, parent_of};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
@@ -600,31 +601,6 @@ fn field_name(ty: &FieldType) -> &'static str {
 /// A store key (`a/b`, root `""`) as a node path (`/a/b`, `/`).
 fn node_path(key: &str) -> String {
     format!("/{key}")
-}
-
-/// `/a//b/` → `/a/b`.
-pub(crate) fn normalize(path: &str) -> String {
-    let parts: Vec<&str> = path
-        .split('/')
-        .filter(|p| !p.is_empty() && *p != ".")
-        .collect();
-    format!("/{}", parts.join("/"))
-}
-
-fn parent_of(path: &str) -> &str {
-    match path.rsplit_once('/') {
-        Some(("", _)) | None => "/",
-        Some((head, _)) => head,
-    }
-}
-
-/// A link target made absolute relative to the group holding the link.
-fn absolute(parent: &str, target: &str) -> String {
-    if target.starts_with('/') {
-        normalize(target)
-    } else {
-        normalize(&format!("{parent}/{target}"))
-    }
 }
 
 impl ns_hdf5::ObjectStore for LindiFile {

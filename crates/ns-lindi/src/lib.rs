@@ -50,7 +50,6 @@ mod blosc;
 mod error;
 mod file;
 mod json;
-mod par;
 mod read;
 mod refs;
 mod slice;

@@ -8,7 +8,9 @@ use std::ops::Range;
 use ns_hdf5::{Array, Data, ResolvedDim, Selection, Value};
 use ns_io::Bytes;
 
-use crate::file::{ArrayInfo, LindiFile, normalize};
+use ns_hdf5::path::normalize;
+
+use crate::file::{ArrayInfo, LindiFile};
 use crate::refs::{ChunkRef, Target};
 use crate::value::{fill_bytes, object_value, to_data};
 use crate::zarr::ElemType;
@@ -185,7 +187,7 @@ impl LindiFile {
         // holds the output and a handful of decoded chunks.
         let batch = self.options.threads.max(1) * 2;
         let mut decoded_batches = work.chunks(batch).map(|batch| {
-            let decoded = crate::par::par_map(batch, self.options.threads, |(_, key, raw)| {
+            let decoded = ns_io::par_map(batch, self.options.threads, |(_, key, raw)| {
                 raw.as_ref()
                     .map(|raw| self.decode_chunk(path, key, info, raw, chunk_len, max_len))
                     .transpose()

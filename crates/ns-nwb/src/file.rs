@@ -1,5 +1,6 @@
 //! [`NwbFile`]: an open HDF5 (or LINDI) file read as NWB.
 
+use ns_hdf5::path::{absolute, normalize, parent_of};
 use std::collections::HashSet;
 
 use ns_hdf5::{Array, H5File, Node, NodeKind, ObjectStore, Selection, Value};
@@ -125,7 +126,7 @@ impl NwbFile {
         };
         let mut paths: Vec<&str> = SESSION_PATHS.to_vec();
         paths.extend(specs.iter().map(|(_, path)| path.as_str()));
-        let mut texts = crate::util::par_map(&paths, 8, |path| file.read_strings(path)).into_iter();
+        let mut texts = ns_io::par_map(&paths, 8, |path| file.read_strings(path)).into_iter();
         // An unreadable field leaves it empty, with a warning.
         let session_texts: Vec<Vec<String>> = SESSION_PATHS
             .iter()
@@ -483,31 +484,6 @@ pub(crate) fn first_string(value: &Value) -> Option<String> {
         Value::String(s) => Some(s.clone()),
         Value::List(items) => items.first().and_then(first_string),
         _ => None,
-    }
-}
-
-/// `/a//b/` → `/a/b`.
-pub(crate) fn normalize(path: &str) -> String {
-    let parts: Vec<&str> = path
-        .split('/')
-        .filter(|p| !p.is_empty() && *p != ".")
-        .collect();
-    format!("/{}", parts.join("/"))
-}
-
-fn parent_of(path: &str) -> &str {
-    match path.rsplit_once('/') {
-        Some(("", _)) | None => "/",
-        Some((head, _)) => head,
-    }
-}
-
-/// A link target made absolute relative to the group holding the link.
-fn absolute(parent: &str, target: &str) -> String {
-    if target.starts_with('/') {
-        normalize(target)
-    } else {
-        normalize(&format!("{parent}/{target}"))
     }
 }
 

@@ -2,7 +2,7 @@
 
 /// Maps `f` over `items` on up to `threads` threads, keeping order. On wasm
 /// (one thread) it runs in place.
-pub(crate) fn par_map<T: Sync, R: Send>(
+pub fn par_map<T: Sync, R: Send>(
     items: &[T],
     threads: usize,
     f: impl Fn(&T) -> R + Sync,

@@ -1,0 +1,88 @@
+//! Shared by the integration tests of every crate: the fixture files that
+//! `tests/fixtures/generate.py` writes with pynwb/h5py/lindi into
+//! `target/test-fixtures` (once per generator version, whichever test binary
+//! asks first), and reading the expected values h5py reported.
+#![allow(
+    clippy::unwrap_used,
+    clippy::missing_panics_doc,
+    reason = "test support: failing loudly is the point"
+)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use serde_json::Value as Json;
+
+/// The workspace root.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+/// The Python that writes fixtures: `$NEUROSIFT_PYTHON`, else `target/venv`
+/// (made by `cargo xtask test`), else `python3`.
+pub fn python() -> PathBuf {
+    if let Some(p) = std::env::var_os("NEUROSIFT_PYTHON") {
+        return PathBuf::from(p);
+    }
+    let venv = workspace_root().join("target/venv/bin/python");
+    if venv.exists() {
+        venv
+    } else {
+        PathBuf::from("python3")
+    }
+}
+
+/// The generated fixture directory (generated once per generator version).
+pub fn fixtures() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let root = workspace_root();
+        let script = root.join("tests/fixtures/generate.py");
+        let source = std::fs::read(&script).expect("tests/fixtures/generate.py");
+        let stamp_value = format!("{:x}-{}", fnv(&source), source.len());
+        let dir = root.join("target/test-fixtures");
+        let stamp = dir.join(".stamp");
+        if std::fs::read_to_string(&stamp).ok().as_deref() == Some(stamp_value.as_str()) {
+            return dir;
+        }
+        // Another test binary may be generating: use a private dir, then rename.
+        let tmp = root.join(format!("target/test-fixtures.tmp{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&tmp);
+        let out = Command::new(python())
+            .arg(&script)
+            .arg(&tmp)
+            .output()
+            .expect("run the fixture generator (cargo xtask test sets up Python)");
+        assert!(
+            out.status.success(),
+            "fixture generator failed:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::fs::write(tmp.join(".stamp"), &stamp_value).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        if std::fs::rename(&tmp, &dir).is_err() {
+            let _ = std::fs::remove_dir_all(&tmp);
+        }
+        dir
+    })
+}
+
+fn fnv(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+pub fn read_json(path: &Path) -> Json {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+/// `manifest.json` of the generated fixtures.
+pub fn manifest() -> Json {
+    read_json(&fixtures().join("manifest.json"))
+}
