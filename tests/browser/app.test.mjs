@@ -123,7 +123,7 @@ test('DANDI "Open with Neurosift" link opens the asset (redirect to another orig
     'ElectricalSeries', 'TimeIntervals', 'spike_times', 'DANDI:000001']) {
     assert.ok(text.includes(want), `missing ${want}`);
   }
-  assert.match(await page.getByTestId('status').innerText(), /requests · .*loaded/);
+  assert.match(await page.getByTestId('status').innerText(), /requests? · .*loaded/);
   await page.screenshot({ path: join(shots, 'dandi-link-overview.png') });
   assert.deepEqual(page.errors, []);
 });

@@ -29,7 +29,12 @@ pub fn StatusLine(activity: Activity) -> impl IntoView {
             <span class={move || if activity.busy.get() > 0 { "spinner on" } else { "spinner" }}></span>
             {move || {
                 let s = activity.stats.get();
-                format!("{} requests · {} loaded", s.requests, human_bytes(s.bytes))
+                format!(
+                    "{} request{} · {} loaded",
+                    s.requests,
+                    if s.requests == 1 { "" } else { "s" },
+                    human_bytes(s.bytes)
+                )
             }}
         </footer>
     }
