@@ -24,6 +24,8 @@ use crate::sources::{LocalFileSource, XhrSource};
 const PREFETCH_BYTES: u64 = 256 * 1024;
 /// Files up to this size are read whole at once.
 const WHOLE_FILE_BYTES: u64 = 8 * 1024 * 1024;
+/// Largest selection one read may allocate in the browser.
+const MAX_READ_BYTES: usize = 256 * 1024 * 1024;
 /// Most bytes of pages handed to the app for its metadata cache.
 const MAX_EXPORT_BYTES: u64 = 16 * 1024 * 1024;
 /// Most values one `Values` request may return.
@@ -264,7 +266,6 @@ fn open(
             stats: stats(&progress_counters),
         });
     });
-    let config = PageCacheConfig::default();
     let ref_counters = Arc::clone(&counters);
     let ref_progress: crate::sources::OnRequest = on_request.clone();
     let ref_key = match &source {
@@ -293,27 +294,16 @@ fn open(
                 )
                 .map_err(|e| io_error(&e))?,
             };
-            let cache = Arc::new(PageCache::new(xhr, config));
-            cache.insert(0, &head);
-            seed_cache(&cache, seed);
-            ns_io::warm_up(&cache, PREFETCH_BYTES, WHOLE_FILE_BYTES).map_err(|e| io_error(&e))?;
-            STATE.with(|s| s.borrow_mut().pages = Some(cache.clone()));
-            cache
+            cached(xhr, &head, seed, WHOLE_FILE_BYTES)?
         }
         FileSource::Local { name, .. } => {
             let file = file.ok_or_else(|| WorkerError {
                 kind: ErrorKind::BadRequest,
                 message: format!("{name}: the file object did not arrive"),
             })?;
-            let cache = Arc::new(PageCache::new(
-                LocalFileSource::open(file, Arc::clone(&counters)),
-                config,
-            ));
-            seed_cache(&cache, seed);
             // Local reads are cheap: no whole-file read, head and tail only.
-            ns_io::warm_up(&cache, PREFETCH_BYTES, 0).map_err(|e| io_error(&e))?;
-            STATE.with(|s| s.borrow_mut().pages = Some(cache.clone()));
-            cache
+            let local = LocalFileSource::open(file, Arc::clone(&counters));
+            cached(local, &bytes::Bytes::new(), seed, 0)?
         }
     };
     let head = source
@@ -331,14 +321,21 @@ fn open(
             )
         };
         let options = ns_lindi::OpenOptions {
+            max_read_bytes: MAX_READ_BYTES,
             threads: 1,
-            ..Default::default()
         };
         let lindi = ns_lindi::LindiFile::open_source(source, opener, options)
             .map_err(|e| h5_error(&ns_hdf5::Error::from(e)))?;
         NwbFile::from_store(Box::new(lindi)).map_err(|e| nwb_error(&e))?
     } else {
-        let h5 = H5File::open(source, ns_hdf5::OpenOptions::default()).map_err(|e| h5_error(&e))?;
+        let h5 = H5File::open(
+            source,
+            ns_hdf5::OpenOptions {
+                max_read_bytes: MAX_READ_BYTES,
+                threads: 1,
+            },
+        )
+        .map_err(|e| h5_error(&e))?;
         NwbFile::new(h5).map_err(|e| nwb_error(&e))?
     };
     let overview = overview(&nwb);
@@ -363,7 +360,7 @@ fn open_reference(
         on_request.clone(),
     ) {
         Ok((xhr, head)) => {
-            let cache = PageCache::new(xhr, PageCacheConfig::default());
+            let cache = PageCache::new(xhr, cache_config());
             cache.insert(0, &head);
             Ok(Arc::new(cache))
         }
@@ -382,6 +379,32 @@ trait ExportPages {
 impl<S: ReadAt> ExportPages for PageCache<S> {
     fn export(&self, max_bytes: u64) -> Vec<(u64, bytes::Bytes)> {
         self.export_pages(max_bytes)
+    }
+}
+
+/// The page cache of a freshly opened file: starts from the bytes a probe
+/// read (`head`) and from `seed` pages, fetches head and tail (or the whole
+/// file up to `whole_file_bytes`), and is kept for handing its pages to the
+/// app.
+fn cached<S: ReadAt + 'static>(
+    source: S,
+    head: &bytes::Bytes,
+    seed: Option<&[u8]>,
+    whole_file_bytes: u64,
+) -> Result<Arc<PageCache<S>>, WorkerError> {
+    let cache = Arc::new(PageCache::new(source, cache_config()));
+    cache.insert(0, head);
+    seed_cache(&cache, seed);
+    ns_io::warm_up(&cache, PREFETCH_BYTES, whole_file_bytes).map_err(|e| io_error(&e))?;
+    STATE.with(|s| s.borrow_mut().pages = Some(cache.clone()));
+    Ok(cache)
+}
+
+/// Page cache settings in the browser, where three workers share memory.
+fn cache_config() -> PageCacheConfig {
+    PageCacheConfig {
+        capacity_bytes: 128 * 1024 * 1024,
+        ..PageCacheConfig::default()
     }
 }
 
