@@ -4,7 +4,7 @@ use std::io::Write;
 
 use anyhow::Result;
 use ns_hdf5::{Array, Data, Node, NodeKind, ObjectStore, Value, float_json};
-use serde_json::{Map, Value as Json, json};
+use serde_json::{Value as Json, json};
 
 use crate::writeln_checked;
 
@@ -12,7 +12,7 @@ pub(crate) fn run(file: Box<dyn ObjectStore>, as_json: bool) -> Result<()> {
     let mut out = std::io::stdout().lock();
     if as_json {
         let nodes = file.walk()?;
-        let objects: Vec<Json> = nodes.iter().map(node_json).collect();
+        let objects: Vec<Json> = nodes.iter().map(Node::to_json).collect();
         writeln_checked(&mut out, &json!({ "objects": objects }).to_string())?;
     } else {
         let nwb = ns_nwb::NwbFile::from_store(file)?;
@@ -45,38 +45,6 @@ fn print_session(out: &mut impl Write, s: &ns_nwb::Session) -> Result<()> {
         writeln_checked(out, &format!("{label:>13}: {value}"))?;
     }
     writeln_checked(out, "")
-}
-
-fn node_json(node: &Node) -> Json {
-    let mut obj = Map::new();
-    obj.insert("path".into(), Json::String(node.path.clone()));
-    obj.insert("kind".into(), Json::String(node.kind.name().into()));
-    obj.insert(
-        "attrs".into(),
-        Json::Object(
-            node.attrs
-                .iter()
-                .map(|(k, v)| (k.clone(), v.to_json()))
-                .collect(),
-        ),
-    );
-    if let Some(ds) = &node.dataset {
-        obj.insert("shape".into(), json!(ds.shape));
-        obj.insert("dtype".into(), Json::String(ds.dtype.name().into()));
-        obj.insert("chunks".into(), json!(ds.chunks));
-        obj.insert("filters".into(), json!(ds.filters));
-    }
-    match &node.kind {
-        NodeKind::SoftLink { target } => {
-            obj.insert("target".into(), Json::String(target.clone()));
-        }
-        NodeKind::ExternalLink { file, target } => {
-            obj.insert("target".into(), Json::String(target.clone()));
-            obj.insert("file".into(), Json::String(file.clone()));
-        }
-        _ => {}
-    }
-    Json::Object(obj)
 }
 
 fn text_attr<'a>(node: &'a Node, name: &str) -> Option<&'a str> {

@@ -92,6 +92,43 @@ impl Node {
         self.attrs.iter().find(|(n, _)| n == name).map(|(_, v)| v)
     }
 
+    /// The JSON form of `neurosift inspect --json`: `path`, `kind`, `attrs`,
+    /// and `shape`/`dtype`/`chunks`/`filters` for datasets, `target`
+    /// (and `file`) for links.
+    pub fn to_json(&self) -> serde_json::Value {
+        let node = self;
+        use serde_json::{Map, Value as Json, json};
+        let mut obj = Map::new();
+        obj.insert("path".into(), Json::String(node.path.clone()));
+        obj.insert("kind".into(), Json::String(node.kind.name().into()));
+        obj.insert(
+            "attrs".into(),
+            Json::Object(
+                node.attrs
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.to_json()))
+                    .collect(),
+            ),
+        );
+        if let Some(ds) = &node.dataset {
+            obj.insert("shape".into(), json!(ds.shape));
+            obj.insert("dtype".into(), Json::String(ds.dtype.name().into()));
+            obj.insert("chunks".into(), json!(ds.chunks));
+            obj.insert("filters".into(), json!(ds.filters));
+        }
+        match &node.kind {
+            NodeKind::SoftLink { target } => {
+                obj.insert("target".into(), Json::String(target.clone()));
+            }
+            NodeKind::ExternalLink { file, target } => {
+                obj.insert("target".into(), Json::String(target.clone()));
+                obj.insert("file".into(), Json::String(file.clone()));
+            }
+            _ => {}
+        }
+        Json::Object(obj)
+    }
+
     /// The name (last path component).
     pub fn name(&self) -> &str {
         self.path.rsplit('/').next().unwrap_or("")

@@ -86,3 +86,29 @@ pub fn read_json(path: &Path) -> Json {
 pub fn manifest() -> Json {
     read_json(&fixtures().join("manifest.json"))
 }
+
+/// Deep equality where numbers compare by value (ints as exact integers,
+/// floats within a relative 1e-9, or 1e-6 for float32/float16 sources).
+pub fn same(a: &Json, b: &Json, rel: f64) -> bool {
+    match (a, b) {
+        (Json::Number(x), Json::Number(y)) => {
+            if let (Some(x), Some(y)) = (x.as_i64(), y.as_i64()) {
+                return x == y;
+            }
+            if let (Some(x), Some(y)) = (x.as_u64(), y.as_u64()) {
+                return x == y;
+            }
+            let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+            x == y || (x - y).abs() <= rel * x.abs().max(y.abs())
+        }
+        (Json::Array(x), Json::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q, rel))
+        }
+        (Json::Object(x), Json::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| same(v, w, rel)))
+        }
+        _ => a == b,
+    }
+}

@@ -3,7 +3,7 @@
 #![allow(dead_code, clippy::unwrap_used, reason = "test helpers")]
 
 #[allow(unused_imports, reason = "each test binary uses some")]
-pub use ns_test_support::{fixtures, manifest, read_json, workspace_root};
+pub use ns_test_support::{fixtures, manifest, read_json, same, workspace_root};
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
@@ -47,32 +47,6 @@ pub fn stats(out: &Output) -> (u64, u64, f64) {
         field("bytes").parse().unwrap(),
         field("seconds").parse().unwrap(),
     )
-}
-
-/// Deep equality where numbers compare by value (ints as exact integers,
-/// floats within a relative 1e-9, or 1e-6 for float32/float16 sources).
-pub fn same(a: &Json, b: &Json, rel: f64) -> bool {
-    match (a, b) {
-        (Json::Number(x), Json::Number(y)) => {
-            if let (Some(x), Some(y)) = (x.as_i64(), y.as_i64()) {
-                return x == y;
-            }
-            if let (Some(x), Some(y)) = (x.as_u64(), y.as_u64()) {
-                return x == y;
-            }
-            let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
-            x == y || (x - y).abs() <= rel * x.abs().max(y.abs())
-        }
-        (Json::Array(x), Json::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q, rel))
-        }
-        (Json::Object(x), Json::Object(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .all(|(k, v)| y.get(k).is_some_and(|w| same(v, w, rel)))
-        }
-        _ => a == b,
-    }
 }
 
 /// Compares `inspect --json` output with the generator's expected objects;

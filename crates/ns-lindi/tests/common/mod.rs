@@ -5,13 +5,13 @@
 #![allow(dead_code, clippy::unwrap_used, reason = "test helpers")]
 
 #[allow(unused_imports, reason = "each test binary uses some")]
-pub use ns_test_support::{fixtures, manifest, read_json, workspace_root};
+pub use ns_test_support::{fixtures, manifest, read_json, same, workspace_root};
 use std::sync::Arc;
 
-use ns_hdf5::{Node, NodeKind, Selection};
+use ns_hdf5::{Node, Selection};
 use ns_io::{Counters, DynSource};
 use ns_lindi::LindiFile;
-use serde_json::{Map, Value as Json, json};
+use serde_json::{Value as Json, json};
 
 /// One `lindi` entry of the manifest.
 #[derive(Debug, Clone)]
@@ -80,66 +80,6 @@ pub fn open_counted(name: &str, counters: &Arc<Counters>) -> LindiFile {
     LindiFile::open_source(source, opener(counters), Default::default()).unwrap()
 }
 
-/// A node in the form of `neurosift inspect --json` (and of the generator's
-/// expected objects).
-pub fn node_json(node: &Node) -> Json {
-    let mut obj = Map::new();
-    obj.insert("path".into(), json!(node.path));
-    obj.insert("kind".into(), json!(node.kind.name()));
-    obj.insert(
-        "attrs".into(),
-        Json::Object(
-            node.attrs
-                .iter()
-                .map(|(k, v)| (k.clone(), v.to_json()))
-                .collect(),
-        ),
-    );
-    if let Some(ds) = &node.dataset {
-        obj.insert("shape".into(), json!(ds.shape));
-        obj.insert("dtype".into(), json!(ds.dtype.name()));
-        obj.insert("chunks".into(), json!(ds.chunks));
-        obj.insert("filters".into(), json!(ds.filters));
-    }
-    match &node.kind {
-        NodeKind::SoftLink { target } => {
-            obj.insert("target".into(), json!(target));
-        }
-        NodeKind::ExternalLink { file, target } => {
-            obj.insert("target".into(), json!(target));
-            obj.insert("file".into(), json!(file));
-        }
-        _ => {}
-    }
-    Json::Object(obj)
-}
-
-/// Deep equality where numbers compare by value (ints exactly, floats
-/// within `rel`).
-pub fn same(a: &Json, b: &Json, rel: f64) -> bool {
-    match (a, b) {
-        (Json::Number(x), Json::Number(y)) => {
-            if let (Some(x), Some(y)) = (x.as_i64(), y.as_i64()) {
-                return x == y;
-            }
-            if let (Some(x), Some(y)) = (x.as_u64(), y.as_u64()) {
-                return x == y;
-            }
-            let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
-            x == y || (x - y).abs() <= rel * x.abs().max(y.abs())
-        }
-        (Json::Array(x), Json::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q, rel))
-        }
-        (Json::Object(x), Json::Object(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .all(|(k, v)| y.get(k).is_some_and(|w| same(v, w, rel)))
-        }
-        _ => a == b,
-    }
-}
-
 /// Compares the LINDI tree with the expected objects of the HDF5 original;
 /// returns every difference. Where LINDI cannot match HDF5, the rules are:
 /// - `chunks`: a contiguous HDF5 dataset (`null`) is one zarr chunk of the
@@ -149,7 +89,7 @@ pub fn same(a: &Json, b: &Json, rel: f64) -> bool {
 /// - `filters`: re-encoded datasets list the zarr codec (`blosc`); others
 ///   keep the HDF5 filters.
 pub fn diff_tree(fixture: &LindiFixture, nodes: &[Node]) -> Vec<String> {
-    let got: Vec<Json> = nodes.iter().map(node_json).collect();
+    let got: Vec<Json> = nodes.iter().map(Node::to_json).collect();
     let want = fixture.expected["objects"].as_array().unwrap();
     let got_paths: Vec<&str> = got.iter().map(|o| o["path"].as_str().unwrap()).collect();
     let want_paths: Vec<&str> = want.iter().map(|o| o["path"].as_str().unwrap()).collect();
