@@ -36,7 +36,8 @@
 //! ```no_run
 //! # fn demo(json: &[u8]) -> Result<(), Box<dyn std::error::Error>> {
 //! use ns_hdf5::Selection;
-//! let opener = |url: &str| -> ns_io::Result<ns_io::DynSource> { todo!("open {url}") };
+//! // Natively: `ns_io_native::open`; in the browser: the worker's XHR source.
+//! let opener = |url: &str| ns_io_native::open(url, &ns_io_native::OpenOptions::default());
 //! let file = ns_lindi::LindiFile::open(json, "x.nwb.lindi.json", opener, Default::default())?;
 //! for node in file.walk()? {
 //!     println!("{} {}", node.path, node.kind.name());
