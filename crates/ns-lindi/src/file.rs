@@ -20,23 +20,9 @@ use crate::{Error, Result};
 /// `ns_io_native::open`; in the browser, the worker's own sources.
 pub type Opener = dyn Fn(&str) -> ns_io::Result<DynSource> + Send + Sync;
 
-/// How to open a file.
-#[derive(Debug, Clone)]
-pub struct OpenOptions {
-    /// Largest selection (in bytes) one read may allocate.
-    pub max_read_bytes: usize,
-    /// Chunks decoded at once by one read (natively).
-    pub threads: usize,
-}
-
-impl Default for OpenOptions {
-    fn default() -> Self {
-        Self {
-            max_read_bytes: 2 << 30,
-            threads: if cfg!(target_arch = "wasm32") { 1 } else { 8 },
-        }
-    }
-}
+/// How to open a file: the same limits as an HDF5 file (largest read;
+/// chunks decoded at once natively).
+pub use ns_hdf5::OpenOptions;
 
 /// The two LINDI containers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
