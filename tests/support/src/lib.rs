@@ -112,3 +112,26 @@ pub fn same(a: &Json, b: &Json, rel: f64) -> bool {
         _ => a == b,
     }
 }
+
+/// Compares the `attrs` objects of one expected and one actual entry (values
+/// by [`same`]), appending a line per difference to `diffs`.
+pub fn diff_attrs(path: &str, want: &Json, have: &Json, diffs: &mut Vec<String>) {
+    let (Some(wa), Some(ha)) = (want["attrs"].as_object(), have["attrs"].as_object()) else {
+        diffs.push(format!("{path}: attrs missing"));
+        return;
+    };
+    for (name, value) in wa {
+        match ha.get(name) {
+            None => diffs.push(format!("{path}: attr {name} missing")),
+            Some(h) if !same(value, h, 1e-9) => {
+                diffs.push(format!("{path}: attr {name}: want {value} got {h}"));
+            }
+            _ => {}
+        }
+    }
+    for name in ha.keys() {
+        if !wa.contains_key(name) {
+            diffs.push(format!("{path}: unexpected attr {name}"));
+        }
+    }
+}

@@ -3,7 +3,7 @@
 #![allow(dead_code, clippy::unwrap_used, reason = "test helpers")]
 
 #[allow(unused_imports, reason = "each test binary uses some")]
-pub use ns_test_support::{fixtures, manifest, read_json, same, workspace_root};
+pub use ns_test_support::{diff_attrs, fixtures, manifest, read_json, same, workspace_root};
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
@@ -95,24 +95,7 @@ pub fn diff_objects(got: &Json, expected: &Json) -> Vec<String> {
                 ));
             }
         }
-        let (Some(wa), Some(ha)) = (want["attrs"].as_object(), have["attrs"].as_object()) else {
-            diffs.push(format!("{path}: attrs missing"));
-            continue;
-        };
-        for (name, value) in wa {
-            match ha.get(name) {
-                None => diffs.push(format!("{path}: attr {name} missing")),
-                Some(h) if !same(value, h, 1e-9) => {
-                    diffs.push(format!("{path}: attr {name}: want {value} got {h}"));
-                }
-                _ => {}
-            }
-        }
-        for name in ha.keys() {
-            if !wa.contains_key(name) {
-                diffs.push(format!("{path}: unexpected attr {name}"));
-            }
-        }
+        diff_attrs(path, want, have, &mut diffs);
     }
     diffs
 }

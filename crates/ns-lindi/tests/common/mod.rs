@@ -5,7 +5,7 @@
 #![allow(dead_code, clippy::unwrap_used, reason = "test helpers")]
 
 #[allow(unused_imports, reason = "each test binary uses some")]
-pub use ns_test_support::{fixtures, manifest, read_json, same, workspace_root};
+pub use ns_test_support::{diff_attrs, fixtures, manifest, read_json, same, workspace_root};
 use std::sync::Arc;
 
 use ns_hdf5::{Node, Selection};
@@ -159,24 +159,7 @@ pub fn diff_tree(fixture: &LindiFixture, nodes: &[Node]) -> Vec<String> {
                 ));
             }
         }
-        let (wa, ha) = (
-            w["attrs"].as_object().unwrap(),
-            h["attrs"].as_object().unwrap(),
-        );
-        for (name, value) in wa {
-            match ha.get(name) {
-                None => diffs.push(format!("{path}: attr {name} missing")),
-                Some(v) if !same(value, v, 1e-9) => {
-                    diffs.push(format!("{path}: attr {name}: want {value} got {v}"));
-                }
-                _ => {}
-            }
-        }
-        for name in ha.keys() {
-            if !wa.contains_key(name) {
-                diffs.push(format!("{path}: unexpected attr {name}"));
-            }
-        }
+        diff_attrs(path, w, h, &mut diffs);
     }
     diffs
 }

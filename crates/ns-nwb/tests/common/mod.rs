@@ -5,7 +5,7 @@
 #![allow(dead_code, clippy::unwrap_used, reason = "test helpers")]
 
 #[allow(unused_imports, reason = "each test binary uses some")]
-pub use ns_test_support::{fixtures, manifest, read_json, same, workspace_root};
+pub use ns_test_support::{diff_attrs, fixtures, manifest, read_json, same, workspace_root};
 
 use ns_hdf5::H5File;
 use ns_nwb::{NwbFile, NwbOptions};
