@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use anyhow::Result;
-use ns_hdf5::{Array, Data, Node, NodeKind, ObjectStore, Value, float_json};
+use ns_model::{Array, Data, Node, NodeKind, ObjectStore, Value, float_json};
 use serde_json::{Value as Json, json};
 
 use crate::writeln_checked;
@@ -12,16 +12,43 @@ pub(crate) fn run(file: Box<dyn ObjectStore>, as_json: bool) -> Result<()> {
     let mut out = std::io::stdout().lock();
     if as_json {
         let nodes = file.walk()?;
-        let objects: Vec<Json> = nodes.iter().map(Node::to_json).collect();
+        let objects: Vec<Json> = nodes.iter().map(node_json).collect();
         writeln_checked(&mut out, &json!({ "objects": objects }).to_string())?;
     } else {
-        let nwb = ns_nwb::NwbFile::from_store(file)?;
+        let nwb = ns_nwb::NwbFile::new(file)?;
         if nwb.neurodata_type("/") == Some("NWBFile") {
             print_session(&mut out, nwb.session())?;
         }
         print_tree(&mut out, nwb.store(), nwb.nodes())?;
     }
     Ok(())
+}
+
+/// One object in `inspect --json`: `path`, `kind`, `attrs`, and
+/// `shape`/`dtype`/`chunks`/`filters` for datasets, `target` (and `file`)
+/// for links. Attribute values as [`Value::to_json`] encodes them.
+fn node_json(node: &Node) -> Json {
+    let attrs: serde_json::Map<String, Json> = node
+        .attrs
+        .iter()
+        .map(|(k, v)| (k.clone(), v.to_json()))
+        .collect();
+    let mut obj = json!({ "path": node.path, "kind": node.kind.name(), "attrs": attrs });
+    if let Some(ds) = &node.dataset {
+        obj["shape"] = json!(ds.shape);
+        obj["dtype"] = json!(ds.dtype.name());
+        obj["chunks"] = json!(ds.chunks);
+        obj["filters"] = json!(ds.filters);
+    }
+    match &node.kind {
+        NodeKind::SoftLink { target } => obj["target"] = json!(target),
+        NodeKind::ExternalLink { file, target } => {
+            obj["target"] = json!(target);
+            obj["file"] = json!(file);
+        }
+        _ => {}
+    }
+    obj
 }
 
 fn print_session(out: &mut impl Write, s: &ns_nwb::Session) -> Result<()> {

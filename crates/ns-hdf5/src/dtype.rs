@@ -2,109 +2,40 @@
 
 use hdf5_reader::Datatype;
 use hdf5_reader::error::ByteOrder;
+use ns_model::Dtype;
 
-/// The kind of one element, named like numpy/h5py name them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dtype {
-    Int8,
-    Int16,
-    Int32,
-    Int64,
-    UInt8,
-    UInt16,
-    UInt32,
-    UInt64,
-    Float16,
-    Float32,
-    Float64,
-    Bool,
-    String,
-    Reference,
-    Compound,
-    Enum,
-    Array,
-    Opaque,
-}
-
-impl Dtype {
-    pub fn of(datatype: &Datatype) -> Self {
-        match datatype {
-            Datatype::FixedPoint { size, signed, .. } => match (size, signed) {
-                (1, true) => Self::Int8,
-                (2, true) => Self::Int16,
-                (4, true) => Self::Int32,
-                (8, true) => Self::Int64,
-                (1, false) => Self::UInt8,
-                (2, false) => Self::UInt16,
-                (4, false) => Self::UInt32,
-                (8, false) => Self::UInt64,
-                _ => Self::Opaque,
-            },
-            Datatype::FloatingPoint { size, .. } => match size {
-                2 => Self::Float16,
-                4 => Self::Float32,
-                8 => Self::Float64,
-                _ => Self::Opaque,
-            },
-            Datatype::String { .. } => Self::String,
-            Datatype::VarLen { base, .. } if is_string(datatype) || base.is_vlen_string_base() => {
-                Self::String
-            }
-            Datatype::Reference { .. } => Self::Reference,
-            Datatype::Compound { .. } => Self::Compound,
-            Datatype::Enum { .. } if is_bool_enum(datatype) => Self::Bool,
-            Datatype::Enum { .. } => Self::Enum,
-            Datatype::Array { .. } => Self::Array,
-            Datatype::VarLen { .. } | Datatype::Opaque { .. } | Datatype::Bitfield { .. } => {
-                Self::Opaque
-            }
+/// The [`Dtype`] that values of an HDF5 datatype read as.
+pub fn dtype_of(datatype: &Datatype) -> Dtype {
+    match datatype {
+        Datatype::FixedPoint { size, signed, .. } => match (size, signed) {
+            (1, true) => Dtype::Int8,
+            (2, true) => Dtype::Int16,
+            (4, true) => Dtype::Int32,
+            (8, true) => Dtype::Int64,
+            (1, false) => Dtype::UInt8,
+            (2, false) => Dtype::UInt16,
+            (4, false) => Dtype::UInt32,
+            (8, false) => Dtype::UInt64,
+            _ => Dtype::Opaque,
+        },
+        Datatype::FloatingPoint { size, .. } => match size {
+            2 => Dtype::Float16,
+            4 => Dtype::Float32,
+            8 => Dtype::Float64,
+            _ => Dtype::Opaque,
+        },
+        Datatype::String { .. } => Dtype::String,
+        Datatype::VarLen { base, .. } if is_string(datatype) || base.is_vlen_string_base() => {
+            Dtype::String
         }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Int8 => "int8",
-            Self::Int16 => "int16",
-            Self::Int32 => "int32",
-            Self::Int64 => "int64",
-            Self::UInt8 => "uint8",
-            Self::UInt16 => "uint16",
-            Self::UInt32 => "uint32",
-            Self::UInt64 => "uint64",
-            Self::Float16 => "float16",
-            Self::Float32 => "float32",
-            Self::Float64 => "float64",
-            Self::Bool => "bool",
-            Self::String => "string",
-            Self::Reference => "reference",
-            Self::Compound => "compound",
-            Self::Enum => "enum",
-            Self::Array => "array",
-            Self::Opaque => "opaque",
+        Datatype::Reference { .. } => Dtype::Reference,
+        Datatype::Compound { .. } => Dtype::Compound,
+        Datatype::Enum { .. } if is_bool_enum(datatype) => Dtype::Bool,
+        Datatype::Enum { .. } => Dtype::Enum,
+        Datatype::Array { .. } => Dtype::Array,
+        Datatype::VarLen { .. } | Datatype::Opaque { .. } | Datatype::Bitfield { .. } => {
+            Dtype::Opaque
         }
-    }
-
-    /// Whether values are plain numbers (read with typed hyperslab reads).
-    pub fn is_numeric(self) -> bool {
-        matches!(
-            self,
-            Self::Int8
-                | Self::Int16
-                | Self::Int32
-                | Self::Int64
-                | Self::UInt8
-                | Self::UInt16
-                | Self::UInt32
-                | Self::UInt64
-                | Self::Float32
-                | Self::Float64
-        )
-    }
-}
-
-impl std::fmt::Display for Dtype {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
     }
 }
 
@@ -169,7 +100,7 @@ pub fn describe(datatype: &Datatype) -> String {
         | Datatype::FloatingPoint {
             byte_order: ByteOrder::BigEndian,
             ..
-        } => format!("{} (big-endian)", Dtype::of(datatype)),
+        } => format!("{} (big-endian)", dtype_of(datatype)),
         Datatype::Reference { ref_type, .. } => format!("reference ({ref_type:?})").to_lowercase(),
         Datatype::Opaque { tag, size } => format!(
             "opaque ({size} bytes{})",
@@ -179,7 +110,7 @@ pub fn describe(datatype: &Datatype) -> String {
                 format!(", {tag}")
             }
         ),
-        other => Dtype::of(other).name().to_string(),
+        other => dtype_of(other).name().to_string(),
     }
 }
 

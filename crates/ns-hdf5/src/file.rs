@@ -9,12 +9,14 @@ use hdf5_reader::{Attribute, Datatype, Hdf5File, VarLenKind};
 use ns_io::{DynSource, ReadAt};
 use parking_lot::{Mutex, RwLock};
 
-use crate::dtype::{Dtype, describe};
+use crate::dtype::{describe, dtype_of};
+use ns_model::{DatasetInfo, Node, NodeKind};
 use crate::links::{Link, LinkKind, group_links};
 use ns_io::par_map;
 
-use crate::path::{join, normalize};
-use crate::value::{Decoder, Value, nest};
+use ns_model::path::{join, normalize};
+use crate::value::{Decoder, nest};
+use ns_model::Value;
 use crate::{Error, Result};
 
 /// How to open a file.
@@ -33,105 +35,6 @@ impl Default for OpenOptions {
             max_read_bytes: 2 << 30,
             threads: if cfg!(target_arch = "wasm32") { 1 } else { 16 },
         }
-    }
-}
-
-/// What a path names.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum NodeKind {
-    Group,
-    Dataset,
-    SoftLink {
-        target: String,
-    },
-    ExternalLink {
-        file: String,
-        target: String,
-    },
-    /// A committed datatype or another object that is neither group nor dataset.
-    Other,
-}
-
-impl NodeKind {
-    pub fn name(&self) -> &'static str {
-        match self {
-            NodeKind::Group => "group",
-            NodeKind::Dataset => "dataset",
-            NodeKind::SoftLink { .. } => "soft_link",
-            NodeKind::ExternalLink { .. } => "external_link",
-            NodeKind::Other => "other",
-        }
-    }
-}
-
-/// Shape and storage of a dataset.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DatasetInfo {
-    pub shape: Vec<u64>,
-    pub dtype: Dtype,
-    /// A readable description of the element type.
-    pub dtype_description: String,
-    pub chunks: Option<Vec<u64>>,
-    /// Filter names in pipeline order (`deflate`, `shuffle`, ...).
-    pub filters: Vec<String>,
-}
-
-/// One object (or link) of the file.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Node {
-    pub path: String,
-    pub kind: NodeKind,
-    /// Object header address (hard-linked objects only).
-    pub address: Option<u64>,
-    pub attrs: Vec<(String, Value)>,
-    pub dataset: Option<DatasetInfo>,
-}
-
-impl Node {
-    pub fn attr(&self, name: &str) -> Option<&Value> {
-        self.attrs.iter().find(|(n, _)| n == name).map(|(_, v)| v)
-    }
-
-    /// The JSON form of `neurosift inspect --json`: `path`, `kind`, `attrs`,
-    /// and `shape`/`dtype`/`chunks`/`filters` for datasets, `target`
-    /// (and `file`) for links.
-    pub fn to_json(&self) -> serde_json::Value {
-        let node = self;
-        use serde_json::{Map, Value as Json, json};
-        let mut obj = Map::new();
-        obj.insert("path".into(), Json::String(node.path.clone()));
-        obj.insert("kind".into(), Json::String(node.kind.name().into()));
-        obj.insert(
-            "attrs".into(),
-            Json::Object(
-                node.attrs
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.to_json()))
-                    .collect(),
-            ),
-        );
-        if let Some(ds) = &node.dataset {
-            obj.insert("shape".into(), json!(ds.shape));
-            obj.insert("dtype".into(), Json::String(ds.dtype.name().into()));
-            obj.insert("chunks".into(), json!(ds.chunks));
-            obj.insert("filters".into(), json!(ds.filters));
-        }
-        match &node.kind {
-            NodeKind::SoftLink { target } => {
-                obj.insert("target".into(), Json::String(target.clone()));
-            }
-            NodeKind::ExternalLink { file, target } => {
-                obj.insert("target".into(), Json::String(target.clone()));
-                obj.insert("file".into(), Json::String(file.clone()));
-            }
-            _ => {}
-        }
-        Json::Object(obj)
-    }
-
-    /// The name (last path component).
-    pub fn name(&self) -> &str {
-        self.path.rsplit('/').next().unwrap_or("")
     }
 }
 
@@ -397,7 +300,7 @@ impl H5File {
                 .unwrap_or_default();
             let info = DatasetInfo {
                 shape: ds.shape().to_vec(),
-                dtype: Dtype::of(ds.dtype()),
+                dtype: dtype_of(ds.dtype()),
                 dtype_description: describe(ds.dtype()),
                 chunks: ds
                     .chunks()

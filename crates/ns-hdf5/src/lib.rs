@@ -12,16 +12,17 @@ mod dtype;
 mod error;
 mod file;
 mod links;
-pub mod path;
 mod plan;
 mod select;
 mod storage;
 mod store;
 mod value;
 
-pub use dtype::{Dtype, describe};
+pub use dtype::{describe, dtype_of};
 pub use error::{Error, Result};
-pub use file::{DatasetInfo, H5File, Node, NodeKind, OpenOptions};
-pub use select::{Array, Data, DimSelection, ResolvedDim, Selection};
-pub use store::ObjectStore;
-pub use value::{Value, f16_to_f32, float_json};
+pub use file::{H5File, OpenOptions};
+// The object model this crate answers with, re-exported for convenience.
+pub use ns_model::{
+    Array, Data, DatasetInfo, DimSelection, Dtype, Node, NodeKind, ObjectStore, ResolvedDim,
+    Selection, Value, f16_to_f32, float_json, path,
+};

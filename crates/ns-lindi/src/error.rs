@@ -40,39 +40,42 @@ pub enum Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Through [`ns_hdf5::ObjectStore`] a LINDI file reports errors as the
-/// object model's errors: I/O stays I/O, missing objects and bad selections
-/// keep their kind, everything else is a format error at its path.
-impl From<Error> for ns_hdf5::Error {
+/// Through [`ns_model::ObjectStore`] a LINDI file reports errors as the
+/// object model's errors, keeping their kind.
+impl From<Error> for ns_model::Error {
     fn from(e: Error) -> Self {
         match e {
-            Error::Io(io) => ns_hdf5::Error::Io(io),
-            Error::Hdf5(h5) => h5,
-            Error::NotFound { location, path } => ns_hdf5::Error::NotFound { location, path },
+            Error::Io(io) => Self::Io(io),
+            Error::Hdf5(h5) => h5.into(),
+            Error::NotFound { location, path } => Self::NotFound { location, path },
             Error::Selection {
                 location,
                 path,
                 message,
-            } => ns_hdf5::Error::Selection {
+            } => Self::Selection {
                 location,
                 path,
                 message,
             },
-            Error::NotLindi { location, reason } => ns_hdf5::Error::Format {
+            Error::NotLindi { location, reason } => Self::NotFormat {
                 location,
-                path: "/".into(),
-                message: format!("not a LINDI file ({reason})"),
+                format: "a LINDI",
+                reason,
             },
             Error::Format {
                 location,
                 path,
                 message,
-            }
-            | Error::Unsupported {
+            } => Self::Format {
                 location,
                 path,
                 message,
-            } => ns_hdf5::Error::Format {
+            },
+            Error::Unsupported {
+                location,
+                path,
+                message,
+            } => Self::Unsupported {
                 location,
                 path,
                 message,

@@ -1,10 +1,11 @@
 //! [`LindiFile`]: a LINDI reference file opened as a tree of nodes.
 
-use ns_hdf5::path::{absolute, normalize, parent_of};
+use ns_model::path::{absolute, normalize, parent_of};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
-use ns_hdf5::{DatasetInfo, Dtype, H5File, Node, NodeKind, Value};
+use ns_hdf5::H5File;
+use ns_model::{DatasetInfo, Dtype, Node, NodeKind, Value};
 use ns_io::{DynSource, ReadAt};
 use parking_lot::Mutex;
 use serde_json::{Map, Value as Json};
@@ -589,7 +590,7 @@ fn node_path(key: &str) -> String {
     format!("/{key}")
 }
 
-impl ns_hdf5::ObjectStore for LindiFile {
+impl ns_model::ObjectStore for LindiFile {
     fn location(&self) -> &str {
         LindiFile::location(self)
     }
@@ -598,15 +599,15 @@ impl ns_hdf5::ObjectStore for LindiFile {
         LindiFile::size_bytes(self)
     }
 
-    fn walk(&self) -> ns_hdf5::Result<Vec<Node>> {
+    fn walk(&self) -> ns_model::Result<Vec<Node>> {
         Ok(LindiFile::walk(self)?)
     }
 
-    fn node(&self, path: &str) -> ns_hdf5::Result<Node> {
+    fn node(&self, path: &str) -> ns_model::Result<Node> {
         Ok(LindiFile::node(self, path)?)
     }
 
-    fn read(&self, path: &str, selection: &ns_hdf5::Selection) -> ns_hdf5::Result<ns_hdf5::Array> {
+    fn read(&self, path: &str, selection: &ns_model::Selection) -> ns_model::Result<ns_model::Array> {
         Ok(LindiFile::read(self, path, selection)?)
     }
 }

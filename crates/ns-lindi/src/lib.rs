@@ -1,4 +1,4 @@
-//! LINDI reference files read into the object model of [`ns_hdf5`].
+//! LINDI reference files read into the object model of [`ns_model`].
 //!
 //! [LINDI](https://github.com/NeurodataWithoutBorders/lindi) describes an
 //! HDF5 file (usually NWB) as a Zarr v2 store written out as a JSON of
@@ -10,9 +10,9 @@
 //! members in one tar; its `./<member>` references point inside it.
 //!
 //! [`LindiFile`] builds the whole tree from the document when it is opened
-//! (no other request) and gives the same [`Node`](ns_hdf5::Node)s,
-//! [`Value`](ns_hdf5::Value)s and [`Array`](ns_hdf5::Array)s as
-//! [`ns_hdf5::H5File`]; it implements [`ns_hdf5::ObjectStore`], so
+//! (no other request) and gives the same [`Node`](ns_model::Node)s,
+//! [`Value`](ns_model::Value)s and [`Array`](ns_model::Array)s as
+//! [`ns_hdf5::H5File`]; it implements [`ns_model::ObjectStore`], so
 //! `ns_nwb::NwbFile::from_store` reads NWB through it. A read fetches only
 //! the chunks its selection touches, one request per chunk (batched per
 //! file), through byte sources the caller's [`Opener`] makes.
@@ -35,7 +35,7 @@
 //!
 //! ```no_run
 //! # fn demo(json: &[u8]) -> Result<(), Box<dyn std::error::Error>> {
-//! use ns_hdf5::Selection;
+//! use ns_model::Selection;
 //! // Natively: `ns_io_native::open`; in the browser: the worker's XHR source.
 //! let opener = |url: &str| ns_io_native::open(url, &ns_io_native::OpenOptions::default());
 //! let file = ns_lindi::LindiFile::open(json, "x.nwb.lindi.json", opener, Default::default())?;

@@ -5,10 +5,10 @@
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 
-use ns_hdf5::{Array, Data, ResolvedDim, Selection, Value};
+use ns_model::{Array, Data, ResolvedDim, Selection, Value};
 use ns_io::Bytes;
 
-use ns_hdf5::path::normalize;
+use ns_model::path::normalize;
 
 use crate::file::{ArrayInfo, LindiFile};
 use crate::refs::{ChunkRef, Target};

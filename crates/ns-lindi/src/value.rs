@@ -10,7 +10,7 @@
 //! - Everything else is raw numpy bytes in chunks.
 
 use base64::Engine;
-use ns_hdf5::{Data, Value};
+use ns_model::{Data, Value};
 use serde_json::Value as Json;
 
 use crate::zarr::ElemType;
@@ -276,7 +276,7 @@ pub(crate) fn to_data(elem: &ElemType, raw: &[u8]) -> Data {
             Data::Values(
                 halves
                     .into_iter()
-                    .map(|h| Value::Float(f64::from(ns_hdf5::f16_to_f32(h))))
+                    .map(|h| Value::Float(f64::from(ns_model::f16_to_f32(h))))
                     .collect(),
             )
         }

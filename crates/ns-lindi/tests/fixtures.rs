@@ -7,7 +7,7 @@ mod common;
 use std::sync::Arc;
 
 use common::*;
-use ns_hdf5::{Data, NodeKind, ObjectStore, Selection, Value};
+use ns_model::{Data, NodeKind, ObjectStore, Selection, Value};
 use ns_io::Counters;
 use ns_lindi::{Error, LindiFile};
 
@@ -193,7 +193,7 @@ fn errors_name_the_file_and_object() {
     let store: &dyn ObjectStore = &file;
     assert!(matches!(
         store.node("/nope"),
-        Err(ns_hdf5::Error::NotFound { .. })
+        Err(ns_model::Error::NotFound { .. })
     ));
 }
 

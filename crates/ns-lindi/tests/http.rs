@@ -8,7 +8,7 @@ mod common;
 use std::sync::Arc;
 
 use common::*;
-use ns_hdf5::Selection;
+use ns_model::Selection;
 use ns_io::Counters;
 use ns_lindi::LindiFile;
 use range_server::{Config, RangeServer};

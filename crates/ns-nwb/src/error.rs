@@ -1,11 +1,11 @@
-/// Errors of the NWB layer: those of the HDF5 layer below, and NWB
+/// Errors of the NWB layer: those of the file below, and NWB
 /// structure that is missing or malformed. Each names the file and the
 /// object.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// Reading the HDF5 file failed.
+    /// Reading the file failed.
     #[error(transparent)]
-    Hdf5(#[from] ns_hdf5::Error),
+    Store(#[from] ns_model::Error),
     /// No object (or no column) at this path.
     #[error("{location}: no object at {path}")]
     NotFound { location: String, path: String },

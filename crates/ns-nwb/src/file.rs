@@ -1,9 +1,9 @@
 //! [`NwbFile`]: an open HDF5 (or LINDI) file read as NWB.
 
-use ns_hdf5::path::{absolute, normalize, parent_of};
+use ns_model::path::{absolute, normalize, parent_of};
 use std::collections::HashSet;
 
-use ns_hdf5::{Array, H5File, Node, NodeKind, ObjectStore, Selection, Value};
+use ns_model::{Array, Node, NodeKind, ObjectStore, Selection, Value};
 
 use crate::series::{ElectricalSeries, TimeSeries};
 use crate::table::{DynamicTable, TimeIntervals, Units};
@@ -54,7 +54,7 @@ pub struct SpecNamespace {
     pub version: String,
 }
 
-/// An NWB file: the tree of an open [`ObjectStore`] (an [`H5File`], or a
+/// An NWB file: the tree of an open [`ObjectStore`] (an HDF5 file, or a
 /// LINDI reference file from `ns-lindi`), walked once, with NWB meaning on
 /// top. All reads go through the store.
 pub struct NwbFile {
@@ -87,27 +87,15 @@ const SESSION_PATHS: [&str; 12] = [
 ];
 
 impl NwbFile {
-    /// Walks `h5`, reads the session metadata and the embedded specs.
-    pub fn new(h5: H5File) -> Result<Self> {
-        Self::with_options(h5, &NwbOptions::default())
+    /// Walks `store` (an HDF5 file, a LINDI file, ...), reads the session
+    /// metadata and the embedded specs.
+    pub fn new(store: Box<dyn ObjectStore>) -> Result<Self> {
+        Self::with_options(store, &NwbOptions::default())
     }
 
     /// [`NwbFile::new`] with options. Fails only if the tree cannot be
     /// walked; unreadable session fields or specs become [`warnings`](Self::warnings).
-    pub fn with_options(h5: H5File, options: &NwbOptions) -> Result<Self> {
-        Self::from_store_with_options(Box::new(h5), options)
-    }
-
-    /// [`NwbFile::new`] over any backend (an HDF5 file, a LINDI file, ...).
-    pub fn from_store(store: Box<dyn ObjectStore>) -> Result<Self> {
-        Self::from_store_with_options(store, &NwbOptions::default())
-    }
-
-    /// [`NwbFile::from_store`] with options.
-    pub fn from_store_with_options(
-        store: Box<dyn ObjectStore>,
-        options: &NwbOptions,
-    ) -> Result<Self> {
+    pub fn with_options(store: Box<dyn ObjectStore>, options: &NwbOptions) -> Result<Self> {
         let nodes = store.walk()?;
         let mut file = Self {
             store,

@@ -1,7 +1,7 @@
-//! NWB semantics over an open [`ns_hdf5::H5File`] or any other
-//! [`ns_hdf5::ObjectStore`] (such as a LINDI file from `ns-lindi`).
+//! NWB semantics over any open [`ns_model::ObjectStore`] (an HDF5 file
+//! from `ns-hdf5`, a LINDI file from `ns-lindi`): no format is known here.
 //!
-//! [`NwbFile::new`] (or [`NwbFile::from_store`]) walks the tree once and
+//! [`NwbFile::new`] walks the tree once and
 //! reads the session metadata and the embedded specifications; everything
 //! else is read on demand through the store, touching only what is asked
 //! for.
@@ -18,8 +18,8 @@
 //!   [`TimeIntervals`] (trials, epochs).
 //!
 //! ```no_run
-//! # fn demo(h5: ns_hdf5::H5File) -> ns_nwb::Result<()> {
-//! let nwb = ns_nwb::NwbFile::new(h5)?;
+//! # fn demo(store: Box<dyn ns_model::ObjectStore>) -> ns_nwb::Result<()> {
+//! let nwb = ns_nwb::NwbFile::new(store)?;
 //! println!("{:?}", nwb.session().identifier);
 //! for node in nwb.objects_of_type("TimeSeries") {
 //!     let series = nwb.time_series(&node.path)?;

@@ -2,7 +2,7 @@
 
 use std::ops::Range;
 
-use ns_hdf5::{Array, DimSelection, Dtype, Node, Selection, Value};
+use ns_model::{Array, DimSelection, Dtype, Node, Selection, Value};
 
 use crate::Result;
 use crate::file::{NwbFile, first_string, type_of};

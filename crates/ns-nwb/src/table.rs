@@ -12,7 +12,7 @@
 
 use std::ops::Range;
 
-use ns_hdf5::{Dtype, Node, NodeKind, Selection, Value};
+use ns_model::{Dtype, Node, NodeKind, Selection, Value};
 
 use crate::Result;
 use crate::file::{NwbFile, first_string, type_of};

@@ -1,6 +1,6 @@
 //! Small helpers: turning read values into rows and offsets.
 
-use ns_hdf5::{Array, Value};
+use ns_model::{Array, Value};
 
 /// One value per row (first dimension) of `array`: the element itself for
 /// 1-D data, nested lists for more dimensions.

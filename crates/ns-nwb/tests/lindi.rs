@@ -6,7 +6,7 @@
 mod common;
 
 use common::{expected, open, open_lindi};
-use ns_hdf5::Selection;
+use ns_model::Selection;
 use ns_nwb::{NwbFile, Timing};
 
 const NWB_FILES: [&str; 3] = ["nwb_ecephys.nwb", "nwb_behavior.nwb", "many_small.nwb"];

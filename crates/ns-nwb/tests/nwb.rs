@@ -5,7 +5,7 @@
 mod common;
 
 use common::{close, expected, open, open_without_specs};
-use ns_hdf5::Value;
+use ns_model::Value;
 use ns_nwb::{Error, Timing, TypeTree};
 use serde_json::Value as Json;
 

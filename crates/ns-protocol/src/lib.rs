@@ -1,12 +1,27 @@
 //! The messages between the app (main thread) and the reader worker.
 //!
-//! Every message is a [`ToWorker`] or [`FromWorker`], encoded as JSON text by
-//! [`encode`] and decoded by [`decode`], here and nowhere else. Requests
-//! carry an id; the worker answers each with exactly one [`FromWorker::Reply`]
-//! (or none, if it was cancelled before it started) and may send
-//! [`FromWorker::Progress`] while it works.
+//! Every request type names its reply type ([`Request::Reply`]): the app
+//! sends a [`GetValues`] and gets back a [`Values`], checked once in
+//! [`Reply::from_answer`], never "some answer" to match at the call site.
+//! On the wire a request is a [`ToWorker::Request`] carrying a [`Query`]
+//! (one variant per request type) and its id; the worker answers each with
+//! exactly one [`FromWorker::Reply`] carrying the [`Answer`] variant of the
+//! same name (or nothing, if it was cancelled before it started) and may
+//! send [`FromWorker::Progress`] while it works.
+//!
+//! Encoding ([`encode`] / [`decode`], here and nowhere else): the message
+//! as JSON text, and numeric payloads ([`TypedBuffer`]) taken out of it as
+//! separate byte buffers, which travel beside the text as transferred
+//! `ArrayBuffer`s (not copied, not printed as JSON numbers).
+
+mod buffer;
+mod pages;
 
 use serde::{Deserialize, Serialize};
+
+pub use buffer::{NumericType, TypedBuffer};
+pub use ns_model::{DimSelection, Selection};
+pub use pages::{decode_pages, encode_pages};
 
 /// A request id, unique per app session.
 pub type RequestId = u64;
@@ -20,7 +35,8 @@ pub enum FileSource {
     Url {
         url: String,
         size_bytes: Option<u64>,
-        /// Sent as `Authorization: token …` (embargoed DANDI data).
+        /// Sent as `Authorization: token …` (embargoed DANDI data), only to
+        /// the hosts the app trusts with it.
         api_key: Option<String>,
     },
     /// A local file the user picked or dropped; the worker reads slices of it.
@@ -28,19 +44,120 @@ pub enum FileSource {
     Local { name: String, size_bytes: u64 },
 }
 
+/// A request: its [`Query`] variant and the reply type it gets.
+pub trait Request: Into<Query> {
+    type Reply: Reply;
+}
+
+/// A reply type: taken out of the [`Answer`] that carries it.
+pub trait Reply: Sized {
+    /// `Err` gives the answer back when it is of another kind.
+    ///
+    /// # Errors
+    /// When `answer` is not this reply's variant.
+    fn from_answer(answer: Answer) -> Result<Self, Answer>;
+}
+
+/// Open a file (replacing any open one) and answer with its overview.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OpenFile {
+    pub source: FileSource,
+}
+
+/// Attributes and metadata of one object.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GetObject {
+    pub path: String,
+}
+
+/// Values of a dataset selection (at most the worker's limit of values;
+/// the limit is checked before anything is read).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GetValues {
+    pub path: String,
+    pub selection: Selection,
+}
+
+/// A time window of a TimeSeries, decimated for drawing: for each of at
+/// most `max_buckets` buckets of consecutive samples, the minimum and the
+/// maximum of every selected channel (in the series' unit, conversion and
+/// offset applied). A view asks for about one bucket per pixel.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GetWindow {
+    /// The TimeSeries group.
+    pub path: String,
+    pub start_secs: f64,
+    pub end_secs: f64,
+    /// Channels `start..end` (columns of a 2-D `data`); all when `None`.
+    pub channels: Option<(u64, u64)>,
+    pub max_buckets: u32,
+}
+
+macro_rules! request_reply {
+    ($($request:ident => $variant:ident($reply:ident)),* $(,)?) => {
+        /// Every request, as it travels.
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[serde(tag = "query", rename_all = "snake_case")]
+        pub enum Query {
+            $($variant($request),)*
+        }
+
+        /// Every successful reply, as it travels: the variant of the same
+        /// name as the request's.
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[serde(tag = "answer", rename_all = "snake_case")]
+        pub enum Answer {
+            $($variant($reply),)*
+        }
+
+        $(
+            impl From<$request> for Query {
+                fn from(request: $request) -> Self {
+                    Query::$variant(request)
+                }
+            }
+
+            impl Request for $request {
+                type Reply = $reply;
+            }
+
+            impl Reply for $reply {
+                fn from_answer(answer: Answer) -> Result<Self, Answer> {
+                    match answer {
+                        Answer::$variant(reply) => Ok(reply),
+                        #[allow(unreachable_patterns, reason = "one arm per pair")]
+                        other => Err(other),
+                    }
+                }
+            }
+        )*
+
+        impl Answer {
+            /// The name of its kind, for error messages.
+            pub fn kind(&self) -> &'static str {
+                match self {
+                    $(Answer::$variant(_) => stringify!($variant),)*
+                }
+            }
+        }
+    };
+}
+
+request_reply! {
+    OpenFile => Open(Overview),
+    GetObject => Object(ObjectInfo),
+    GetValues => Values(Values),
+    GetWindow => Window(Window),
+}
+
 /// What the app asks of the worker.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ToWorker {
-    /// Open a file (replacing any open one) and answer with its overview.
-    Open { id: RequestId, source: FileSource },
-    /// Attributes and metadata of one object.
-    Object { id: RequestId, path: String },
-    /// Values of a dataset: `selection` as in `neurosift cat --slice`.
-    Values {
+    Request {
         id: RequestId,
-        path: String,
-        selection: String,
+        #[serde(flatten)]
+        query: Query,
     },
     /// Forget a request: if it has not started, it never will.
     Cancel { id: RequestId },
@@ -49,10 +166,7 @@ pub enum ToWorker {
 impl ToWorker {
     pub fn id(&self) -> RequestId {
         match self {
-            ToWorker::Open { id, .. }
-            | ToWorker::Object { id, .. }
-            | ToWorker::Values { id, .. }
-            | ToWorker::Cancel { id } => *id,
+            ToWorker::Request { id, .. } | ToWorker::Cancel { id } => *id,
         }
     }
 }
@@ -70,6 +184,9 @@ pub enum FromWorker {
         result: Result<Answer, WorkerError>,
         stats: IoStats,
     },
+    /// The worker's code panicked: it is unusable, every request it holds
+    /// has failed, and the app replaces it.
+    Crashed { message: String },
 }
 
 /// Requests made and bytes received by the worker for the open file.
@@ -87,6 +204,23 @@ pub struct WorkerError {
     pub message: String,
 }
 
+impl WorkerError {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for WorkerError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for WorkerError {}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
@@ -101,16 +235,13 @@ pub enum ErrorKind {
     /// The file is damaged or uses something unsupported.
     Format,
     BadRequest,
+    /// The request asks for more than one answer may hold.
+    TooLarge,
     NoFileOpen,
-}
-
-/// Successful answers.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum Answer {
-    Opened(Overview),
-    Object(ObjectInfo),
-    Values(Values),
+    /// The worker died (a bug): the request was not answered.
+    Crashed,
+    /// The two sides disagree about the messages (a bug).
+    Protocol,
 }
 
 /// What the first screen shows.
@@ -149,56 +280,161 @@ pub struct ObjectInfo {
     pub filters: Vec<String>,
 }
 
-/// Values of a selection, flattened row-major, as JSON text per value.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+/// Values of a selection, row-major.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Values {
     pub path: String,
-    pub selection: String,
+    pub selection: Selection,
     pub shape: Vec<u64>,
+    /// The stored type (`int16`, `string`, ...).
     pub dtype: String,
-    pub values: Vec<String>,
+    pub data: ValuesData,
 }
 
-/// Pages of a file (offset, bytes) as one buffer: for each page its offset
-/// (u64, little-endian), its length (u32) and its bytes. Travels next to
-/// `Open` (cached metadata to start from) and its reply (pages to cache).
-pub fn encode_pages<'a>(pages: impl IntoIterator<Item = (u64, &'a [u8])>) -> Vec<u8> {
-    let mut out = Vec::new();
-    for (offset, bytes) in pages {
-        let Ok(len) = u32::try_from(bytes.len()) else {
-            continue;
-        };
-        out.extend_from_slice(&offset.to_le_bytes());
-        out.extend_from_slice(&len.to_le_bytes());
-        out.extend_from_slice(bytes);
+/// Numbers travel as a typed buffer; everything else as text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ValuesData {
+    Numbers { buffer: TypedBuffer },
+    /// Strings as they are; other values as JSON text.
+    Text { values: Vec<String> },
+}
+
+impl Values {
+    pub fn len(&self) -> usize {
+        match &self.data {
+            ValuesData::Numbers { buffer } => buffer.len(),
+            ValuesData::Text { values } => values.len(),
+        }
     }
-    out
-}
 
-/// Reads [`encode_pages`]'s format; `None` if it is damaged.
-pub fn decode_pages(mut buf: &[u8]) -> Option<Vec<(u64, &[u8])>> {
-    let mut pages = Vec::new();
-    while !buf.is_empty() {
-        let offset = u64::from_le_bytes(buf.get(..8)?.try_into().ok()?);
-        let len = u32::from_le_bytes(buf.get(8..12)?.try_into().ok()?) as usize;
-        let bytes = buf.get(12..12 + len)?;
-        pages.push((offset, bytes));
-        buf = &buf[12 + len..];
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
-    Some(pages)
+
+    /// Value `i` as text (numbers as JSON writes them; `NaN`, `Infinity`).
+    pub fn text(&self, i: usize) -> Option<String> {
+        match &self.data {
+            ValuesData::Numbers { buffer } => buffer.text(i),
+            ValuesData::Text { values } => values.get(i).cloned(),
+        }
+    }
 }
 
-/// Encodes a message for `postMessage`.
-pub fn encode<T: Serialize>(message: &T) -> String {
-    serde_json::to_string(message).unwrap_or_else(|e| {
+/// A decimated window of a TimeSeries (see [`GetWindow`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Window {
+    pub path: String,
+    /// The samples covered: `sample_start..sample_end`.
+    pub sample_start: u64,
+    pub sample_end: u64,
+    /// The channels covered: `channel_start..channel_start + channels`.
+    pub channel_start: u64,
+    pub channels: u64,
+    /// Consecutive samples per bucket (1: every sample, `min == max`).
+    pub samples_per_bucket: u64,
+    /// Time (seconds) of each bucket's first sample: f64, one per bucket.
+    pub times: TypedBuffer,
+    /// Per bucket, then per channel (row-major `[bucket][channel]`): f32.
+    pub min: TypedBuffer,
+    pub max: TypedBuffer,
+    pub unit: Option<String>,
+}
+
+impl Window {
+    pub fn buckets(&self) -> usize {
+        self.times.len()
+    }
+}
+
+use private::Buffers;
+
+impl Buffers for Answer {
+    fn buffers_mut(&mut self) -> Vec<&mut TypedBuffer> {
+        match self {
+            Answer::Values(Values {
+                data: ValuesData::Numbers { buffer },
+                ..
+            }) => vec![buffer],
+            Answer::Window(w) => vec![&mut w.times, &mut w.min, &mut w.max],
+            _ => Vec::new(),
+        }
+    }
+}
+
+impl Buffers for FromWorker {
+    fn buffers_mut(&mut self) -> Vec<&mut TypedBuffer> {
+        match self {
+            FromWorker::Reply {
+                result: Ok(answer), ..
+            } => answer.buffers_mut(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+impl Buffers for ToWorker {
+    fn buffers_mut(&mut self) -> Vec<&mut TypedBuffer> {
+        Vec::new()
+    }
+}
+
+/// A message ready for `postMessage`: its text, and its numeric buffers to
+/// transfer beside it (in order).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Encoded {
+    pub text: String,
+    pub buffers: Vec<Vec<u8>>,
+}
+
+/// Messages that can travel: [`ToWorker`] and [`FromWorker`].
+pub trait Message: Serialize + for<'de> Deserialize<'de> + private::Buffers {}
+impl Message for ToWorker {}
+impl Message for FromWorker {}
+
+mod private {
+    /// Byte buffers a message carries beside its JSON text (sealed: only
+    /// this crate's messages have them).
+    pub trait Buffers {
+        fn buffers_mut(&mut self) -> Vec<&mut super::TypedBuffer>;
+    }
+}
+
+/// Encodes a message for `postMessage`, taking its numeric payloads out.
+pub fn encode<T: Message>(mut message: T) -> Encoded {
+    let buffers = message
+        .buffers_mut()
+        .into_iter()
+        .map(TypedBuffer::take_bytes)
+        .collect();
+    let text = serde_json::to_string(&message).unwrap_or_else(|e| {
         // Our own types always serialize; keep the failure visible anyway.
         format!(r#"{{"type":"encode_error","message":{:?}}}"#, e.to_string())
-    })
+    });
+    Encoded { text, buffers }
 }
 
-/// Decodes a message received from `postMessage`.
-pub fn decode<T: for<'de> Deserialize<'de>>(text: &str) -> Result<T, String> {
-    serde_json::from_str(text).map_err(|e| format!("bad message ({e}): {}", truncate(text, 200)))
+/// Decodes a message received from `postMessage`, putting its numeric
+/// payloads back; a buffer missing, left over or of the wrong length is an
+/// error.
+///
+/// # Errors
+/// When the text is not a message or the buffers do not fit it.
+pub fn decode<T: Message>(text: &str, buffers: Vec<Vec<u8>>) -> Result<T, String> {
+    let mut message: T = serde_json::from_str(text)
+        .map_err(|e| format!("bad message ({e}): {}", truncate(text, 200)))?;
+    let slots = message.buffers_mut();
+    if slots.len() != buffers.len() {
+        return Err(format!(
+            "bad message: {} numeric buffers expected, {} arrived",
+            slots.len(),
+            buffers.len()
+        ));
+    }
+    for (slot, bytes) in slots.into_iter().zip(buffers) {
+        slot.put_bytes(bytes)?;
+    }
+    Ok(message)
 }
 
 fn truncate(s: &str, n: usize) -> &str {
@@ -212,49 +448,139 @@ fn truncate(s: &str, n: usize) -> &str {
 mod tests {
     use super::*;
 
-    #[test]
-    fn pages_round_trip_and_reject_damage() {
-        let a = vec![1u8, 2, 3];
-        let b = vec![9u8; 70_000];
-        let buf = encode_pages([(0, a.as_slice()), (65_536, b.as_slice())]);
-        let pages = decode_pages(&buf).expect("decodes");
-        assert_eq!(pages, vec![(0, a.as_slice()), (65_536, b.as_slice())]);
-        assert!(decode_pages(&buf[..buf.len() - 1]).is_none());
-        assert_eq!(decode_pages(&[]), Some(Vec::new()));
+    fn window() -> Window {
+        Window {
+            path: "/acquisition/ts".into(),
+            sample_start: 10,
+            sample_end: 30,
+            channel_start: 0,
+            channels: 2,
+            samples_per_bucket: 10,
+            times: TypedBuffer::from_f64(&[1.0, 2.0]),
+            min: TypedBuffer::from_f32(&[0.0, -1.0, 0.5, -2.0]),
+            max: TypedBuffer::from_f32(&[1.0, 3.0, f32::NAN, 2.0]),
+            unit: Some("volts".into()),
+        }
     }
 
     #[test]
-    fn round_trip() {
+    fn requests_round_trip() {
         let msgs = vec![
-            ToWorker::Open {
+            ToWorker::Request {
                 id: 1,
-                source: FileSource::Url {
-                    url: "http://x/f.nwb".into(),
-                    size_bytes: Some(10),
-                    api_key: None,
-                },
+                query: OpenFile {
+                    source: FileSource::Url {
+                        url: "http://x/f.nwb".into(),
+                        size_bytes: Some(10),
+                        api_key: None,
+                    },
+                }
+                .into(),
             },
-            ToWorker::Values {
+            ToWorker::Request {
                 id: 2,
-                path: "/a".into(),
-                selection: "0:10".into(),
+                query: GetValues {
+                    path: "/a".into(),
+                    selection: "0:10,3".parse().expect("parses"),
+                }
+                .into(),
+            },
+            ToWorker::Request {
+                id: 3,
+                query: GetWindow {
+                    path: "/a".into(),
+                    start_secs: 0.5,
+                    end_secs: 1.5,
+                    channels: Some((0, 4)),
+                    max_buckets: 800,
+                }
+                .into(),
             },
             ToWorker::Cancel { id: 2 },
         ];
         for m in msgs {
-            let back: ToWorker = decode(&encode(&m)).expect("decodes");
+            let Encoded { text, buffers } = encode(m.clone());
+            assert!(buffers.is_empty());
+            let back: ToWorker = decode(&text, buffers).expect("decodes");
             assert_eq!(back, m);
         }
+        assert!(decode::<ToWorker>("{\"type\":\"nope\"}", Vec::new()).is_err());
+    }
+
+    #[test]
+    fn numbers_travel_as_buffers_not_text() {
+        let values = Values {
+            path: "/a".into(),
+            selection: Selection::all(),
+            shape: vec![3],
+            dtype: "int16".into(),
+            data: ValuesData::Numbers {
+                buffer: TypedBuffer::from_i16(&[-1, 0, 32767]),
+            },
+        };
         let reply = FromWorker::Reply {
             id: 3,
-            result: Err(WorkerError {
-                kind: ErrorKind::NoRangeSupport,
-                message: "x".into(),
-            }),
+            result: Ok(Answer::Values(values.clone())),
             stats: IoStats::default(),
         };
-        let back: FromWorker = decode(&encode(&reply)).expect("decodes");
+        let Encoded { text, buffers } = encode(reply.clone());
+        assert!(!text.contains("32767"), "numbers must not be in the text: {text}");
+        assert_eq!(buffers, vec![vec![0xff, 0xff, 0, 0, 0xff, 0x7f]]);
+        let back: FromWorker = decode(&text, buffers.clone()).expect("decodes");
         assert_eq!(back, reply);
-        assert!(decode::<ToWorker>("{\"type\":\"nope\"}").is_err());
+        // A missing, extra or short buffer is an error, never other numbers.
+        assert!(decode::<FromWorker>(&text, Vec::new()).is_err());
+        assert!(decode::<FromWorker>(&text, vec![buffers[0].clone(), vec![]]).is_err());
+        assert!(decode::<FromWorker>(&text, vec![buffers[0][..5].to_vec()]).is_err());
+        assert_eq!(values.text(2).as_deref(), Some("32767"));
+    }
+
+    #[test]
+    fn windows_round_trip_with_three_buffers() {
+        let reply = FromWorker::Reply {
+            id: 9,
+            result: Ok(Answer::Window(window())),
+            stats: IoStats::default(),
+        };
+        let Encoded { text, buffers } = encode(reply);
+        assert_eq!(buffers.len(), 3);
+        let back: FromWorker = decode(&text, buffers).expect("decodes");
+        let FromWorker::Reply {
+            result: Ok(Answer::Window(w)),
+            ..
+        } = back
+        else {
+            panic!("not a window: {back:?}");
+        };
+        assert_eq!(w.min.to_f64(), vec![0.0, -1.0, 0.5, -2.0]);
+        assert!(w.max.to_f64()[2].is_nan());
+        assert_eq!(w.buckets(), 2);
+    }
+
+    #[test]
+    fn each_request_names_its_reply() {
+        fn reply_of<R: Request>(answer: Answer) -> Result<R::Reply, Answer> {
+            R::Reply::from_answer(answer)
+        }
+        let answer = Answer::Window(window());
+        assert!(reply_of::<GetWindow>(answer.clone()).is_ok());
+        let wrong = reply_of::<GetValues>(answer).expect_err("a window is not values");
+        assert_eq!(wrong.kind(), "Window");
+    }
+
+    #[test]
+    fn errors_round_trip() {
+        let reply = FromWorker::Reply {
+            id: 3,
+            result: Err(WorkerError::new(ErrorKind::NoRangeSupport, "x")),
+            stats: IoStats::default(),
+        };
+        let Encoded { text, buffers } = encode(reply.clone());
+        assert_eq!(decode::<FromWorker>(&text, buffers), Ok(reply));
+        let crashed = FromWorker::Crashed {
+            message: "panicked at src/x.rs:1".into(),
+        };
+        let Encoded { text, buffers } = encode(crashed.clone());
+        assert_eq!(decode::<FromWorker>(&text, buffers), Ok(crashed));
     }
 }

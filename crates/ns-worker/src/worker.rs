@@ -326,7 +326,7 @@ fn open(
         };
         let lindi = ns_lindi::LindiFile::open_source(source, opener, options)
             .map_err(|e| h5_error(&ns_hdf5::Error::from(e)))?;
-        NwbFile::from_store(Box::new(lindi)).map_err(|e| nwb_error(&e))?
+        NwbFile::new(Box::new(lindi)).map_err(|e| nwb_error(&e))?
     } else {
         let h5 = H5File::open(
             source,

@@ -20,7 +20,7 @@ pub fn h5(name: &str) -> H5File {
 
 /// The NWB fixture `name`, specs read.
 pub fn open(name: &str) -> NwbFile {
-    NwbFile::new(h5(name)).unwrap()
+    NwbFile::new(Box::new(h5(name))).unwrap()
 }
 
 /// The LINDI file `<name>.lindi.json` (written by the generator from the
@@ -42,12 +42,12 @@ pub fn open_lindi(name: &str) -> NwbFile {
     let lindi =
         ns_lindi::LindiFile::open(&json, path.to_str().unwrap(), opener, Default::default())
             .unwrap();
-    NwbFile::from_store(Box::new(lindi)).unwrap()
+    NwbFile::new(Box::new(lindi)).unwrap()
 }
 
 /// The NWB fixture `name` with only the built-in type hierarchy.
 pub fn open_without_specs(name: &str) -> NwbFile {
-    NwbFile::with_options(h5(name), &NwbOptions { read_specs: false }).unwrap()
+    NwbFile::with_options(Box::new(h5(name)), &NwbOptions { read_specs: false }).unwrap()
 }
 
 /// The `nwb` block of `<stem>.expected.json`.

@@ -1,0 +1,67 @@
+//! Objects of a file: groups, datasets and links, with their attributes.
+
+use crate::dtype::Dtype;
+use crate::value::Value;
+
+/// What a path names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NodeKind {
+    Group,
+    Dataset,
+    SoftLink {
+        target: String,
+    },
+    ExternalLink {
+        file: String,
+        target: String,
+    },
+    /// A committed datatype or another object that is neither group nor dataset.
+    Other,
+}
+
+impl NodeKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            NodeKind::Group => "group",
+            NodeKind::Dataset => "dataset",
+            NodeKind::SoftLink { .. } => "soft_link",
+            NodeKind::ExternalLink { .. } => "external_link",
+            NodeKind::Other => "other",
+        }
+    }
+}
+
+/// Shape and storage of a dataset.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DatasetInfo {
+    pub shape: Vec<u64>,
+    pub dtype: Dtype,
+    /// A readable description of the element type.
+    pub dtype_description: String,
+    pub chunks: Option<Vec<u64>>,
+    /// Filter names in pipeline order (`deflate`, `shuffle`, ...).
+    pub filters: Vec<String>,
+}
+
+/// One object (or link) of the file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub path: String,
+    pub kind: NodeKind,
+    /// Object header address (hard-linked objects only).
+    pub address: Option<u64>,
+    pub attrs: Vec<(String, Value)>,
+    pub dataset: Option<DatasetInfo>,
+}
+
+impl Node {
+    pub fn attr(&self, name: &str) -> Option<&Value> {
+        self.attrs.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+
+    /// The name (last path component).
+    pub fn name(&self) -> &str {
+        self.path.rsplit('/').next().unwrap_or("")
+    }
+}
+

@@ -1,0 +1,321 @@
+//! Selections (`start:stop[:step]` or an index per dimension) and the
+//! typed arrays they read into.
+
+use std::str::FromStr;
+
+use crate::dtype::Dtype;
+use crate::value::{Value, float_json};
+
+/// The selection along one dimension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DimSelection {
+    /// One index; the dimension is dropped from the result.
+    Index(u64),
+    /// `start..stop` by `step`; missing ends mean the whole extent.
+    Range {
+        start: Option<u64>,
+        stop: Option<u64>,
+        step: u64,
+    },
+}
+
+/// A selection over the leading dimensions; missing trailing ones are whole.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Selection(pub Vec<DimSelection>);
+
+impl Selection {
+    /// Everything.
+    pub fn all() -> Self {
+        Self(Vec::new())
+    }
+
+    /// Rows `start..stop` of the first dimension.
+    pub fn rows(start: u64, stop: u64) -> Self {
+        Self(vec![DimSelection::Range {
+            start: Some(start),
+            stop: Some(stop),
+            step: 1,
+        }])
+    }
+}
+
+impl FromStr for Selection {
+    type Err = String;
+
+    /// Parses `0:100:2,5,:` (comma-separated per dimension).
+    fn from_str(spec: &str) -> Result<Self, String> {
+        let spec = spec.trim();
+        if spec.is_empty() {
+            return Ok(Self::all());
+        }
+        let parse_num = |s: &str| -> Result<Option<u64>, String> {
+            let s = s.trim();
+            if s.is_empty() {
+                return Ok(None);
+            }
+            s.parse::<u64>()
+                .map(Some)
+                .map_err(|_| format!("{s:?} is not a non-negative integer"))
+        };
+        let mut dims = Vec::new();
+        for part in spec.split(',') {
+            let fields: Vec<&str> = part.split(':').collect();
+            let dim = match fields.as_slice() {
+                [index] => DimSelection::Index(
+                    parse_num(index)?.ok_or_else(|| "empty dimension in selection".to_string())?,
+                ),
+                [start, stop] => DimSelection::Range {
+                    start: parse_num(start)?,
+                    stop: parse_num(stop)?,
+                    step: 1,
+                },
+                [start, stop, step] => {
+                    let step = parse_num(step)?.unwrap_or(1);
+                    if step == 0 {
+                        return Err("step must be at least 1".into());
+                    }
+                    DimSelection::Range {
+                        start: parse_num(start)?,
+                        stop: parse_num(stop)?,
+                        step,
+                    }
+                }
+                _ => return Err(format!("{part:?} is not start:stop[:step] or an index")),
+            };
+            dims.push(dim);
+        }
+        Ok(Self(dims))
+    }
+}
+
+/// A selection along one dimension, resolved against the dimension's
+/// extent: elements `start, start + step, ...` (`count` of them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResolvedDim {
+    pub start: u64,
+    pub step: u64,
+    pub count: u64,
+    /// Whether the dimension stays in the result (`false` for an index).
+    pub keep: bool,
+}
+
+impl Selection {
+    /// Resolves the selection against a dataset `shape`, like numpy: range
+    /// ends past the extent are clipped, indices out of range are errors.
+    /// Every backend reading [`Selection`]s uses this, so they agree.
+    pub fn resolve(&self, shape: &[u64]) -> Result<Vec<ResolvedDim>, String> {
+        resolve(self, shape)
+    }
+}
+
+fn resolve(selection: &Selection, shape: &[u64]) -> Result<Vec<ResolvedDim>, String> {
+    if selection.0.len() > shape.len() {
+        return Err(format!(
+            "selection has {} dimensions but the dataset has {}",
+            selection.0.len(),
+            shape.len()
+        ));
+    }
+    let mut out = Vec::with_capacity(shape.len());
+    for (i, &extent) in shape.iter().enumerate() {
+        let dim = selection.0.get(i).copied().unwrap_or(DimSelection::Range {
+            start: None,
+            stop: None,
+            step: 1,
+        });
+        out.push(match dim {
+            DimSelection::Index(index) => {
+                if index >= extent {
+                    return Err(format!(
+                        "index {index} is out of range for dimension {i} of size {extent}"
+                    ));
+                }
+                ResolvedDim {
+                    start: index,
+                    step: 1,
+                    count: 1,
+                    keep: false,
+                }
+            }
+            DimSelection::Range { start, stop, step } => {
+                // Like numpy: ends past the extent are clipped.
+                let stop = stop.unwrap_or(extent).min(extent);
+                let start = start.unwrap_or(0).min(stop);
+                ResolvedDim {
+                    start,
+                    step,
+                    count: (stop - start).div_ceil(step),
+                    keep: true,
+                }
+            }
+        });
+    }
+    Ok(out)
+}
+
+/// Values read from a dataset, row-major.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Data {
+    Int8(Vec<i8>),
+    Int16(Vec<i16>),
+    Int32(Vec<i32>),
+    Int64(Vec<i64>),
+    UInt8(Vec<u8>),
+    UInt16(Vec<u16>),
+    UInt32(Vec<u32>),
+    UInt64(Vec<u64>),
+    Float32(Vec<f32>),
+    Float64(Vec<f64>),
+    /// Anything that is not a plain number (strings, references, ...).
+    Values(Vec<Value>),
+}
+
+macro_rules! each_numeric {
+    ($data:expr, $v:ident => $body:expr, $values:ident => $other:expr) => {
+        match $data {
+            Data::Int8($v) => $body,
+            Data::Int16($v) => $body,
+            Data::Int32($v) => $body,
+            Data::Int64($v) => $body,
+            Data::UInt8($v) => $body,
+            Data::UInt16($v) => $body,
+            Data::UInt32($v) => $body,
+            Data::UInt64($v) => $body,
+            Data::Float32($v) => $body,
+            Data::Float64($v) => $body,
+            Data::Values($values) => $other,
+        }
+    };
+}
+
+/// A selection read from a dataset.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Array {
+    pub shape: Vec<u64>,
+    pub dtype: Dtype,
+    pub data: Data,
+}
+
+impl Array {
+    pub fn len(&self) -> usize {
+        each_numeric!(&self.data, v => v.len(), values => values.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The values as floats (numbers and bools; others are NaN).
+    #[allow(
+        clippy::cast_precision_loss,
+        clippy::cast_lossless,
+        clippy::unnecessary_cast,
+        reason = "as numpy's astype(float)"
+    )]
+    pub fn to_f64(&self) -> Vec<f64> {
+        each_numeric!(&self.data, v => v.iter().map(|x| *x as f64).collect(),
+            values => values.iter().map(|x| x.as_f64().unwrap_or(f64::NAN)).collect())
+    }
+
+    /// The values as general [`Value`]s.
+    pub fn to_values(&self) -> Vec<Value> {
+        match &self.data {
+            Data::Int8(v) => v.iter().map(|x| Value::Int(i64::from(*x))).collect(),
+            Data::Int16(v) => v.iter().map(|x| Value::Int(i64::from(*x))).collect(),
+            Data::Int32(v) => v.iter().map(|x| Value::Int(i64::from(*x))).collect(),
+            Data::Int64(v) => v.iter().map(|x| Value::Int(*x)).collect(),
+            Data::UInt8(v) => v.iter().map(|x| Value::UInt(u64::from(*x))).collect(),
+            Data::UInt16(v) => v.iter().map(|x| Value::UInt(u64::from(*x))).collect(),
+            Data::UInt32(v) => v.iter().map(|x| Value::UInt(u64::from(*x))).collect(),
+            Data::UInt64(v) => v.iter().map(|x| Value::UInt(*x)).collect(),
+            Data::Float32(v) => v.iter().map(|x| Value::Float(f64::from(*x))).collect(),
+            Data::Float64(v) => v.iter().map(|x| Value::Float(*x)).collect(),
+            Data::Values(v) => v.clone(),
+        }
+    }
+
+    /// Flat JSON array of the values (encoded as in [`Value::to_json`]).
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value as J;
+        J::Array(match &self.data {
+            Data::Float32(v) => v.iter().map(|x| float_json(f64::from(*x))).collect(),
+            Data::Float64(v) => v.iter().map(|x| float_json(*x)).collect(),
+            _ => self.to_values().iter().map(Value::to_json).collect(),
+        })
+    }
+
+    /// The values as strings (for string datasets).
+    pub fn to_strings(&self) -> Vec<String> {
+        self.to_values()
+            .into_iter()
+            .map(|v| match v {
+                Value::String(s) => s,
+                other => other.to_json().to_string(),
+            })
+            .collect()
+    }
+}
+
+impl Data {
+    /// No values, in the variant that `dtype` reads into.
+    pub fn empty(dtype: Dtype) -> Self {
+        empty_data(dtype)
+    }
+}
+
+fn empty_data(dtype: Dtype) -> Data {
+    match dtype {
+        Dtype::Int8 => Data::Int8(Vec::new()),
+        Dtype::Int16 => Data::Int16(Vec::new()),
+        Dtype::Int32 => Data::Int32(Vec::new()),
+        Dtype::Int64 => Data::Int64(Vec::new()),
+        Dtype::UInt8 => Data::UInt8(Vec::new()),
+        Dtype::UInt16 => Data::UInt16(Vec::new()),
+        Dtype::UInt32 => Data::UInt32(Vec::new()),
+        Dtype::UInt64 => Data::UInt64(Vec::new()),
+        Dtype::Float32 => Data::Float32(Vec::new()),
+        Dtype::Float64 => Data::Float64(Vec::new()),
+        _ => Data::Values(Vec::new()),
+    }
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_selection() {
+        let s: Selection = "0:10:2, 5 ,:".parse().expect("parses");
+        assert_eq!(
+            s.0,
+            vec![
+                DimSelection::Range {
+                    start: Some(0),
+                    stop: Some(10),
+                    step: 2
+                },
+                DimSelection::Index(5),
+                DimSelection::Range {
+                    start: None,
+                    stop: None,
+                    step: 1
+                },
+            ]
+        );
+        assert!("1:2:0".parse::<Selection>().is_err());
+        assert!("a".parse::<Selection>().is_err());
+        assert!("1:2:3:4".parse::<Selection>().is_err());
+    }
+
+    #[test]
+    fn resolve_clips_and_counts() {
+        let sel: Selection = "2:100:3,1".parse().expect("parses");
+        let r = sel.resolve(&[10, 4]).expect("resolves");
+        assert_eq!((r[0].start, r[0].count, r[0].keep), (2, 3, true));
+        assert_eq!((r[1].start, r[1].count, r[1].keep), (1, 1, false));
+        assert!("4".parse::<Selection>().expect("parses").resolve(&[4]).is_err());
+        assert!("1,1".parse::<Selection>().expect("parses").resolve(&[4]).is_err());
+    }
+}

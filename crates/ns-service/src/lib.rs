@@ -1,0 +1,89 @@
+//! Requests to answers over any open file.
+//!
+//! The browser worker and the CLI both open a file with [`open_store`]
+//! (HDF5 or LINDI, told apart by their first bytes), wrap it in a
+//! [`Service`], and ask it for the protocol's answers: the overview, one
+//! object, values of a selection, a decimated window of a TimeSeries.
+//! Everything here is plain Rust over [`ns_model::ObjectStore`], tested
+//! natively against files written by pynwb/h5py; the worker is only a
+//! message loop around it.
+
+mod error;
+mod open;
+mod overview;
+mod values;
+mod window;
+
+use ns_nwb::NwbFile;
+use ns_protocol::{Answer, Overview, Query, WorkerError};
+
+pub use error::{io_error, model_error, nwb_error};
+pub use open::{ReadOptions, open_store};
+
+/// How much one answer may hold.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Most values one `GetValues` may return (checked before reading).
+    pub max_values: u64,
+    /// Most samples × channels one `GetWindow` may read (checked before
+    /// reading).
+    pub max_window_values: u64,
+    /// Values read at once while decimating a window.
+    pub window_block_values: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_values: 1_000_000,
+            max_window_values: 64 * 1024 * 1024,
+            window_block_values: 4 * 1024 * 1024,
+        }
+    }
+}
+
+/// An open NWB file and the answers about it.
+pub struct Service {
+    nwb: NwbFile,
+    limits: Limits,
+}
+
+impl Service {
+    /// Walks the file (an [`ns_model::ObjectStore`] from [`open_store`]).
+    ///
+    /// # Errors
+    /// When the tree cannot be walked.
+    pub fn new(
+        store: Box<dyn ns_model::ObjectStore>,
+        limits: Limits,
+    ) -> Result<Self, WorkerError> {
+        let nwb = NwbFile::new(store).map_err(|e| nwb_error(&e))?;
+        Ok(Self { nwb, limits })
+    }
+
+    pub fn nwb(&self) -> &NwbFile {
+        &self.nwb
+    }
+
+    /// What the first screen shows.
+    pub fn overview(&self) -> Overview {
+        overview::overview(&self.nwb)
+    }
+
+    /// Answers any request about the open file (`Open` is the caller's:
+    /// it makes the service).
+    ///
+    /// # Errors
+    /// What the request's own method returns; `Open` is a bad request here.
+    pub fn handle(&self, query: Query) -> Result<Answer, WorkerError> {
+        match query {
+            Query::Open(_) => Err(WorkerError::new(
+                ns_protocol::ErrorKind::BadRequest,
+                "a file is opened by the worker, not by the service",
+            )),
+            Query::Object(r) => overview::object(&self.nwb, &r.path).map(Answer::Object),
+            Query::Values(r) => values::values(&self.nwb, &r, &self.limits).map(Answer::Values),
+            Query::Window(r) => window::window(&self.nwb, &r, &self.limits).map(Answer::Window),
+        }
+    }
+}

@@ -1,0 +1,53 @@
+//! Opening a file of any supported format from its bytes.
+
+use ns_io::DynSource;
+use ns_model::ObjectStore;
+use ns_protocol::WorkerError;
+
+use crate::error::{io_error, model_error};
+
+/// Limits of one open file.
+#[derive(Debug, Clone, Copy)]
+pub struct ReadOptions {
+    /// Largest selection (in bytes) one read may allocate.
+    pub max_read_bytes: usize,
+    /// Objects described (or chunks decoded) at once.
+    pub threads: usize,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        let h5 = ns_hdf5::OpenOptions::default();
+        Self {
+            max_read_bytes: h5.max_read_bytes,
+            threads: h5.threads,
+        }
+    }
+}
+
+/// Opens `source` as a LINDI reference file (`.lindi.json`, `.lindi.tar`:
+/// told apart by their first bytes), whose chunk references are read
+/// through `open_reference`, or else as an HDF5 file.
+///
+/// # Errors
+/// When the bytes cannot be read or are neither format.
+pub fn open_store(
+    source: DynSource,
+    open_reference: impl Fn(&str) -> ns_io::Result<DynSource> + Send + Sync + 'static,
+    options: ReadOptions,
+) -> Result<Box<dyn ObjectStore>, WorkerError> {
+    let head = source
+        .read_range(0..source.len().min(512))
+        .map_err(|e| io_error(&e))?;
+    let options = ns_hdf5::OpenOptions {
+        max_read_bytes: options.max_read_bytes,
+        threads: options.threads,
+    };
+    if ns_lindi::detect(&head).is_some() {
+        let lindi = ns_lindi::LindiFile::open_source(source, open_reference, options)
+            .map_err(|e| model_error(&e.into()))?;
+        return Ok(Box::new(lindi));
+    }
+    let h5 = ns_hdf5::H5File::open(source, options).map_err(|e| model_error(&e.into()))?;
+    Ok(Box::new(h5))
+}
