@@ -192,6 +192,26 @@ test('raw view pages through dataset values', async () => {
   await page.screenshot({ path: join(shots, 'raw-values.png') });
 });
 
+test('a crashed reader fails its request visibly and is replaced', async () => {
+  const page = await newPage();
+  await page.goto(`${app}/nwb?url=${encodeURIComponent(`${files}/files/nwb_ecephys.nwb`)}&tab=/acquisition/ElectricalSeries/data`);
+  const raw = page.getByTestId('raw');
+  await raw.getByTestId('values').waitFor();
+  // Every worker of the pool panics in turn; each pending request fails
+  // with a "crashed" error, never hangs, and the app says so.
+  for (const index of [0, 1, 2]) {
+    const error = await page.evaluate((i) => window.neurosiftCrashWorker(i), index);
+    assert.match(error, /^Crashed: .*panic/, `worker ${index}: ${error}`);
+  }
+  await page.getByTestId('notice').getByText('A file reader crashed and was restarted').waitFor();
+  // The replacements reopened the file from its saved pages: values still come.
+  await raw.getByRole('button', { name: 'next ›' }).click();
+  await raw.getByText('rows 100–200 of 30000').waitFor();
+  await raw.getByTestId('values').getByText('199', { exact: true }).waitFor({ timeout: 15000 });
+  await page.screenshot({ path: join(shots, 'worker-crash-recovered.png') });
+  assert.deepEqual(page.errors, []);
+});
+
 test('a server without Range support gets a clear error', async () => {
   const page = await newPage();
   await page.goto(`${app}/nwb?url=${encodeURIComponent(`${noRange}/files/nwb_ecephys.nwb`)}`);

@@ -10,8 +10,8 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use ns_hdf5::{H5File, ObjectStore, Selection};
 use ns_io::Counters;
+use ns_model::{ObjectStore, Selection};
 
 #[derive(Parser)]
 #[command(
@@ -132,23 +132,19 @@ fn open(source: &Source, counters: &Arc<Counters>) -> Result<Box<dyn ObjectStore
             .push((name.trim().to_string(), value.trim().to_string()));
     }
     let bytes = ns_io_native::open(&source.file, &options)?;
-    let head = bytes.read_range(0..bytes.len().min(512))?;
-    if ns_lindi::detect(&head).is_some() {
-        // The files a LINDI file points to: one probe (head and tail at
-        // once) when first used, then only the chunks read.
-        let data_options = ns_io_native::OpenOptions {
-            prefetch_bytes: 64 * 1024,
-            whole_file_bytes: 0,
-            ..options
-        };
-        let opener = move |url: &str| ns_io_native::open(url, &data_options);
-        let lindi = ns_lindi::LindiFile::open_source(bytes, opener, Default::default())?;
-        return Ok(Box::new(lindi));
-    }
-    Ok(Box::new(H5File::open(
+    // The files a LINDI file points to: one probe (head and tail at once)
+    // when first used, then only the chunks read.
+    let data_options = ns_io_native::OpenOptions {
+        prefetch_bytes: 64 * 1024,
+        whole_file_bytes: 0,
+        ..options
+    };
+    let opener = move |url: &str| ns_io_native::open(url, &data_options);
+    Ok(ns_service::open_store(
         bytes,
-        ns_hdf5::OpenOptions::default(),
-    )?))
+        opener,
+        ns_service::ReadOptions::default(),
+    )?)
 }
 
 fn cat(file: &dyn ObjectStore, paths: &[String], slice: Option<&str>, json: bool) -> Result<()> {

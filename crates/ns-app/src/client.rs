@@ -4,6 +4,9 @@
 //! from the metadata pages the first one hands back, which costs them no
 //! request. Replies are routed to the futures waiting for them; a future
 //! dropped before its reply (a view that went away) cancels its request.
+//! A worker that crashes (a panic it reports, or an error event) fails the
+//! requests it held with a visible error and is replaced by a fresh one,
+//! which reopens the current file from the saved metadata pages.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -11,8 +14,8 @@ use std::collections::HashMap;
 use futures_channel::oneshot;
 use leptos::prelude::*;
 use ns_protocol::{
-    Answer, ErrorKind, FileSource, FromWorker, IoStats, RequestId, ToWorker, WorkerError, decode,
-    encode,
+    Answer, ErrorKind, FileSource, FromWorker, IoStats, OpenFile, Overview, Query, Reply as _,
+    Request, RequestId, ToWorker, WorkerError, decode, encode,
 };
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -25,6 +28,9 @@ type Reply = (Result<Answer, WorkerError>, Option<js_sys::Uint8Array>);
 
 struct Slot {
     worker: Worker,
+    /// Unique per worker ever started: events of a replaced worker are
+    /// ignored.
+    serial: u64,
     ready: bool,
     /// Messages sent before the worker said it was ready.
     backlog: Vec<JsValue>,
@@ -34,18 +40,30 @@ struct Slot {
     stats: IoStats,
 }
 
+/// What the current file was opened from, to reopen it in a replacement
+/// worker.
+#[derive(Clone)]
+struct CurrentOpen {
+    source: FileSource,
+    file: Option<File>,
+    pages: Option<js_sys::Uint8Array>,
+}
+
 struct Client {
     slots: Vec<Slot>,
+    current: Option<CurrentOpen>,
     pending: HashMap<RequestId, (usize, oneshot::Sender<Reply>)>,
     next_id: RequestId,
     /// Incremented by every open; workers serve requests only for the current one.
     generation: u64,
     stats: RwSignal<IoStats>,
     busy: RwSignal<usize>,
+    notice: RwSignal<Option<String>>,
 }
 
 thread_local! {
     static CLIENT: RefCell<Option<Client>> = const { RefCell::new(None) };
+    static NEXT_SERIAL: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
 
 /// I/O counters of the open file (all workers) and the number of requests
@@ -54,6 +72,8 @@ thread_local! {
 pub struct Activity {
     pub stats: RwSignal<IoStats>,
     pub busy: RwSignal<usize>,
+    /// Something the user should know that no page shows (a reader crashed).
+    pub notice: RwSignal<Option<String>>,
 }
 
 /// Starts the workers (once) and returns the activity signals.
@@ -62,45 +82,166 @@ pub fn start() -> Result<Activity, String> {
         c.borrow().as_ref().map(|c| Activity {
             stats: c.stats,
             busy: c.busy,
+            notice: c.notice,
         })
     }) {
         return Ok(a);
     }
     let stats = RwSignal::new(IoStats::default());
     let busy = RwSignal::new(0usize);
+    let notice = RwSignal::new(None);
     let mut slots = Vec::with_capacity(POOL_SIZE);
     for index in 0..POOL_SIZE {
-        let worker = Worker::new("/worker_loader.js")
-            .map_err(|e| format!("cannot start the reader worker: {e:?}"))?;
-        let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-            on_message(index, &event);
-        });
-        worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
-        onmessage.forget();
-        slots.push(Slot {
-            worker,
-            ready: false,
-            backlog: Vec::new(),
-            in_flight: 0,
-            opened: None,
-            stats: IoStats::default(),
-        });
+        slots.push(new_slot(index)?);
     }
     CLIENT.with(|c| {
         *c.borrow_mut() = Some(Client {
             slots,
+            current: None,
             pending: HashMap::new(),
             next_id: 1,
             generation: 0,
             stats,
             busy,
+            notice,
         });
     });
-    Ok(Activity { stats, busy })
+    expose_crash_test();
+    Ok(Activity {
+        stats,
+        busy,
+        notice,
+    })
 }
 
-fn on_message(index: usize, event: &MessageEvent) {
-    // `{msg: "<json>", pages?: Uint8Array}`
+/// Starts worker `index` with its message and error handlers.
+fn new_slot(index: usize) -> Result<Slot, String> {
+    let worker = Worker::new("/worker_loader.js")
+        .map_err(|e| format!("cannot start the reader worker: {e:?}"))?;
+    let serial = NEXT_SERIAL.with(|n| {
+        n.set(n.get() + 1);
+        n.get()
+    });
+    let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+        on_message(index, serial, &event);
+    });
+    worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
+    onmessage.forget();
+    // An uncaught error in the worker (its wasm trapped after a panic, or
+    // failed to load): the worker is unusable.
+    let onerror =
+        Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(move |event: web_sys::ErrorEvent| {
+            event.prevent_default();
+            crashed(
+                index,
+                serial,
+                format!("the file reader stopped: {}", event.message()),
+            );
+        });
+    worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
+    onerror.forget();
+    Ok(Slot {
+        worker,
+        serial,
+        ready: false,
+        backlog: Vec::new(),
+        in_flight: 0,
+        opened: None,
+        stats: IoStats::default(),
+    })
+}
+
+/// Worker `index` died: every request it held fails with `message`, and a
+/// new worker takes its place (reopening the current file, if any).
+fn crashed(index: usize, serial: u64, message: String) {
+    let reopen = CLIENT.with(|c| {
+        let mut c = c.borrow_mut();
+        let c = c.as_mut()?;
+        // A panic is reported twice (its message, then the trap's error
+        // event): only the first one counts.
+        if c.slots.get(index)?.serial != serial {
+            return None;
+        }
+        leptos::logging::error!("worker {index}: {message}");
+        let failed: Vec<RequestId> = c
+            .pending
+            .iter()
+            .filter(|(_, (slot, _))| *slot == index)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in failed {
+            if let Some((_, sender)) = c.pending.remove(&id) {
+                let error = WorkerError::new(ErrorKind::Crashed, message.clone());
+                let _ = sender.send((Err(error), None));
+            }
+        }
+        c.notice.set(Some(format!(
+            "A file reader crashed and was restarted ({message})"
+        )));
+        let slot = c.slots.get_mut(index)?;
+        slot.worker.terminate();
+        match new_slot(index) {
+            Ok(fresh) => *slot = fresh,
+            Err(e) => leptos::logging::error!("{e}"),
+        }
+        Some((c.current.clone()?, c.generation))
+    });
+    if let Some((current, generation)) = reopen {
+        wasm_bindgen_futures::spawn_local(async move {
+            let source = current.source;
+            let opened = send(
+                Target::Slot(index),
+                move |id| ToWorker::Request {
+                    id,
+                    query: OpenFile { source }.into(),
+                },
+                current.file,
+                current.pages,
+            )
+            .await;
+            if opened.is_ok() {
+                mark_opened(index, generation);
+            }
+        });
+    }
+}
+
+/// `window.neurosiftCrashWorker(index)`: makes worker `index` panic and
+/// resolves with the error its pending request got. For the browser tests
+/// of crash recovery (a panic cannot be provoked otherwise).
+fn expose_crash_test() {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let crash = Closure::<dyn FnMut(u32) -> js_sys::Promise>::new(|index: u32| {
+        wasm_bindgen_futures::future_to_promise(async move {
+            let index = usize::try_from(index).unwrap_or(usize::MAX);
+            let result = send(Target::Slot(index), |id| ToWorker::Panic { id }, None, None).await;
+            Ok(match result {
+                Ok(_) => JsValue::from_str("no error"),
+                Err(e) => JsValue::from_str(&format!("{:?}: {}", e.kind, e.message)),
+            })
+        })
+    });
+    let _ = js_sys::Reflect::set(&window, &"neurosiftCrashWorker".into(), crash.as_ref());
+    crash.forget();
+}
+
+/// The numeric buffers that came beside a message (transferred `ArrayBuffer`s).
+fn buffers_of(data: &JsValue) -> Vec<Vec<u8>> {
+    js_sys::Reflect::get(data, &"bufs".into())
+        .ok()
+        .and_then(|b| b.dyn_into::<js_sys::Array>().ok())
+        .map(|bufs| {
+            bufs.iter()
+                .map(|b| js_sys::Uint8Array::new(&b).to_vec())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn on_message(index: usize, serial: u64, event: &MessageEvent) {
+    // `{msg: "<json>", bufs: [ArrayBuffer…], pages?: Uint8Array}`
     let data = event.data();
     let Some(text) = js_sys::Reflect::get(&data, &"msg".into())
         .ok()
@@ -111,7 +252,11 @@ fn on_message(index: usize, event: &MessageEvent) {
     let pages = js_sys::Reflect::get(&data, &"pages".into())
         .ok()
         .and_then(|p| p.dyn_into::<js_sys::Uint8Array>().ok());
-    let message = match decode::<FromWorker>(&text) {
+    let message = match decode::<FromWorker>(&text, buffers_of(&data)) {
+        Ok(FromWorker::Crashed { message }) => {
+            crashed(index, serial, message);
+            return;
+        }
         Ok(m) => m,
         Err(e) => {
             leptos::logging::warn!("worker {index}: {e}");
@@ -121,7 +266,7 @@ fn on_message(index: usize, event: &MessageEvent) {
     CLIENT.with(|c| {
         let mut c = c.borrow_mut();
         let Some(c) = c.as_mut() else { return };
-        let Some(slot) = c.slots.get_mut(index) else {
+        let Some(slot) = c.slots.get_mut(index).filter(|s| s.serial == serial) else {
             return;
         };
         match message {
@@ -142,6 +287,7 @@ fn on_message(index: usize, event: &MessageEvent) {
                     let _ = sender.send((result, pages));
                 }
             }
+            FromWorker::Crashed { .. } => {}
         }
     });
 }
@@ -154,9 +300,10 @@ fn publish(c: &Client) {
     c.stats.set(total);
 }
 
-fn post(slot: &mut Slot, msg: &ToWorker, file: Option<&File>, seed: Option<&js_sys::Uint8Array>) {
+fn post(slot: &mut Slot, msg: ToWorker, file: Option<&File>, seed: Option<&js_sys::Uint8Array>) {
     let obj = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&obj, &"msg".into(), &encode(msg).into());
+    // Requests carry no numeric buffers: the text is the whole message.
+    let _ = js_sys::Reflect::set(&obj, &"msg".into(), &encode(msg).text.into());
     if let Some(f) = file {
         let _ = js_sys::Reflect::set(&obj, &"file".into(), f);
     }
@@ -197,7 +344,7 @@ impl Drop for Guard {
             if let Some(slot) = c.slots.get_mut(self.slot) {
                 slot.in_flight = slot.in_flight.saturating_sub(1);
                 if !self.done {
-                    post(slot, &ToWorker::Cancel { id: self.id }, None, None);
+                    post(slot, ToWorker::Cancel { id: self.id }, None, None);
                 }
             }
         });
@@ -232,14 +379,14 @@ async fn send(
         c.busy.update(|b| *b += 1);
         let slot = c.slots.get_mut(index)?;
         slot.in_flight += 1;
-        post(slot, &make(id), file.as_ref(), seed.as_ref());
+        post(slot, make(id), file.as_ref(), seed.as_ref());
         Some((id, index))
     });
     let Some((id, slot)) = routed else {
-        return Err(WorkerError {
-            kind: ErrorKind::BadRequest,
-            message: "the reader worker is not running".into(),
-        });
+        return Err(WorkerError::new(
+            ErrorKind::Crashed,
+            "the reader worker is not running",
+        ));
     };
     let mut guard = Guard {
         id,
@@ -250,19 +397,33 @@ async fn send(
     guard.done = true;
     match reply {
         Ok((result, pages)) => result.map(|answer| (answer, pages)),
-        Err(_) => Err(WorkerError {
-            kind: ErrorKind::BadRequest,
-            message: "the reader worker stopped".into(),
-        }),
+        Err(_) => Err(WorkerError::new(
+            ErrorKind::Crashed,
+            "the reader worker stopped",
+        )),
     }
 }
 
 /// Sends a request about the open file to the least busy worker that has
-/// it open, and waits for the answer.
-pub async fn request(make: impl FnOnce(RequestId) -> ToWorker) -> Result<Answer, WorkerError> {
-    send(Target::AnyOpen, make, None, None)
-        .await
-        .map(|(answer, _)| answer)
+/// it open, and waits for its reply (of the type the request names).
+pub async fn request<R: Request>(request: R) -> Result<R::Reply, WorkerError> {
+    let query: Query = request.into();
+    let (answer, _) = send(
+        Target::AnyOpen,
+        move |id| ToWorker::Request { id, query },
+        None,
+        None,
+    )
+    .await?;
+    R::Reply::from_answer(answer).map_err(|other| {
+        WorkerError::new(
+            ErrorKind::Protocol,
+            format!(
+                "the reader answered {} to a different request",
+                other.kind()
+            ),
+        )
+    })
 }
 
 /// Opens a file: the first worker reads it (starting from `seed`, metadata
@@ -273,11 +434,12 @@ pub async fn open(
     source: FileSource,
     file: Option<File>,
     seed: Option<js_sys::Uint8Array>,
-) -> Result<(Answer, Option<js_sys::Uint8Array>), WorkerError> {
+) -> Result<(Overview, Option<js_sys::Uint8Array>), WorkerError> {
     let generation = CLIENT.with(|c| {
         let mut c = c.borrow_mut();
         let c = c.as_mut()?;
         c.generation += 1;
+        c.current = None;
         for slot in &mut c.slots {
             slot.opened = None;
             slot.stats = IoStats::default();
@@ -286,29 +448,52 @@ pub async fn open(
         Some(c.generation)
     });
     let Some(generation) = generation else {
-        return Err(WorkerError {
-            kind: ErrorKind::BadRequest,
-            message: "the reader worker is not running".into(),
-        });
+        return Err(WorkerError::new(
+            ErrorKind::Crashed,
+            "the reader worker is not running",
+        ));
     };
     let first_source = source.clone();
     let (answer, pages) = send(
         Target::Slot(0),
-        move |id| ToWorker::Open {
+        move |id| ToWorker::Request {
             id,
-            source: first_source,
+            query: OpenFile {
+                source: first_source,
+            }
+            .into(),
         },
         file.clone(),
         seed,
     )
     .await?;
+    let overview = Overview::from_answer(answer).map_err(|other| {
+        WorkerError::new(
+            ErrorKind::Protocol,
+            format!("the reader answered {} to an open", other.kind()),
+        )
+    })?;
     mark_opened(0, generation);
+    CLIENT.with(|c| {
+        if let Some(c) = c.borrow_mut().as_mut()
+            && c.generation == generation
+        {
+            c.current = Some(CurrentOpen {
+                source: source.clone(),
+                file: file.clone(),
+                pages: pages.clone(),
+            });
+        }
+    });
     for index in 1..POOL_SIZE {
         let (source, file, pages) = (source.clone(), file.clone(), pages.clone());
         wasm_bindgen_futures::spawn_local(async move {
             let opened = send(
                 Target::Slot(index),
-                move |id| ToWorker::Open { id, source },
+                move |id| ToWorker::Request {
+                    id,
+                    query: OpenFile { source }.into(),
+                },
                 file,
                 pages,
             )
@@ -318,7 +503,7 @@ pub async fn open(
             }
         });
     }
-    Ok((answer, pages))
+    Ok((overview, pages))
 }
 
 fn mark_opened(index: usize, generation: u64) {

@@ -36,6 +36,9 @@ pub fn StatusLine(activity: Activity) -> impl IntoView {
                     human_bytes(s.bytes)
                 )
             }}
+            {move || activity.notice.get().map(|n| view! {
+                <span class="notice" role="alert" data-testid="notice">{n}</span>
+            })}
         </footer>
     }
 }
@@ -52,6 +55,9 @@ pub fn ErrorPanel(error: WorkerError) -> impl IntoView {
         ErrorKind::Format => "The file could not be read",
         ErrorKind::BadRequest => "Bad request",
         ErrorKind::NoFileOpen => "No file is open",
+        ErrorKind::TooLarge => "Too much at once (select less)",
+        ErrorKind::Crashed => "The file reader crashed (a bug; it was restarted, try again)",
+        ErrorKind::Protocol => "The app and its reader disagree (a bug; reload the page)",
     };
     view! {
         <div class="error-panel" role="alert" data-testid="error">

@@ -10,14 +10,14 @@ use ns_io::{DynSource, ReadAt};
 use parking_lot::{Mutex, RwLock};
 
 use crate::dtype::{describe, dtype_of};
-use ns_model::{DatasetInfo, Node, NodeKind};
 use crate::links::{Link, LinkKind, group_links};
 use ns_io::par_map;
+use ns_model::{DatasetInfo, Node, NodeKind};
 
-use ns_model::path::{join, normalize};
 use crate::value::{Decoder, nest};
-use ns_model::Value;
 use crate::{Error, Result};
+use ns_model::Value;
+use ns_model::path::{join, normalize};
 
 /// How to open a file.
 #[derive(Debug, Clone)]

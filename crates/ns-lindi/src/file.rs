@@ -5,8 +5,8 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use ns_hdf5::H5File;
-use ns_model::{DatasetInfo, Dtype, Node, NodeKind, Value};
 use ns_io::{DynSource, ReadAt};
+use ns_model::{DatasetInfo, Dtype, Node, NodeKind, Value};
 use parking_lot::Mutex;
 use serde_json::{Map, Value as Json};
 
@@ -607,7 +607,11 @@ impl ns_model::ObjectStore for LindiFile {
         Ok(LindiFile::node(self, path)?)
     }
 
-    fn read(&self, path: &str, selection: &ns_model::Selection) -> ns_model::Result<ns_model::Array> {
+    fn read(
+        &self,
+        path: &str,
+        selection: &ns_model::Selection,
+    ) -> ns_model::Result<ns_model::Array> {
         Ok(LindiFile::read(self, path, selection)?)
     }
 }

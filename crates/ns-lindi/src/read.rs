@@ -5,8 +5,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 
-use ns_model::{Array, Data, ResolvedDim, Selection, Value};
 use ns_io::Bytes;
+use ns_model::{Array, Data, ResolvedDim, Selection, Value};
 
 use ns_model::path::normalize;
 

@@ -7,9 +7,9 @@ mod common;
 use std::sync::Arc;
 
 use common::*;
-use ns_model::{Data, NodeKind, ObjectStore, Selection, Value};
 use ns_io::Counters;
 use ns_lindi::{Error, LindiFile};
+use ns_model::{Data, NodeKind, ObjectStore, Selection, Value};
 
 #[test]
 fn trees_match_the_hdf5_originals() {

@@ -8,9 +8,9 @@ mod common;
 use std::sync::Arc;
 
 use common::*;
-use ns_model::Selection;
 use ns_io::Counters;
 use ns_lindi::LindiFile;
+use ns_model::Selection;
 use range_server::{Config, RangeServer};
 
 fn server(dir: &std::path::Path) -> RangeServer {

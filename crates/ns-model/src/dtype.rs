@@ -70,4 +70,3 @@ impl std::fmt::Display for Dtype {
         f.write_str(self.name())
     }
 }
-

@@ -64,4 +64,3 @@ impl Node {
         self.path.rsplit('/').next().unwrap_or("")
     }
 }
-

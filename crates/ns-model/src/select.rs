@@ -280,7 +280,6 @@ fn empty_data(dtype: Dtype) -> Data {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -315,7 +314,18 @@ mod tests {
         let r = sel.resolve(&[10, 4]).expect("resolves");
         assert_eq!((r[0].start, r[0].count, r[0].keep), (2, 3, true));
         assert_eq!((r[1].start, r[1].count, r[1].keep), (1, 1, false));
-        assert!("4".parse::<Selection>().expect("parses").resolve(&[4]).is_err());
-        assert!("1,1".parse::<Selection>().expect("parses").resolve(&[4]).is_err());
+        assert!(
+            "4".parse::<Selection>()
+                .expect("parses")
+                .resolve(&[4])
+                .is_err()
+        );
+        assert!(
+            "1,1"
+                .parse::<Selection>()
+                .expect("parses")
+                .resolve(&[4])
+                .is_err()
+        );
     }
 }

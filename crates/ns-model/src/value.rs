@@ -109,7 +109,6 @@ pub fn f16_to_f32(h: u16) -> f32 {
     f32::from_bits(bits)
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,6 +126,9 @@ mod tests {
     #[test]
     fn non_finite_floats_as_strings() {
         assert_eq!(float_json(f64::NAN), Json::String("NaN".into()));
-        assert_eq!(float_json(f64::NEG_INFINITY), Json::String("-Infinity".into()));
+        assert_eq!(
+            float_json(f64::NEG_INFINITY),
+            Json::String("-Infinity".into())
+        );
     }
 }

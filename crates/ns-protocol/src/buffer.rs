@@ -93,7 +93,9 @@ impl TypedBuffer {
     /// Value `i` as a float (integers beyond 2^53 lose precision, as in numpy).
     pub fn get_f64(&self, i: usize) -> Option<f64> {
         let size = self.dtype.size_bytes();
-        let raw = self.bytes.get(i.checked_mul(size)?..i.checked_mul(size)?.checked_add(size)?)?;
+        let raw = self
+            .bytes
+            .get(i.checked_mul(size)?..i.checked_mul(size)?.checked_add(size)?)?;
         let mut b8 = [0u8; 8];
         b8[..size].copy_from_slice(raw);
         #[allow(clippy::cast_precision_loss, reason = "as numpy's astype(float)")]
@@ -121,13 +123,17 @@ impl TypedBuffer {
     /// non-finite ones as `NaN`, `Infinity`, `-Infinity`.
     pub fn text(&self, i: usize) -> Option<String> {
         let size = self.dtype.size_bytes();
-        let raw = self.bytes.get(i.checked_mul(size)?..i.checked_mul(size)?.checked_add(size)?)?;
+        let raw = self
+            .bytes
+            .get(i.checked_mul(size)?..i.checked_mul(size)?.checked_add(size)?)?;
         let mut b8 = [0u8; 8];
         b8[..size].copy_from_slice(raw);
         Some(match self.dtype {
             NumericType::Int64 => i64::from_le_bytes(b8).to_string(),
             NumericType::UInt64 => u64::from_le_bytes(b8).to_string(),
-            NumericType::Float32 => float_text(f64::from(f32::from_le_bytes([b8[0], b8[1], b8[2], b8[3]]))),
+            NumericType::Float32 => {
+                float_text(f64::from(f32::from_le_bytes([b8[0], b8[1], b8[2], b8[3]])))
+            }
             NumericType::Float64 => float_text(f64::from_le_bytes(b8)),
             _ => format!("{}", self.get_f64(i)?),
         })
@@ -155,7 +161,9 @@ impl TypedBuffer {
 }
 
 fn float_text(f: f64) -> String {
-    ns_model::float_json(f).as_str().map_or_else(|| ns_model::float_json(f).to_string(), str::to_string)
+    ns_model::float_json(f)
+        .as_str()
+        .map_or_else(|| ns_model::float_json(f).to_string(), str::to_string)
 }
 
 #[cfg(test)]

@@ -161,12 +161,15 @@ pub enum ToWorker {
     },
     /// Forget a request: if it has not started, it never will.
     Cancel { id: RequestId },
+    /// Panic on purpose (its reply is [`FromWorker::Crashed`]): how the
+    /// browser tests check that the app survives a worker that dies.
+    Panic { id: RequestId },
 }
 
 impl ToWorker {
     pub fn id(&self) -> RequestId {
         match self {
-            ToWorker::Request { id, .. } | ToWorker::Cancel { id } => *id,
+            ToWorker::Request { id, .. } | ToWorker::Cancel { id } | ToWorker::Panic { id } => *id,
         }
     }
 }
@@ -295,9 +298,13 @@ pub struct Values {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ValuesData {
-    Numbers { buffer: TypedBuffer },
+    Numbers {
+        buffer: TypedBuffer,
+    },
     /// Strings as they are; other values as JSON text.
-    Text { values: Vec<String> },
+    Text {
+        values: Vec<String>,
+    },
 }
 
 impl Values {
@@ -524,7 +531,10 @@ mod tests {
             stats: IoStats::default(),
         };
         let Encoded { text, buffers } = encode(reply.clone());
-        assert!(!text.contains("32767"), "numbers must not be in the text: {text}");
+        assert!(
+            !text.contains("32767"),
+            "numbers must not be in the text: {text}"
+        );
         assert_eq!(buffers, vec![vec![0xff, 0xff, 0, 0, 0xff, 0x7f]]);
         let back: FromWorker = decode(&text, buffers.clone()).expect("decodes");
         assert_eq!(back, reply);

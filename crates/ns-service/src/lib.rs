@@ -53,10 +53,7 @@ impl Service {
     ///
     /// # Errors
     /// When the tree cannot be walked.
-    pub fn new(
-        store: Box<dyn ns_model::ObjectStore>,
-        limits: Limits,
-    ) -> Result<Self, WorkerError> {
+    pub fn new(store: Box<dyn ns_model::ObjectStore>, limits: Limits) -> Result<Self, WorkerError> {
         let nwb = NwbFile::new(store).map_err(|e| nwb_error(&e))?;
         Ok(Self { nwb, limits })
     }

@@ -7,7 +7,11 @@ use ns_protocol::{ErrorKind, GetValues, TypedBuffer, Values, ValuesData, WorkerE
 use crate::Limits;
 use crate::error::model_error;
 
-pub(crate) fn values(nwb: &NwbFile, req: &GetValues, limits: &Limits) -> Result<Values, WorkerError> {
+pub(crate) fn values(
+    nwb: &NwbFile,
+    req: &GetValues,
+    limits: &Limits,
+) -> Result<Values, WorkerError> {
     let path = req.path.as_str();
     // The size is known from the shape: refuse before reading anything.
     let node = match nwb.node(path) {
@@ -17,11 +21,18 @@ pub(crate) fn values(nwb: &NwbFile, req: &GetValues, limits: &Limits) -> Result<
     let Some(dataset) = &node.dataset else {
         return Err(WorkerError::new(
             ErrorKind::BadRequest,
-            format!("{}: {path} is a {}, not a dataset", nwb.location(), node.kind.name()),
+            format!(
+                "{}: {path} is a {}, not a dataset",
+                nwb.location(),
+                node.kind.name()
+            ),
         ));
     };
     let resolved = req.selection.resolve(&dataset.shape).map_err(|message| {
-        WorkerError::new(ErrorKind::BadRequest, format!("{}: {path}: {message}", nwb.location()))
+        WorkerError::new(
+            ErrorKind::BadRequest,
+            format!("{}: {path}: {message}", nwb.location()),
+        )
     })?;
     let count = resolved
         .iter()

@@ -13,18 +13,28 @@ use crate::error::nwb_error;
 /// Most buckets one window may have.
 const MAX_BUCKETS: u32 = 100_000;
 
-pub(crate) fn window(nwb: &NwbFile, req: &GetWindow, limits: &Limits) -> Result<Window, WorkerError> {
+pub(crate) fn window(
+    nwb: &NwbFile,
+    req: &GetWindow,
+    limits: &Limits,
+) -> Result<Window, WorkerError> {
     let bad = |kind: ErrorKind, message: String| {
         WorkerError::new(kind, format!("{}: {}: {message}", nwb.location(), req.path))
     };
     if req.max_buckets == 0 || req.max_buckets > MAX_BUCKETS {
         return Err(bad(
             ErrorKind::BadRequest,
-            format!("max_buckets must be 1 to {MAX_BUCKETS}, not {}", req.max_buckets),
+            format!(
+                "max_buckets must be 1 to {MAX_BUCKETS}, not {}",
+                req.max_buckets
+            ),
         ));
     }
     if !(req.start_secs.is_finite() && req.end_secs.is_finite()) {
-        return Err(bad(ErrorKind::BadRequest, "the window's times must be finite".into()));
+        return Err(bad(
+            ErrorKind::BadRequest,
+            "the window's times must be finite".into(),
+        ));
     }
     let series = nwb.time_series(&req.path).map_err(|e| nwb_error(&e))?;
     let data = series.data();
@@ -39,7 +49,9 @@ pub(crate) fn window(nwb: &NwbFile, req: &GetWindow, limits: &Limits) -> Result<
         }
     };
     let channels: Range<u64> = match req.channels {
-        Some((start, end)) => start.min(total_channels)..end.min(total_channels).max(start.min(total_channels)),
+        Some((start, end)) => {
+            start.min(total_channels)..end.min(total_channels).max(start.min(total_channels))
+        }
         None => 0..total_channels,
     };
     let channel_count = channels.end - channels.start;
@@ -69,7 +81,8 @@ pub(crate) fn window(nwb: &NwbFile, req: &GetWindow, limits: &Limits) -> Result<
     let mut max = vec![f64::NAN; cells];
     let mut times = Vec::with_capacity(buckets);
     // Whole buckets per block, so that each block's first row starts one.
-    let rows_per_block = (limits.window_block_values / channel_count.max(1) / per_bucket).max(1) * per_bucket;
+    let rows_per_block =
+        (limits.window_block_values / channel_count.max(1) / per_bucket).max(1) * per_bucket;
     let columns = (data.shape.len() == 2).then(|| channels.clone());
     let scale = |v: f64| v * data.conversion + data.offset;
     let mut row = samples.start;
@@ -83,12 +96,13 @@ pub(crate) fn window(nwb: &NwbFile, req: &GetWindow, limits: &Limits) -> Result<
         if block.len() != rows.saturating_mul(width) {
             return Err(bad(
                 ErrorKind::Format,
-                format!("read {} values for {rows} rows × {width} channels", block.len()),
+                format!(
+                    "read {} values for {rows} rows × {width} channels",
+                    block.len()
+                ),
             ));
         }
-        let block_times = series
-            .timestamps(row..end)
-            .map_err(|e| nwb_error(&e))?;
+        let block_times = series.timestamps(row..end).map_err(|e| nwb_error(&e))?;
         for (i, values) in block.chunks(width.max(1)).enumerate() {
             let index = row - samples.start + i as u64;
             let bucket = usize::try_from(index / per_bucket).unwrap_or(usize::MAX);
@@ -108,7 +122,10 @@ pub(crate) fn window(nwb: &NwbFile, req: &GetWindow, limits: &Limits) -> Result<
         }
         row = end;
     }
-    #[allow(clippy::cast_possible_truncation, reason = "drawn values: f32 is plenty")]
+    #[allow(
+        clippy::cast_possible_truncation,
+        reason = "drawn values: f32 is plenty"
+    )]
     let narrow = |v: &[f64]| v.iter().map(|x| *x as f32).collect::<Vec<f32>>();
     Ok(Window {
         path: req.path.clone(),

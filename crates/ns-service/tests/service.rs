@@ -42,12 +42,20 @@ fn h5py(name: &str, script: &str) -> Json {
         ))
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
 fn floats(j: &Json) -> Vec<f64> {
-    j.as_array().unwrap().iter().map(|v| v.as_f64().unwrap_or(f64::NAN)).collect()
+    j.as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap_or(f64::NAN))
+        .collect()
 }
 
 fn close(a: &[f64], b: &[f64], rel: f64) -> bool {
@@ -69,7 +77,11 @@ fn overview_lists_every_object_with_types() {
         .find(|x| x.path == "/acquisition/ElectricalSeries/data")
         .unwrap();
     assert_eq!(es.data_summary.as_deref(), Some("int16 [30000 × 16]"));
-    assert!(o.session.iter().any(|(k, v)| k == "Identifier" && v == "nwb-ecephys-fixture-0001"));
+    assert!(
+        o.session
+            .iter()
+            .any(|(k, v)| k == "Identifier" && v == "nwb-ecephys-fixture-0001")
+    );
 }
 
 #[test]
@@ -108,7 +120,11 @@ fn values_are_typed_buffers_equal_to_h5py() {
     );
     assert_eq!(
         (0..3).map(|i| v.text(i).unwrap()).collect::<Vec<_>>(),
-        want.as_array().unwrap().iter().map(|x| x.as_str().unwrap().to_string()).collect::<Vec<_>>()
+        want.as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
     );
 }
 
@@ -137,12 +153,29 @@ fn values_limit_is_checked_before_reading() {
     )
     .unwrap_err();
     assert_eq!(e.kind, ErrorKind::TooLarge);
-    assert!(e.message.contains("480000 values selected; at most 1000"), "{}", e.message);
+    assert!(
+        e.message.contains("480000 values selected; at most 1000"),
+        "{}",
+        e.message
+    );
     assert_eq!(counters.stats().bytes, before.bytes, "nothing may be read");
     // Objects that are not datasets, and missing ones, are clear errors.
-    let e = ask(&s, GetValues { path: "/units".into(), selection: Default::default() }).unwrap_err();
+    let e = ask(
+        &s,
+        GetValues {
+            path: "/units".into(),
+            selection: Default::default(),
+        },
+    )
+    .unwrap_err();
     assert_eq!(e.kind, ErrorKind::BadRequest);
-    let e = ask(&s, GetObject { path: "/nope".into() }).unwrap_err();
+    let e = ask(
+        &s,
+        GetObject {
+            path: "/nope".into(),
+        },
+    )
+    .unwrap_err();
     assert_eq!(e.kind, ErrorKind::NotFound);
 }
 
@@ -169,7 +202,10 @@ fn windows_match_numpy_min_max() {
     )
     .unwrap();
     assert_eq!((w.sample_start, w.sample_end), (1500, 7500));
-    assert_eq!((w.channel_start, w.channels, w.samples_per_bucket), (2, 4, 858));
+    assert_eq!(
+        (w.channel_start, w.channels, w.samples_per_bucket),
+        (2, 4, 858)
+    );
     let want = h5py(
         "nwb_ecephys.nwb",
         "d = f['/acquisition/ElectricalSeries/data'][1500:7500, 2:6].astype('f8') * 0.195e-6\n\
@@ -228,7 +264,11 @@ fn window_limits_and_bad_requests() {
     )
     .unwrap_err();
     assert_eq!(e.kind, ErrorKind::TooLarge);
-    assert!(e.message.contains("30000 samples × 16 channels"), "{}", e.message);
+    assert!(
+        e.message.contains("30000 samples × 16 channels"),
+        "{}",
+        e.message
+    );
     for (buckets, t0) in [(0, 0.0), (1, f64::NAN)] {
         let q: Query = GetWindow {
             path: "/acquisition/ElectricalSeries".into(),

@@ -7,13 +7,12 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use ns_hdf5::{H5File, NodeKind, Selection, Value};
 use ns_io::{Counters, PageCache, PageCacheConfig, ReadAt};
-use ns_nwb::NwbFile;
 use ns_protocol::{
-    Answer, ErrorKind, FileSource, FromWorker, IoStats, ObjectInfo, ObjectSummary, Overview,
-    RequestId, ToWorker, Values, WorkerError, decode, encode,
+    Answer, ErrorKind, FileSource, FromWorker, IoStats, OpenFile, Overview, Query, RequestId,
+    ToWorker, WorkerError, decode, encode,
 };
+use ns_service::{Limits, ReadOptions, Service, io_error};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 use web_sys::{DedicatedWorkerGlobalScope, File, MessageEvent};
@@ -28,8 +27,6 @@ const WHOLE_FILE_BYTES: u64 = 8 * 1024 * 1024;
 const MAX_READ_BYTES: usize = 256 * 1024 * 1024;
 /// Most bytes of pages handed to the app for its metadata cache.
 const MAX_EXPORT_BYTES: u64 = 16 * 1024 * 1024;
-/// Most values one `Values` request may return.
-const MAX_VALUES: u64 = 1_000_000;
 
 static CURRENT: AtomicU64 = AtomicU64::new(0);
 
@@ -37,7 +34,7 @@ struct State {
     queue: VecDeque<(ToWorker, Option<File>, Option<Vec<u8>>)>,
     cancelled: Vec<RequestId>,
     scheduled: bool,
-    file: Option<NwbFile>,
+    file: Option<Service>,
     counters: Arc<Counters>,
     /// The open file's page cache, to hand its pages to the app.
     pages: Option<Arc<dyn ExportPages>>,
@@ -60,19 +57,33 @@ fn scope() -> Option<DedicatedWorkerGlobalScope> {
         .ok()
 }
 
-fn post(message: &FromWorker) {
+fn post(message: FromWorker) {
     post_with(message, None);
 }
 
-/// Posts `{msg: "<json>", pages?: Uint8Array}`.
-fn post_with(message: &FromWorker, pages: Option<&[u8]>) {
+/// Posts `{msg: "<json>", bufs: [ArrayBuffer…], pages?: Uint8Array}`, the
+/// numeric buffers (and pages) transferred, not copied.
+fn post_with(message: FromWorker, pages: Option<&[u8]>) {
     let Some(scope) = scope() else { return };
+    let encoded = encode(message);
     let obj = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&obj, &"msg".into(), &encode(message).into());
-    if let Some(pages) = pages {
-        let _ = js_sys::Reflect::set(&obj, &"pages".into(), &js_sys::Uint8Array::from(pages));
+    let transfer = js_sys::Array::new();
+    let bufs = js_sys::Array::new();
+    for buffer in &encoded.buffers {
+        let array = js_sys::Uint8Array::from(buffer.as_slice());
+        bufs.push(&array.buffer());
+        transfer.push(&array.buffer());
     }
-    let _ = scope.post_message(&obj);
+    let _ = js_sys::Reflect::set(&obj, &"msg".into(), &encoded.text.into());
+    let _ = js_sys::Reflect::set(&obj, &"bufs".into(), &bufs);
+    if let Some(pages) = pages {
+        let array = js_sys::Uint8Array::from(pages);
+        transfer.push(&array.buffer());
+        let _ = js_sys::Reflect::set(&obj, &"pages".into(), &array);
+    }
+    if scope.post_message_with_transfer(&obj, &transfer).is_err() {
+        let _ = scope.post_message(&obj);
+    }
 }
 
 fn stats(counters: &Counters) -> IoStats {
@@ -83,7 +94,17 @@ fn stats(counters: &Counters) -> IoStats {
     }
 }
 
+/// Reports a panic to the app before the worker dies: the app fails the
+/// requests this worker holds and starts another one.
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let message = format!("the file reader crashed: {info}");
+        post(FromWorker::Crashed { message });
+    }));
+}
+
 pub fn start() {
+    install_panic_hook();
     let Some(scope) = scope() else { return };
     let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(|event: MessageEvent| {
         let data = event.data();
@@ -99,7 +120,7 @@ pub fn start() {
             .ok()
             .and_then(|v| v.dyn_into::<js_sys::Uint8Array>().ok())
             .map(|a| a.to_vec());
-        match decode::<ToWorker>(&text) {
+        match decode::<ToWorker>(&text, Vec::new()) {
             Ok(ToWorker::Cancel { id }) => {
                 STATE.with(|s| s.borrow_mut().cancelled.push(id));
             }
@@ -107,19 +128,16 @@ pub fn start() {
                 STATE.with(|s| s.borrow_mut().queue.push_back((msg, file, seed)));
                 schedule();
             }
-            Err(message) => post(&FromWorker::Reply {
+            Err(message) => post(FromWorker::Reply {
                 id: 0,
-                result: Err(WorkerError {
-                    kind: ErrorKind::BadRequest,
-                    message,
-                }),
+                result: Err(WorkerError::new(ErrorKind::Protocol, message)),
                 stats: IoStats::default(),
             }),
         }
     });
     scope.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
     onmessage.forget();
-    post(&FromWorker::Ready);
+    post(FromWorker::Ready);
 }
 
 fn schedule() {
@@ -150,7 +168,13 @@ fn run_next() {
         return;
     };
     let id = msg.id();
-    let is_open = matches!(msg, ToWorker::Open { .. });
+    let is_open = matches!(
+        msg,
+        ToWorker::Request {
+            query: Query::Open(_),
+            ..
+        }
+    );
     CURRENT.store(id, Ordering::Relaxed);
     let result = handle(msg, file, seed.as_deref());
     let counters = STATE.with(|s| Arc::clone(&s.borrow().counters));
@@ -164,7 +188,7 @@ fn run_next() {
             ns_protocol::encode_pages(pages.iter().map(|(o, b)| (*o, b.as_ref())))
         });
     post_with(
-        &FromWorker::Reply {
+        FromWorker::Reply {
             id,
             result,
             stats: stats(&counters),
@@ -178,72 +202,23 @@ fn run_next() {
 
 fn handle(msg: ToWorker, file: Option<File>, seed: Option<&[u8]>) -> Result<Answer, WorkerError> {
     match msg {
-        ToWorker::Open { source, .. } => open(source, file, seed).map(Answer::Opened),
-        ToWorker::Object { path, .. } => with_file(|f| object(f, &path)).map(Answer::Object),
-        ToWorker::Values {
-            path, selection, ..
-        } => with_file(|f| values(f, &path, &selection)).map(Answer::Values),
-        ToWorker::Cancel { .. } => Err(WorkerError {
-            kind: ErrorKind::BadRequest,
-            message: "cancel is not a request".into(),
+        ToWorker::Request {
+            query: Query::Open(OpenFile { source }),
+            ..
+        } => open(source, file, seed).map(Answer::Open),
+        ToWorker::Request { query, .. } => STATE.with(|s| {
+            let s = s.borrow();
+            let service = s
+                .file
+                .as_ref()
+                .ok_or_else(|| WorkerError::new(ErrorKind::NoFileOpen, "no file is open"))?;
+            service.handle(query)
         }),
-    }
-}
-
-fn with_file<T>(f: impl FnOnce(&NwbFile) -> Result<T, WorkerError>) -> Result<T, WorkerError> {
-    STATE.with(|s| {
-        let s = s.borrow();
-        let file = s.file.as_ref().ok_or_else(|| WorkerError {
-            kind: ErrorKind::NoFileOpen,
-            message: "no file is open".into(),
-        })?;
-        f(file)
-    })
-}
-
-fn io_error(e: &ns_io::Error) -> WorkerError {
-    let kind = match e {
-        ns_io::Error::HttpStatus { status: 404, .. } => ErrorKind::NotFound,
-        ns_io::Error::HttpStatus { .. } => ErrorKind::Http,
-        ns_io::Error::NotPartial { .. } => ErrorKind::NoRangeSupport,
-        ns_io::Error::Http { .. } | ns_io::Error::Truncated { .. } => ErrorKind::Network,
-        _ => ErrorKind::Format,
-    };
-    WorkerError {
-        kind,
-        message: e.to_string(),
-    }
-}
-
-fn h5_error(e: &ns_hdf5::Error) -> WorkerError {
-    match e {
-        ns_hdf5::Error::Io(io) => io_error(io),
-        ns_hdf5::Error::NotHdf5 { .. } => WorkerError {
-            kind: ErrorKind::NotHdf5,
-            message: e.to_string(),
-        },
-        ns_hdf5::Error::NotFound { .. } => WorkerError {
-            kind: ErrorKind::NotFound,
-            message: e.to_string(),
-        },
-        ns_hdf5::Error::Selection { .. } => WorkerError {
-            kind: ErrorKind::BadRequest,
-            message: e.to_string(),
-        },
-        ns_hdf5::Error::Format { .. } => WorkerError {
-            kind: ErrorKind::Format,
-            message: e.to_string(),
-        },
-    }
-}
-
-fn nwb_error(e: &ns_nwb::Error) -> WorkerError {
-    match e {
-        ns_nwb::Error::Hdf5(h) => h5_error(h),
-        other => WorkerError {
-            kind: ErrorKind::Format,
-            message: other.to_string(),
-        },
+        ToWorker::Cancel { .. } => Err(WorkerError::new(
+            ErrorKind::BadRequest,
+            "cancel is not a request",
+        )),
+        ToWorker::Panic { id } => panic!("request {id} asked the worker to panic (a test)"),
     }
 }
 
@@ -261,7 +236,7 @@ fn open(
     });
     let progress_counters = Arc::clone(&counters);
     let on_request = Arc::new(move || {
-        post(&FromWorker::Progress {
+        post(FromWorker::Progress {
             id: CURRENT.load(Ordering::Relaxed),
             stats: stats(&progress_counters),
         });
@@ -306,40 +281,24 @@ fn open(
             cached(local, &bytes::Bytes::new(), seed, 0)?
         }
     };
-    let head = source
-        .read_range(0..source.len().min(512))
-        .map_err(|e| io_error(&e))?;
-    let nwb = if ns_lindi::detect(&head).is_some() {
-        // A LINDI reference file: the tree is in it; chunk references are
-        // read from the URLs it names.
-        let opener = move |url: &str| -> ns_io::Result<Arc<dyn ReadAt>> {
-            open_reference(
-                url,
-                ref_key.clone(),
-                Arc::clone(&ref_counters),
-                Arc::clone(&ref_progress),
-            )
-        };
-        let options = ns_lindi::OpenOptions {
-            max_read_bytes: MAX_READ_BYTES,
-            threads: 1,
-        };
-        let lindi = ns_lindi::LindiFile::open_source(source, opener, options)
-            .map_err(|e| h5_error(&ns_hdf5::Error::from(e)))?;
-        NwbFile::new(Box::new(lindi)).map_err(|e| nwb_error(&e))?
-    } else {
-        let h5 = H5File::open(
-            source,
-            ns_hdf5::OpenOptions {
-                max_read_bytes: MAX_READ_BYTES,
-                threads: 1,
-            },
+    // A LINDI reference file has the tree in it; its chunk references are
+    // read from the URLs it names.
+    let opener = move |url: &str| -> ns_io::Result<Arc<dyn ReadAt>> {
+        open_reference(
+            url,
+            ref_key.clone(),
+            Arc::clone(&ref_counters),
+            Arc::clone(&ref_progress),
         )
-        .map_err(|e| h5_error(&e))?;
-        NwbFile::new(h5).map_err(|e| nwb_error(&e))?
     };
-    let overview = overview(&nwb);
-    STATE.with(|s| s.borrow_mut().file = Some(nwb));
+    let options = ReadOptions {
+        max_read_bytes: MAX_READ_BYTES,
+        threads: 1,
+    };
+    let store = ns_service::open_store(source, opener, options)?;
+    let service = Service::new(store, Limits::default())?;
+    let overview = service.overview();
+    STATE.with(|s| s.borrow_mut().file = Some(service));
     Ok(overview)
 }
 
@@ -417,110 +376,4 @@ fn seed_cache<S: ReadAt>(cache: &PageCache<S>, seed: Option<&[u8]>) {
             cache.insert(offset, &bytes::Bytes::copy_from_slice(bytes));
         }
     }
-}
-
-fn overview(nwb: &NwbFile) -> Overview {
-    let s = nwb.session();
-    let mut session = Vec::new();
-    let mut add = |label: &str, value: Option<String>| {
-        if let Some(v) = value.filter(|v| !v.is_empty()) {
-            session.push((label.to_string(), v));
-        }
-    };
-    add("Session description", s.session_description.clone());
-    add("Identifier", s.identifier.clone());
-    add("Session start time", s.session_start_time.clone());
-    add("Experimenter", Some(s.experimenter.join("; ")));
-    add("Lab", s.lab.clone());
-    add("Institution", s.institution.clone());
-    add(
-        "Related publications",
-        Some(s.related_publications.join("; ")),
-    );
-    add("Experiment description", s.experiment_description.clone());
-    add("Session ID", s.session_id.clone());
-    add("NWB version", s.nwb_version.clone());
-    let objects = nwb
-        .nodes()
-        .iter()
-        .map(|node| {
-            let text = |name: &str| node.attr(name).and_then(Value::as_str).map(str::to_string);
-            let data_summary = node.dataset.as_ref().map(|d| {
-                let dims: Vec<String> = d.shape.iter().map(ToString::to_string).collect();
-                format!("{} [{}]", d.dtype_description, dims.join(" × "))
-            });
-            let target = match &node.kind {
-                NodeKind::SoftLink { target } => Some(target.clone()),
-                NodeKind::ExternalLink { file, target } => Some(format!("{file}:{target}")),
-                _ => None,
-            };
-            ObjectSummary {
-                path: node.path.clone(),
-                kind: node.kind.name().to_string(),
-                neurodata_type: nwb.neurodata_type(&node.path).map(str::to_string),
-                description: text("description"),
-                data_summary,
-                target,
-            }
-        })
-        .collect();
-    Overview {
-        location: nwb.location().to_string(),
-        size_bytes: nwb.h5().size_bytes(),
-        session,
-        objects,
-    }
-}
-
-fn object(nwb: &NwbFile, path: &str) -> Result<ObjectInfo, WorkerError> {
-    let node = match nwb.nodes().iter().find(|n| n.path == path) {
-        Some(node) => node.clone(),
-        None => nwb.h5().node(path).map_err(|e| h5_error(&e))?,
-    };
-    Ok(ObjectInfo {
-        path: node.path.clone(),
-        kind: node.kind.name().to_string(),
-        attrs: node
-            .attrs
-            .iter()
-            .map(|(k, v)| (k.clone(), v.to_json().to_string()))
-            .collect(),
-        shape: node.dataset.as_ref().map(|d| d.shape.clone()),
-        dtype: node.dataset.as_ref().map(|d| d.dtype_description.clone()),
-        chunks: node.dataset.as_ref().and_then(|d| d.chunks.clone()),
-        filters: node
-            .dataset
-            .as_ref()
-            .map(|d| d.filters.clone())
-            .unwrap_or_default(),
-    })
-}
-
-fn values(nwb: &NwbFile, path: &str, selection: &str) -> Result<Values, WorkerError> {
-    let bad = |message: String| WorkerError {
-        kind: ErrorKind::BadRequest,
-        message: format!("{path}: {message}"),
-    };
-    let sel: Selection = selection.parse().map_err(bad)?;
-    let array = nwb.h5().read(path, &sel).map_err(|e| h5_error(&e))?;
-    if array.len() as u64 > MAX_VALUES {
-        return Err(bad(format!(
-            "{} values selected; at most {MAX_VALUES} at once",
-            array.len()
-        )));
-    }
-    Ok(Values {
-        path: path.to_string(),
-        selection: selection.to_string(),
-        shape: array.shape.clone(),
-        dtype: array.dtype.name().to_string(),
-        values: array
-            .to_values()
-            .iter()
-            .map(|v| match v {
-                Value::String(s) => s.clone(),
-                other => other.to_json().to_string(),
-            })
-            .collect(),
-    })
 }

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use ns_protocol::{
-    Answer, ErrorKind, FileSource, ObjectInfo, ObjectSummary, Overview, ToWorker, Values,
-    WorkerError,
+    DimSelection, ErrorKind, FileSource, GetObject, GetValues, ObjectInfo, ObjectSummary, Overview,
+    Selection, Values, WorkerError,
 };
 
 use crate::client;
@@ -52,7 +52,7 @@ async fn asset_url(id: &str, version: &str, path: &str) -> Result<String, Worker
 }
 
 async fn open(url: Option<String>, local: Option<String>) -> Result<Overview, WorkerError> {
-    let answer = if let Some(url) = url {
+    let overview = if let Some(url) = url {
         let probe = net::probe_size(&url).await?;
         let seed = match &probe.validator {
             Some(v) => crate::meta_cache::load(&url, probe.size_bytes, v).await,
@@ -63,11 +63,11 @@ async fn open(url: Option<String>, local: Option<String>) -> Result<Overview, Wo
             size_bytes: Some(probe.size_bytes),
             api_key: net::api_key(),
         };
-        let (answer, pages) = client::open(source, None, seed).await?;
+        let (overview, pages) = client::open(source, None, seed).await?;
         if let (Some(v), Some(pages)) = (&probe.validator, &pages) {
             crate::meta_cache::store(&url, probe.size_bytes, v, pages).await;
         }
-        answer
+        overview
     } else if let Some(name) = local {
         let file = crate::local::get()
             .filter(|f| f.name() == name)
@@ -86,18 +86,9 @@ async fn open(url: Option<String>, local: Option<String>) -> Result<Overview, Wo
         let source = FileSource::Local { name, size_bytes };
         client::open(source, Some(file), None).await?.0
     } else {
-        return Err(WorkerError {
-            kind: ErrorKind::BadRequest,
-            message: "no url= given".into(),
-        });
+        return Err(WorkerError::new(ErrorKind::BadRequest, "no url= given"));
     };
-    match answer {
-        Answer::Opened(o) => Ok(o),
-        _ => Err(WorkerError {
-            kind: ErrorKind::BadRequest,
-            message: "unexpected answer".into(),
-        }),
-    }
+    Ok(overview)
 }
 
 #[component]
@@ -318,15 +309,7 @@ fn RawView(path: String) -> impl IntoView {
     let p = path.clone();
     let info = LocalResource::new(move || {
         let path = p.clone();
-        async move {
-            match client::request(move |id| ToWorker::Object { id, path }).await? {
-                Answer::Object(o) => Ok(o),
-                _ => Err(WorkerError {
-                    kind: ErrorKind::BadRequest,
-                    message: "unexpected answer".into(),
-                }),
-            }
-        }
+        async move { client::request(GetObject { path }).await }
     });
     view! {
         <h3 class="raw-path">{path}</h3>
@@ -370,31 +353,27 @@ fn ValuesView(path: String, shape: Vec<u64>) -> impl IntoView {
         let shape = shape2.clone();
         let pg = page.get();
         async move {
-            let mut dims: Vec<String> = Vec::new();
+            let range = |start: u64, stop: u64| DimSelection::Range {
+                start: Some(start),
+                stop: Some(stop),
+                step: 1,
+            };
+            let mut dims = Vec::new();
             if let Some(&n) = shape.first() {
                 let start = (pg * PAGE_ROWS).min(n);
-                dims.push(format!("{start}:{}", (start + PAGE_ROWS).min(n)));
+                dims.push(range(start, (start + PAGE_ROWS).min(n)));
             }
             if let Some(&m) = shape.get(1) {
-                dims.push(format!("0:{}", m.min(MAX_COLUMNS)));
+                dims.push(range(0, m.min(MAX_COLUMNS)));
             }
             for _ in 2..shape.len() {
-                dims.push("0".into());
+                dims.push(DimSelection::Index(0));
             }
-            let selection = dims.join(",");
-            match client::request(move |id| ToWorker::Values {
-                id,
+            client::request(GetValues {
                 path,
-                selection,
+                selection: Selection(dims),
             })
-            .await?
-            {
-                Answer::Values(v) => Ok(v),
-                _ => Err(WorkerError {
-                    kind: ErrorKind::BadRequest,
-                    message: "unexpected answer".into(),
-                }),
-            }
+            .await
         }
     });
     view! {
@@ -418,7 +397,8 @@ fn values_table(v: Values, first_row: u64) -> impl IntoView {
         [_, c, ..] => usize::try_from(*c).unwrap_or(1).max(1),
         _ => 1,
     };
-    let rows: Vec<Vec<String>> = v.values.chunks(cols).map(<[String]>::to_vec).collect();
+    let texts: Vec<String> = (0..v.len()).filter_map(|i| v.text(i)).collect();
+    let rows: Vec<Vec<String>> = texts.chunks(cols).map(<[String]>::to_vec).collect();
     view! {
         <table class="values" data-testid="values">
             {rows.into_iter().enumerate().map(|(i, row)| view! {

@@ -8,9 +8,9 @@
 pub use ns_test_support::{diff_attrs, fixtures, manifest, read_json, same, workspace_root};
 use std::sync::Arc;
 
-use ns_model::{Node, NodeKind, Selection};
 use ns_io::{Counters, DynSource};
 use ns_lindi::LindiFile;
+use ns_model::{Node, NodeKind, Selection};
 use serde_json::{Value as Json, json};
 
 /// One `lindi` entry of the manifest.
