@@ -418,10 +418,7 @@ pub async fn request<R: Request>(request: R) -> Result<R::Reply, WorkerError> {
     R::Reply::from_answer(answer).map_err(|other| {
         WorkerError::new(
             ErrorKind::Protocol,
-            format!(
-                "the reader answered {} to a different request",
-                other.kind()
-            ),
+            format!("the reader answered {other} to a different request"),
         )
     })
 }
@@ -470,7 +467,7 @@ pub async fn open(
     let overview = Overview::from_answer(answer).map_err(|other| {
         WorkerError::new(
             ErrorKind::Protocol,
-            format!("the reader answered {} to an open", other.kind()),
+            format!("the reader answered {other} to an open"),
         )
     })?;
     mark_opened(0, generation);

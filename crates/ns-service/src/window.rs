@@ -106,7 +106,7 @@ pub(crate) fn window(
         for (i, values) in block.chunks(width.max(1)).enumerate() {
             let index = row - samples.start + i as u64;
             let bucket = usize::try_from(index / per_bucket).unwrap_or(usize::MAX);
-            if index % per_bucket == 0 {
+            if index.is_multiple_of(per_bucket) {
                 times.push(block_times.get(i).copied().unwrap_or(f64::NAN));
             }
             for (c, v) in values.iter().enumerate() {
