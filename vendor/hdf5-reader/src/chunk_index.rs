@@ -409,6 +409,10 @@ fn collect_v2_chunk_entries_query_storage(
 ///
 /// Implicit chunks are laid out sequentially starting at the given address.
 /// Each chunk has the same size = product(chunk_dims) * elem_size.
+///
+/// `dataset_shape` is the extent whose chunk grid lays out the chunks: the
+/// dataset's maximum dimensions (chunks outside the current extent are then
+/// dropped by the caller).
 pub fn collect_implicit_chunk_entries(
     start_address: u64,
     dataset_shape: &[u64],
@@ -516,7 +520,31 @@ pub fn collect_implicit_chunk_entries(
         }
     }
 
+    check_implicit_block(start_address, &chunks_per_dim, chunk_bytes, storage_len)?;
     Ok(entries)
+}
+
+/// HDF5 allocates every chunk of an implicit index's grid when the dataset
+/// is created (`H5D__none_idx_create`), so that whole block must be inside
+/// the file: chunk addresses computed from it then are too.
+fn check_implicit_block(
+    start_address: u64,
+    chunks_per_dim: &[u64],
+    chunk_bytes: u64,
+    storage_len: u64,
+) -> Result<()> {
+    let chunks = chunks_per_dim.iter().try_fold(1u64, |acc, &count| {
+        checked_mul_u64(acc, count, "implicit chunk count")
+    })?;
+    let block_bytes = checked_mul_u64(chunks, chunk_bytes, "implicit index size")?;
+    let block_end = checked_add_u64(start_address, block_bytes, "implicit index end")?;
+    if block_end > storage_len {
+        return Err(Error::InvalidData(format!(
+            "implicit chunk index of {chunks} chunks ({chunk_bytes} bytes each) at {start_address} \
+             ends at {block_end}, past the end of the file ({storage_len} bytes)"
+        )));
+    }
+    Ok(())
 }
 
 /// Chunk counts per dimension and the byte size of each chunk of an implicit index.
@@ -557,12 +585,17 @@ fn implicit_layout(
 
 /// Chunk entries of the chunks in `set` of an implicit index, computed
 /// without enumerating the other chunks.
+///
+/// `dataset_shape` is the extent whose chunk grid lays out the chunks: the
+/// dataset's maximum dimensions (chunks outside the current extent are then
+/// dropped by the caller).
 pub(crate) fn collect_implicit_chunk_entries_in_set(
     start_address: u64,
     dataset_shape: &[u64],
     chunk_dims: &[u32],
     elem_size: usize,
     set: &ChunkSet,
+    storage_len: u64,
 ) -> Result<Vec<ChunkEntry>> {
     let (chunks_per_dim, chunk_bytes) = implicit_layout(dataset_shape, chunk_dims, elem_size)?;
     if dataset_shape.contains(&0) || set.rank() != dataset_shape.len() {
@@ -592,6 +625,7 @@ pub(crate) fn collect_implicit_chunk_entries_in_set(
             offsets,
         });
     }
+    check_implicit_block(start_address, &chunks_per_dim, chunk_bytes, storage_len)?;
     Ok(entries)
 }
 

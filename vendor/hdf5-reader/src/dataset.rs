@@ -2240,7 +2240,7 @@ impl Dataset {
             ),
             Some(ChunkIndexing::Implicit) => chunk_index::collect_implicit_chunk_entries(
                 index_address,
-                storage_shape,
+                &self.fixed_index_grid(storage_shape)?,
                 chunk_dims,
                 selection.elem_size,
                 selection.chunk_bounds,
@@ -2252,7 +2252,7 @@ impl Dataset {
                     index_address,
                     self.offset_size(),
                     self.length_size(),
-                    storage_shape,
+                    &self.fixed_index_grid(storage_shape)?,
                     chunk_dims,
                     selection.chunk_bounds,
                 )
@@ -2281,6 +2281,29 @@ impl Dataset {
         }
 
         Ok(entries)
+    }
+
+    /// The extent over whose chunk grid a fixed-array or implicit index
+    /// numbers its chunks: the maximum dimensions, as HDF5 lays both out
+    /// (`max_down_chunks` in `H5Dfarray.c` and `H5Dnone.c`), not the current
+    /// ones. Both index types exist only for fixed maximum dimensions.
+    fn fixed_index_grid(&self, storage_shape: &[u64]) -> Result<Vec<u64>> {
+        let Some(max_dims) = self.dataspace.max_dims.as_deref() else {
+            return Ok(storage_shape.to_vec());
+        };
+        if max_dims.len() != storage_shape.len()
+            || max_dims
+                .iter()
+                .zip(storage_shape)
+                .any(|(&max, &dim)| max == u64::MAX || max < dim)
+        {
+            return Err(Error::InvalidData(format!(
+                "dataset '{}': a fixed-array or implicit chunk index needs fixed maximum \
+                 dimensions at least the current ones, but they are {max_dims:?} for {storage_shape:?}",
+                self.name
+            )));
+        }
+        Ok(max_dims.to_vec())
     }
 
     /// Collect chunk entries from a B-tree v1 index.
@@ -2353,10 +2376,11 @@ impl Dataset {
             ),
             Some(ChunkIndexing::Implicit) => chunk_index::collect_implicit_chunk_entries_in_set(
                 index_address,
-                storage_shape,
+                &self.fixed_index_grid(storage_shape)?,
                 chunk_dims,
                 elem_size,
                 set,
+                storage.len(),
             ),
             Some(ChunkIndexing::FixedArray { .. }) => {
                 crate::fixed_array::collect_fixed_array_chunk_entries_in_set_storage(
@@ -2364,7 +2388,7 @@ impl Dataset {
                     index_address,
                     self.offset_size(),
                     self.length_size(),
-                    storage_shape,
+                    &self.fixed_index_grid(storage_shape)?,
                     chunk_dims,
                     set,
                 )

@@ -397,6 +397,25 @@ fn chunks_per_dim(dataset_shape: &[u64], chunk_dims: &[u32]) -> Result<Vec<u64>>
         .collect()
 }
 
+/// A fixed array holds one entry per chunk of the grid it numbers: HDF5
+/// creates it with `nelmts` = the chunk count at the maximum dimensions
+/// (`H5D__farray_idx_create`). Numbering over any other grid would read the
+/// wrong entries, so a mismatch is an error, never fill values.
+fn check_entry_count(header: &FaHeader, grid_shape: &[u64], chunk_dims: &[u32]) -> Result<()> {
+    let chunks = chunks_per_dim(grid_shape, chunk_dims)?
+        .iter()
+        .try_fold(1u64, |acc, &count| acc.checked_mul(count))
+        .ok_or_else(|| size_error("chunk count"))?;
+    if chunks != header.num_entries {
+        return Err(Error::InvalidData(format!(
+            "fixed array chunk index has {} entries, but the chunk grid of the dataset's \
+             maximum dimensions {grid_shape:?} (chunks {chunk_dims:?}) has {chunks}",
+            header.num_entries
+        )));
+    }
+    Ok(())
+}
+
 fn linear_target_offsets(
     dataset_shape: &[u64],
     chunk_dims: &[u32],
@@ -708,6 +727,10 @@ fn raw_entries_to_chunks(
 ///
 /// Reads the FAHD header and FADB data block, then converts linear entry
 /// indices to multi-dimensional chunk offsets.
+///
+/// `dataset_shape` is the extent whose chunk grid numbers the entries: the
+/// dataset's maximum dimensions (chunks outside the current extent are then
+/// dropped by the caller).
 pub fn collect_fixed_array_chunk_entries(
     data: &[u8],
     header_address: u64,
@@ -718,6 +741,7 @@ pub fn collect_fixed_array_chunk_entries(
     chunk_bounds: Option<(&[u64], &[u64])>,
 ) -> Result<Vec<ChunkEntry>> {
     let header = parse_header(data, header_address, offset_size, length_size)?;
+    check_entry_count(&header, dataset_shape, chunk_dims)?;
 
     if Cursor::is_undefined_offset(header.data_block_address, offset_size) {
         return Ok(Vec::new());
@@ -740,6 +764,10 @@ pub fn collect_fixed_array_chunk_entries(
 
 /// Collect the entries of the chunks in `set` from a Fixed Array index,
 /// reading only their entries.
+///
+/// `dataset_shape` is the extent whose chunk grid numbers the entries: the
+/// dataset's maximum dimensions (chunks outside the current extent are then
+/// dropped by the caller).
 pub(crate) fn collect_fixed_array_chunk_entries_in_set_storage(
     storage: &dyn Storage,
     header_address: u64,
@@ -750,6 +778,7 @@ pub(crate) fn collect_fixed_array_chunk_entries_in_set_storage(
     set: &ChunkSet,
 ) -> Result<Vec<ChunkEntry>> {
     let header = parse_header_storage(storage, header_address, offset_size, length_size)?;
+    check_entry_count(&header, dataset_shape, chunk_dims)?;
     if Cursor::is_undefined_offset(header.data_block_address, offset_size)
         || set.rank() != dataset_shape.len()
     {
@@ -788,6 +817,10 @@ pub(crate) fn collect_fixed_array_chunk_entries_in_set_storage(
 }
 
 /// Collect chunk entries from a Fixed Array index using random-access storage.
+///
+/// `dataset_shape` is the extent whose chunk grid numbers the entries: the
+/// dataset's maximum dimensions (chunks outside the current extent are then
+/// dropped by the caller).
 pub fn collect_fixed_array_chunk_entries_storage(
     storage: &dyn Storage,
     header_address: u64,
@@ -798,6 +831,7 @@ pub fn collect_fixed_array_chunk_entries_storage(
     chunk_bounds: Option<(&[u64], &[u64])>,
 ) -> Result<Vec<ChunkEntry>> {
     let header = parse_header_storage(storage, header_address, offset_size, length_size)?;
+    check_entry_count(&header, dataset_shape, chunk_dims)?;
 
     if Cursor::is_undefined_offset(header.data_block_address, offset_size) {
         return Ok(Vec::new());
