@@ -390,6 +390,9 @@ pub enum DataLayout {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DataLayoutMessage {
     pub layout: DataLayout,
+    /// Layout version 4+ flag `DONT_FILTER_PARTIAL_BOUND_CHUNKS`: chunks that
+    /// extend past the dataset's current extent are stored without filters.
+    pub partial_edge_chunks_unfiltered: bool,
 }
 
 /// When to write the fill value.

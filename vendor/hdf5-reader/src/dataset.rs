@@ -715,6 +715,8 @@ pub struct Dataset {
     storage_dims: Option<Vec<u64>>,
     pub(crate) datatype: Datatype,
     pub(crate) layout: DataLayout,
+    /// Chunks extending past the current extent are stored unfiltered.
+    partial_edge_chunks_unfiltered: bool,
     pub(crate) fill_value: Option<FillValueMessage>,
     pub(crate) filters: Option<FilterPipelineMessage>,
     pub(crate) external_files: Option<ExternalFilesMessage>,
@@ -795,6 +797,7 @@ pub(crate) struct DatasetTemplate {
     storage_dims: Option<Vec<u64>>,
     datatype: Datatype,
     layout: DataLayout,
+    partial_edge_chunks_unfiltered: bool,
     fill_value: Option<FillValueMessage>,
     filters: Option<FilterPipelineMessage>,
     external_files: Option<ExternalFilesMessage>,
@@ -818,6 +821,7 @@ impl Dataset {
             storage_dims: template.storage_dims.clone(),
             datatype: template.datatype.clone(),
             layout: template.layout.clone(),
+            partial_edge_chunks_unfiltered: template.partial_edge_chunks_unfiltered,
             fill_value: template.fill_value.clone(),
             filters: template.filters.clone(),
             external_files: template.external_files.clone(),
@@ -838,6 +842,7 @@ impl Dataset {
             storage_dims: self.storage_dims.clone(),
             datatype: self.datatype.clone(),
             layout: self.layout.clone(),
+            partial_edge_chunks_unfiltered: self.partial_edge_chunks_unfiltered,
             fill_value: self.fill_value.clone(),
             filters: self.filters.clone(),
             external_files: self.external_files.clone(),
@@ -859,6 +864,7 @@ impl Dataset {
         let mut dataspace: Option<DataspaceMessage> = None;
         let mut datatype: Option<Datatype> = None;
         let mut layout: Option<DataLayout> = None;
+        let mut partial_edge_chunks_unfiltered = false;
         let mut fill_value: Option<FillValueMessage> = None;
         let mut filter_pipeline: Option<FilterPipelineMessage> = None;
         let mut external_files: Option<ExternalFilesMessage> = None;
@@ -874,7 +880,10 @@ impl Dataset {
             match msg {
                 HdfMessage::Dataspace(ds) => dataspace = Some(ds.clone()),
                 HdfMessage::Datatype(dt) => datatype = Some(dt.datatype.clone()),
-                HdfMessage::DataLayout(dl) => layout = Some(dl.layout.clone()),
+                HdfMessage::DataLayout(dl) => {
+                    layout = Some(dl.layout.clone());
+                    partial_edge_chunks_unfiltered = dl.partial_edge_chunks_unfiltered;
+                }
                 HdfMessage::FillValue(fv) => fill_value = Some(fv.clone()),
                 HdfMessage::FilterPipeline(fp) => filter_pipeline = Some(fp.clone()),
                 HdfMessage::ExternalFiles(ef) => external_files = Some(ef.clone()),
@@ -911,6 +920,7 @@ impl Dataset {
             storage_dims: None,
             datatype: dt,
             layout,
+            partial_edge_chunks_unfiltered,
             fill_value,
             filters: filter_pipeline,
             external_files,
@@ -2697,7 +2707,18 @@ impl Dataset {
             };
             let raw = self.context.read_range(entry.address, size)?;
 
-            if let Some(ref pipeline) = self.filters {
+            // H5D__chunk_lock: a partial edge chunk (past the current extent
+            // in some dimension) of a layout flagged so is stored unfiltered.
+            let current = self.storage_dims.as_deref().unwrap_or(&self.dataspace.dims);
+            let unfiltered = self.partial_edge_chunks_unfiltered
+                && entry
+                    .offsets
+                    .iter()
+                    .zip(chunk_shape)
+                    .zip(current)
+                    .any(|((&offset, &chunk), &extent)| offset.saturating_add(chunk) > extent);
+
+            if let (Some(pipeline), false) = (&self.filters, unfiltered) {
                 filters::apply_pipeline_with_limit(
                     raw.as_ref(),
                     &pipeline.filters,
@@ -4690,6 +4711,7 @@ mod tests {
                 byte_order: ByteOrder::LittleEndian,
             },
             layout,
+            partial_edge_chunks_unfiltered: false,
             fill_value: None,
             filters: None,
             external_files: None,
@@ -4728,6 +4750,7 @@ mod tests {
                 padding: crate::messages::datatype::StringPadding::NullTerminate,
             },
             layout,
+            partial_edge_chunks_unfiltered: false,
             fill_value,
             filters: None,
             external_files: None,

@@ -879,6 +879,16 @@ mod tests {
     }
 
     #[test]
+    fn entry_count_must_match_the_chunk_grid() {
+        // Maximum dims (20, 10) in chunks of (2, 3): a 10 x 4 grid.
+        assert!(check_entry_count(&header(8, 0, 40), &[20, 10], &[2, 3]).is_ok());
+        // Numbering over the current extent (4, 6) would be a 2 x 2 grid.
+        let err = check_entry_count(&header(8, 0, 40), &[4, 6], &[2, 3]).unwrap_err();
+        assert!(err.to_string().contains("has 40 entries"), "{err}");
+        assert!(check_entry_count(&header(8, 0, 3), &[20, 10], &[2, 3]).is_err());
+    }
+
+    #[test]
     fn block_len_overflow_is_an_error_not_a_wrap() {
         // 2^61 entries of 8 bytes wraps a 64-bit length to 0.
         let geometry = FaGeometry::new(&header(8, 0, 1 << 61), 8).unwrap();

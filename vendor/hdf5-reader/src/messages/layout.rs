@@ -18,6 +18,11 @@ pub fn parse(
     let start = cursor.position();
     let version = cursor.read_u8()?;
 
+    // Chunked layouts of version 4+ start with a flags byte after the class.
+    let v4_chunked_flags = super::raw_bytes(cursor, start + 1, 2);
+    let partial_edge_chunks_unfiltered =
+        matches!(v4_chunked_flags, Some([2, flags]) if version >= 4 && flags & 0x01 != 0);
+
     let layout = match version {
         1 | 2 => parse_v1_v2(cursor, offset_size, length_size, version)?,
         3 => parse_v3(cursor, offset_size, length_size)?,
@@ -30,7 +35,10 @@ pub fn parse(
         cursor.skip(msg_size - consumed)?;
     }
 
-    Ok(DataLayoutMessage { layout })
+    Ok(DataLayoutMessage {
+        layout,
+        partial_edge_chunks_unfiltered,
+    })
 }
 
 // ---------------------------------------------------------------------------
@@ -430,6 +438,41 @@ mod tests {
             }
             other => panic!("expected Chunked, got {:?}", other),
         }
+    }
+
+    #[test]
+    fn parse_v4_chunked_partial_edge_chunks_flag() {
+        for (flags, unfiltered) in [(0x00u8, false), (0x01, true), (0x02, false), (0x03, true)] {
+            let mut data = vec![0x04, 0x02, flags, 0x02, 0x04];
+            data.extend_from_slice(&3u32.to_le_bytes());
+            data.extend_from_slice(&5u32.to_le_bytes());
+            data.push(0x03); // fixed array indexing
+            data.push(0x00); // page bits
+            data.extend_from_slice(&0x1000u64.to_le_bytes());
+            if flags & 0x02 != 0 {
+                // Only a single-chunk index stores a filtered size and mask.
+                data[13] = 0x01;
+                data.truncate(14);
+                data.extend_from_slice(&64u64.to_le_bytes());
+                data.extend_from_slice(&0u32.to_le_bytes());
+                data.extend_from_slice(&0x1000u64.to_le_bytes());
+            }
+            let mut cursor = Cursor::new(&data);
+            let msg = parse(&mut cursor, 8, 8, data.len()).unwrap();
+            assert_eq!(
+                msg.partial_edge_chunks_unfiltered, unfiltered,
+                "flags {flags:#x}"
+            );
+        }
+        // Version 3 has no such flag.
+        let mut data = vec![0x03, 0x02, 0x03];
+        data.extend_from_slice(&0x2000u64.to_le_bytes());
+        for dim in [4u32, 4, 4] {
+            data.extend_from_slice(&dim.to_le_bytes());
+        }
+        let mut cursor = Cursor::new(&data);
+        let msg = parse(&mut cursor, 8, 8, data.len()).unwrap();
+        assert!(!msg.partial_edge_chunks_unfiltered);
     }
 
     #[test]
