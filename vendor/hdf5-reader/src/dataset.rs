@@ -2248,14 +2248,32 @@ impl Dataset {
                 chunk_dims,
                 selection.chunk_bounds,
             ),
-            Some(ChunkIndexing::Implicit) => chunk_index::collect_implicit_chunk_entries(
-                index_address,
-                &self.fixed_index_grid(storage_shape)?,
-                chunk_dims,
-                selection.elem_size,
-                selection.chunk_bounds,
-                self.context.storage.len(),
-            ),
+            Some(ChunkIndexing::Implicit) => {
+                // Without bounds, the chunks of the current extent only: the
+                // maximum extent's grid may be far larger.
+                let current: Option<(Vec<u64>, Vec<u64>)> = match selection.chunk_bounds {
+                    Some(_) => None,
+                    None if storage_shape.contains(&0) => return Ok(Vec::new()),
+                    None => Some((
+                        vec![0; storage_shape.len()],
+                        storage_shape
+                            .iter()
+                            .zip(chunk_dims)
+                            .map(|(&extent, &chunk)| (extent - 1) / u64::from(chunk).max(1))
+                            .collect(),
+                    )),
+                };
+                chunk_index::collect_implicit_chunk_entries(
+                    index_address,
+                    &self.fixed_index_grid(storage_shape)?,
+                    chunk_dims,
+                    selection.elem_size,
+                    selection
+                        .chunk_bounds
+                        .or_else(|| current.as_ref().map(|(f, l)| (f.as_slice(), l.as_slice()))),
+                    self.context.storage.len(),
+                )
+            }
             Some(ChunkIndexing::FixedArray { .. }) => {
                 crate::fixed_array::collect_fixed_array_chunk_entries_storage(
                     self.context.storage.as_ref(),
