@@ -68,7 +68,11 @@ pub async fn serve_file(path: &Path, method: &Method, headers: &HeaderMap) -> Re
     let (first_byte, count_bytes) = match range {
         RangeRequest::Full => (0, length_bytes),
         RangeRequest::Unsatisfiable => {
-            insert_string(out, header::CONTENT_RANGE, format!("bytes */{length_bytes}"));
+            insert_string(
+                out,
+                header::CONTENT_RANGE,
+                format!("bytes */{length_bytes}"),
+            );
             out.insert(header::CONTENT_LENGTH, HeaderValue::from(0u64));
             *resp.status_mut() = StatusCode::RANGE_NOT_SATISFIABLE;
             return resp;
@@ -297,7 +301,10 @@ fn parse_tags(value: &str) -> Option<Tags> {
         let body = quoted.strip_prefix('"')?;
         let end = body.find('"')?;
         let opaque = &body[..end];
-        if !opaque.bytes().all(|b| b == 0x21 || (0x23..=0x7e).contains(&b)) {
+        if !opaque
+            .bytes()
+            .all(|b| b == 0x21 || (0x23..=0x7e).contains(&b))
+        {
             return None;
         }
         tags.push(Tag {
@@ -354,7 +361,10 @@ mod tests {
     #[test]
     fn entity_tag_lists() {
         assert_eq!(parse_tags("*"), Some(Tags::Any));
-        assert_eq!(parse_tags(" \"a\" "), Some(Tags::List(vec![tag(false, "a")])));
+        assert_eq!(
+            parse_tags(" \"a\" "),
+            Some(Tags::List(vec![tag(false, "a")]))
+        );
         assert_eq!(
             parse_tags("\"a,b\", W/\"c\",,\"\""),
             Some(Tags::List(vec![

@@ -70,7 +70,9 @@ pub enum Error {
     #[error("not a file: {}", .0.display())]
     NotAFile(PathBuf),
     /// A name for a served file is not a plain relative URL path.
-    #[error("{0:?} is not a plain relative name (no `..`, `.`, `\\`, empty segments or leading `/`)")]
+    #[error(
+        "{0:?} is not a plain relative name (no `..`, `.`, `\\`, empty segments or leading `/`)"
+    )]
     BadName(String),
     /// A CORS origin is not a valid header value or is `*` (use [`Cors::AnyOrigin`]).
     #[error("invalid CORS origin {0:?}")]
@@ -302,7 +304,7 @@ impl Cors {
     pub fn layer(&self) -> Result<Option<CorsLayer>, Error> {
         let origin = match self {
             Cors::Off => return Ok(None),
-            Cors::AnyOrigin => AllowOrigin::any(),
+            Cors::AnyOrigin => return Ok(Some(any_origin_layer())),
             Cors::Origins(origins) => {
                 let values = origins
                     .iter()
@@ -316,14 +318,7 @@ impl Cors {
                 AllowOrigin::list(values)
             }
         };
-        Ok(Some(
-            CorsLayer::new()
-                .allow_origin(origin)
-                .allow_methods([Method::GET, Method::HEAD, Method::OPTIONS])
-                .allow_headers(Cors::ALLOW_HEADERS)
-                .expose_headers(Cors::EXPOSE_HEADERS)
-                .max_age(Duration::from_secs(86_400)),
-        ))
+        Ok(Some(cors_layer(origin)))
     }
 
     /// `router` with this policy's layer around it.
@@ -336,4 +331,18 @@ impl Cors {
             None => router,
         })
     }
+}
+
+/// The layer of [`Cors::AnyOrigin`] (which cannot fail).
+pub fn any_origin_layer() -> CorsLayer {
+    cors_layer(AllowOrigin::any())
+}
+
+fn cors_layer(origin: AllowOrigin) -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(origin)
+        .allow_methods([Method::GET, Method::HEAD, Method::OPTIONS])
+        .allow_headers(Cors::ALLOW_HEADERS)
+        .expose_headers(Cors::EXPOSE_HEADERS)
+        .max_age(Duration::from_secs(86_400))
 }

@@ -156,7 +156,10 @@ mod tests {
         assert_eq!(RangeRequest::parse("bytes=-0", 10), Unsatisfiable);
         assert_eq!(RangeRequest::parse("bytes=0-", 0), Unsatisfiable);
         assert_eq!(RangeRequest::parse("bytes=-5", 0), Unsatisfiable);
-        assert_eq!(RangeRequest::parse("bytes=99999999999999999999999-", 10), Unsatisfiable);
+        assert_eq!(
+            RangeRequest::parse("bytes=99999999999999999999999-", 10),
+            Unsatisfiable
+        );
         assert_eq!(RangeRequest::parse("bytes=10-11,20-", 10), Unsatisfiable);
     }
 
@@ -188,10 +191,18 @@ mod tests {
     #[test]
     fn several_ranges() {
         let parse = |h| RangeRequest::parse(h, 10);
-        assert_eq!(parse("bytes=0-1,5-6"), Full, "disjoint: not served as multipart");
+        assert_eq!(
+            parse("bytes=0-1,5-6"),
+            Full,
+            "disjoint: not served as multipart"
+        );
         assert_eq!(parse("bytes=0-3, 2-5"), p(0, 5), "overlapping merge");
         assert_eq!(parse("bytes=4-5,0-3"), p(0, 5), "adjacent merge");
-        assert_eq!(parse("bytes=0-2,20-30"), p(0, 2), "unsatisfiable ones dropped");
+        assert_eq!(
+            parse("bytes=0-2,20-30"),
+            p(0, 2),
+            "unsatisfiable ones dropped"
+        );
         assert_eq!(parse("bytes=-2,0-1"), Full);
         let many = format!("bytes={}", vec!["0-0"; 65].join(","));
         assert_eq!(parse(&many), Full, "too many ranges");

@@ -204,7 +204,10 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 fn ranges_206_exact_bytes() {
     let f = fixture();
     let d = data();
-    for url in [f.server.url("/files/data.bin"), f.server.url("/dir/data.bin")] {
+    for url in [
+        f.server.url("/files/data.bin"),
+        f.server.url("/dir/data.bin"),
+    ] {
         for (range, start, end) in [
             ("bytes=0-0", 0, 0),
             ("bytes=100-199", 100, 199),
@@ -357,7 +360,10 @@ fn etag_stable_until_the_file_changes() {
     let resp = get(&url, None);
     let etag2 = header(&resp, "etag").to_string();
     assert_ne!(etag2, etag);
-    assert_eq!(header(&resp, "last-modified"), "Sun, 09 Sep 2001 01:46:40 GMT");
+    assert_eq!(
+        header(&resp, "last-modified"),
+        "Sun, 09 Sep 2001 01:46:40 GMT"
+    );
     assert_eq!(body(resp), b"abcdefghij");
     // Another size: another ETag.
     std::fs::write(&path, b"abc").unwrap();
@@ -406,7 +412,10 @@ fn conditional_requests() {
     // If-None-Match wins over If-Modified-Since (RFC 9110 §13.2.2).
     let resp = get_with(
         &url,
-        &[("If-None-Match", "\"other\""), ("If-Modified-Since", future)],
+        &[
+            ("If-None-Match", "\"other\""),
+            ("If-Modified-Since", future),
+        ],
     );
     assert_eq!(resp.status(), 200);
     assert_eq!(get_with(&url, &[("If-Modified-Since", past)]).status(), 200);
@@ -471,7 +480,10 @@ fn cors_any_origin() {
     let url = f.server.url("/files/data.bin");
     let resp = get_with(
         &url,
-        &[("Origin", "http://elsewhere.example"), ("Range", "bytes=0-3")],
+        &[
+            ("Origin", "http://elsewhere.example"),
+            ("Range", "bytes=0-3"),
+        ],
     );
     assert_eq!(resp.status(), 206);
     assert_eq!(header(&resp, "access-control-allow-origin"), "*");
@@ -522,7 +534,11 @@ fn cors_listed_origins_and_off() {
         header(&resp, "access-control-allow-origin"),
         "http://good.example"
     );
-    assert!(header(&resp, "vary").to_ascii_lowercase().contains("origin"));
+    assert!(
+        header(&resp, "vary")
+            .to_ascii_lowercase()
+            .contains("origin")
+    );
     let resp = get_with(&url, &[("Origin", "http://evil.example")]);
     assert_eq!(resp.status(), 200);
     assert!(resp.headers().get("access-control-allow-origin").is_none());
@@ -532,7 +548,11 @@ fn cors_listed_origins_and_off() {
     let resp = get_with(&url, &[("Origin", "http://good.example")]);
     assert_eq!(resp.status(), 200);
     assert!(resp.headers().get("access-control-allow-origin").is_none());
-    assert!(resp.headers().get("access-control-expose-headers").is_none());
+    assert!(
+        resp.headers()
+            .get("access-control-expose-headers")
+            .is_none()
+    );
     let resp = agent()
         .options(&url)
         .header("Origin", "http://good.example")
@@ -660,7 +680,10 @@ fn setup_errors() {
         "", "../x", "/abs", "a//b", "dir/", ".", "a\\b", "a%2fb", "a/./b",
     ] {
         assert!(
-            matches!(files.insert(bad, served.join("data.bin")), Err(Error::BadName(_))),
+            matches!(
+                files.insert(bad, served.join("data.bin")),
+                Err(Error::BadName(_))
+            ),
             "{bad:?}"
         );
     }
