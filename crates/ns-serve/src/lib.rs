@@ -199,12 +199,11 @@ impl NamedFiles {
         NamedFiles::default()
     }
 
-    /// Serves the regular file at `path` under `name` (plain segments separated by `/`, not
-    /// percent-encoded; the URL that reaches it is percent-encoded as usual).
+    /// Serves the regular file at `path` under `name` (plain segments separated by `/`, taken
+    /// literally; the URL that reaches it is percent-encoded as usual: `a b%.h5` is reached by
+    /// `a%20b%25.h5`).
     pub fn insert(&mut self, name: &str, path: impl AsRef<Path>) -> Result<(), Error> {
-        let checked = RelPath::parse(name)
-            .filter(|rel| !rel.is_directory() && rel.to_string() == name && !name.contains('%'));
-        if checked.is_none() {
+        if RelPath::from_decoded(name).is_none() {
             return Err(Error::BadName(name.to_string()));
         }
         let path = path.as_ref();

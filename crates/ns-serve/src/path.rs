@@ -44,6 +44,21 @@ impl RelPath {
         })
     }
 
+    /// Checks an already decoded name (`sub/a b.h5`): segments as [`RelPath::parse`] accepts
+    /// them, taken literally (`%` is an ordinary character here). `None` for a directory
+    /// (empty or trailing `/`) or anything `parse` refuses.
+    #[must_use]
+    pub fn from_decoded(name: &str) -> Option<RelPath> {
+        let segments = name
+            .split('/')
+            .map(|segment| is_plain_name(segment).then(|| segment.to_string()))
+            .collect::<Option<Vec<String>>>()?;
+        Some(RelPath {
+            segments,
+            directory: false,
+        })
+    }
+
     /// The decoded segments.
     #[must_use]
     pub fn segments(&self) -> &[String] {
@@ -166,6 +181,16 @@ mod tests {
             "a/./b",
         ] {
             assert_eq!(name(raw), None, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn decoded_names() {
+        let name = |n: &str| RelPath::from_decoded(n).map(|p| p.to_string());
+        assert_eq!(name("sub/a b%20.h5").as_deref(), Some("sub/a b%20.h5"));
+        assert_eq!(name("100%.h5").as_deref(), Some("100%.h5"));
+        for bad in ["", "a/", "/a", "a//b", "..", "a/../b", ".", "a\\b", "a\0b"] {
+            assert_eq!(name(bad), None, "{bad:?}");
         }
     }
 

@@ -677,7 +677,7 @@ fn setup_errors() {
     ));
     let mut files = NamedFiles::new();
     for bad in [
-        "", "../x", "/abs", "a//b", "dir/", ".", "a\\b", "a%2fb", "a/./b",
+        "", "../x", "/abs", "a//b", "dir/", ".", "a\\b", "a/./b", "a\0b",
     ] {
         assert!(
             matches!(
@@ -700,4 +700,28 @@ fn setup_errors() {
         files.get("a b.bin"),
         Some(served.join("data.bin").canonicalize().unwrap().as_path())
     );
+
+    // Names are literal: `%` is a character, reached as `%25`.
+    files
+        .insert("100%/x%2f.bin", served.join("sub/small.txt"))
+        .unwrap();
+    let server = Server::start(axum::Router::new().nest_service("/files", files));
+    let resp = get(&server.url("/files/100%25/x%252f.bin"), None);
+    assert_eq!(resp.status(), 200);
+    assert_eq!(body(resp), b"0123456789");
+    assert_eq!(
+        get(&server.url("/files/a%20b.bin"), Some("bytes=0-0")).status(),
+        206
+    );
+    for path in [
+        "/files/100%/x%2f.bin",
+        "/files/100%25/x%2f.bin",
+        "/files/a%2520b.bin",
+    ] {
+        assert_eq!(
+            raw_get(server.addr, path).0,
+            "HTTP/1.1 404 Not Found",
+            "{path}"
+        );
+    }
 }

@@ -34,7 +34,7 @@ use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::connect_info::{ConnectInfo, Connected};
-use axum::extract::{Query, State};
+use axum::extract::{Path as UrlPath, Query, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::{get, post};
@@ -473,10 +473,7 @@ async fn files(
     counted(resp, st.clone(), name, fault == Fault::Truncate)
 }
 
-async fn redirect(
-    State(st): State<Arc<Shared>>,
-    axum::extract::Path(name): axum::extract::Path<String>,
-) -> Response {
+async fn redirect(State(st): State<Arc<Shared>>, UrlPath(name): UrlPath<String>) -> Response {
     st.delay().await;
     st.count_request(None);
     let location = format!("/files/{}", encode_path(&name));
