@@ -1,49 +1,51 @@
 //! A small HTTP server for reader tests, benchmarks and browser tests.
 //!
-//! Serves files from a directory on 127.0.0.1 with single-range `Range` support, CORS, a
-//! configurable latency, injectable faults and request/byte counters.
+//! Serves files from a directory on 127.0.0.1 with a configurable latency, injectable faults
+//! and request/byte counters. The serving itself (ranges, HEAD, ETag, conditional requests,
+//! CORS, path checks, the single-page app) is `ns-serve`'s, the same the `neurosift` binary
+//! uses; only the test things live here.
 //!
 //! Routes:
-//! - `GET|HEAD /files/<name>`: the file (`<name>` may contain `/`; `..` is rejected with 400).
-//!   `bytes=a-b`, `bytes=a-` and `bytes=-n` give 206; an unsatisfiable range gives 416; no
-//!   `Range` gives 200. A multi-range request (`bytes=0-1,5-6`) or a malformed header is answered
-//!   200 with the whole file, as RFC 9110 allows. Latency, faults and counters apply here.
+//! - `GET|HEAD /files/<name>`: the file (`<name>` may contain `/`; `..`, `%2e%2e`, `%2f`,
+//!   absolute paths and links out of the directory are 404). `bytes=a-b`, `bytes=a-` and
+//!   `bytes=-n` give 206; an unsatisfiable range gives 416; no `Range` gives 200. A multi-range
+//!   request (`bytes=0-1,5-6`) or a malformed header is answered 200 with the whole file, as
+//!   RFC 9110 allows (see `ns_serve::RangeRequest`). Latency, faults and counters apply here.
 //! - `GET|HEAD /redirect/<name>`: 302 to `/files/<name>` (latency applies; counted in the total
 //!   `requests` only, not per file; no faults).
 //! - `GET|HEAD /static/<path>`: files from the optional static directory (same range logic; no
 //!   latency, faults or counting; a directory serves its `index.html`).
 //! - `GET /__control/stats`, `POST /__control/reset`, `POST /__control/fault?mode=M&every=N&file=F`,
 //!   `POST /__control/latency?ms=N`: runtime control (not delayed, not counted).
-//! - `OPTIONS` on any path: CORS preflight answered with 204 (not delayed, not counted).
+//! - `OPTIONS` on any path: CORS preflight for any origin (not delayed, not counted).
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::future::{Future, IntoFuture};
-use std::io::{self, SeekFrom};
+use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
-use std::path::{Component, Path, PathBuf};
+use std::path::PathBuf;
 use std::pin::Pin;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::task::{Context, Poll};
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::connect_info::{ConnectInfo, Connected};
-use axum::extract::{Path as UrlPath, Query, Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::middleware::{self, Next};
+use axum::extract::{Path as UrlPath, Query, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::{get, post};
 use axum::serve::{IncomingStream, Listener};
+use futures_util::StreamExt;
+use ns_serve::{RelPath, ServeDir};
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 
-/// Size of the chunks a body is streamed in.
-const CHUNK: u64 = 64 * 1024;
 /// How long a shutdown waits for open requests before dropping them.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
@@ -54,6 +56,8 @@ pub enum Error {
     Io(#[from] io::Error),
     #[error("not a directory: {}", .0.display())]
     NotADirectory(PathBuf),
+    #[error(transparent)]
+    Serve(#[from] ns_serve::Error),
     #[error(
         "unknown fault mode {0:?} (expected none, status500, status404, reset, ignore_range, wrong_content_range or truncate)"
     )]
@@ -182,9 +186,9 @@ pub struct Stats {
 
 /// State shared by all requests.
 struct Shared {
-    dir: PathBuf,
-    static_dir: Option<PathBuf>,
-    app_dir: Option<PathBuf>,
+    dir: ServeDir,
+    static_dir: Option<ServeDir>,
+    app_dir: Option<ServeDir>,
     api: ApiRoutes,
     latency_ms: AtomicU64,
     /// The fault and how many matching requests have been seen since it was set.
@@ -220,9 +224,12 @@ impl Shared {
             file: config.fault_file.clone(),
         };
         Ok(Shared {
-            dir: config.dir.clone(),
-            static_dir: config.static_dir.clone(),
-            app_dir: config.app_dir.clone(),
+            dir: ServeDir::new(&config.dir)?,
+            static_dir: config.static_dir.as_ref().map(ServeDir::new).transpose()?,
+            app_dir: match &config.app_dir {
+                Some(dir) => Some(ServeDir::new(dir)?.with_spa_fallback()),
+                None => None,
+            },
             api,
             latency_ms: AtomicU64::new(config.latency_ms),
             fault: Mutex::new((spec, 0)),
@@ -401,7 +408,7 @@ async fn run(
         .route("/__control/latency", post(control_latency))
         .route("/api/{*rest}", get(api))
         .fallback(app_files)
-        .layer(middleware::from_fn(cors))
+        .layer(ns_serve::any_origin_layer())
         .with_state(shared);
     let (begin_grace, grace) = tokio::sync::oneshot::channel::<()>();
     let graceful = axum::serve(
@@ -430,15 +437,17 @@ async fn run(
 async fn files(
     State(st): State<Arc<Shared>>,
     ConnectInfo(conn): ConnectInfo<ConnKill>,
-    UrlPath(name): UrlPath<String>,
+    uri: Uri,
     method: Method,
-    headers: HeaderMap,
+    mut headers: HeaderMap,
 ) -> Response {
     st.delay().await;
-    let Some(path) = safe_join(&st.dir, &name) else {
+    let raw = uri.path().strip_prefix("/files/").unwrap_or_default();
+    let Some(rel) = RelPath::parse(raw).filter(|rel| !rel.is_directory()) else {
         st.count_request(None);
-        return StatusCode::BAD_REQUEST.into_response();
+        return StatusCode::NOT_FOUND.into_response();
     };
+    let name = rel.to_string();
     st.count_request(Some(&name));
     let fault = st.pick_fault(&name);
     match fault {
@@ -449,18 +458,19 @@ async fn files(
             conn.0.store(true, Ordering::Relaxed);
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
+        Fault::IgnoreRange => {
+            headers.remove(header::RANGE);
+        }
         _ => {}
     }
-    let counter = Some((st.clone(), name));
-    serve_file(
-        &path,
-        &method,
-        &headers,
-        fault,
-        counter,
-        "application/octet-stream",
-    )
-    .await
+    let Ok(path) = st.dir.resolve(&rel).await else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let mut resp = ns_serve::serve_file(&path, &method, &headers).await;
+    if fault == Fault::WrongContentRange {
+        shift_content_range(&mut resp);
+    }
+    counted(resp, st.clone(), name, fault == Fault::Truncate)
 }
 
 async fn redirect(State(st): State<Arc<Shared>>, UrlPath(name): UrlPath<String>) -> Response {
@@ -472,22 +482,16 @@ async fn redirect(State(st): State<Arc<Shared>>, UrlPath(name): UrlPath<String>)
 
 async fn static_files(
     State(st): State<Arc<Shared>>,
-    path: Option<UrlPath<String>>,
+    uri: Uri,
     method: Method,
     headers: HeaderMap,
 ) -> Response {
-    let rel = path.map(|UrlPath(p)| p).unwrap_or_default();
     let Some(dir) = &st.static_dir else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let Some(mut path) = safe_join(dir, &rel) else {
-        return StatusCode::BAD_REQUEST.into_response();
-    };
-    if path.is_dir() {
-        path.push("index.html");
-    }
-    let content_type = content_type(&path);
-    serve_file(&path, &method, &headers, Fault::None, None, content_type).await
+    let rel = uri.path().strip_prefix("/static").unwrap_or_default();
+    let rel = rel.strip_prefix('/').unwrap_or(rel);
+    dir.serve(rel, &method, &headers).await
 }
 
 /// The fake DANDI API: canned JSON and redirects.
@@ -513,22 +517,15 @@ async fn api(State(st): State<Arc<Shared>>, uri: axum::http::Uri) -> Response {
 /// The single-page app: its files, or `index.html` for client-side routes.
 async fn app_files(
     State(st): State<Arc<Shared>>,
-    uri: axum::http::Uri,
+    uri: Uri,
     method: Method,
     headers: HeaderMap,
 ) -> Response {
     let Some(dir) = &st.app_dir else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let rel = uri.path().trim_start_matches('/');
-    let Some(mut path) = safe_join(dir, rel) else {
-        return StatusCode::BAD_REQUEST.into_response();
-    };
-    if path.is_dir() || !path.exists() {
-        path = dir.join("index.html");
-    }
-    let content_type = content_type(&path);
-    serve_file(&path, &method, &headers, Fault::None, None, content_type).await
+    let rel = uri.path().strip_prefix('/').unwrap_or_default();
+    dir.serve(rel, &method, &headers).await
 }
 
 async fn control_stats(State(st): State<Arc<Shared>>) -> Json<Stats> {
@@ -574,225 +571,105 @@ async fn control_latency(
     StatusCode::NO_CONTENT
 }
 
-async fn cors(req: Request, next: Next) -> Response {
-    let any = HeaderValue::from_static("*");
-    if req.method() == Method::OPTIONS {
-        let headers = [
-            (header::ACCESS_CONTROL_ALLOW_ORIGIN, any),
-            (
-                header::ACCESS_CONTROL_ALLOW_METHODS,
-                HeaderValue::from_static("GET, HEAD, OPTIONS"),
-            ),
-            (
-                header::ACCESS_CONTROL_ALLOW_HEADERS,
-                HeaderValue::from_static("Range, Authorization, Content-Type"),
-            ),
-            (
-                header::ACCESS_CONTROL_MAX_AGE,
-                HeaderValue::from_static("86400"),
-            ),
-        ];
-        return (StatusCode::NO_CONTENT, headers).into_response();
-    }
-    let mut resp = next.run(req).await;
-    let h = resp.headers_mut();
-    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, any);
-    h.insert(
-        header::ACCESS_CONTROL_EXPOSE_HEADERS,
-        HeaderValue::from_static(
-            "Content-Range, Content-Length, Accept-Ranges, ETag, Last-Modified",
-        ),
-    );
-    resp
-}
-
 // ---------------------------------------------------------------------------------------------
-// Ranges and bodies
+// Faults and counters around ns-serve's answers
 
-#[derive(Debug, PartialEq, Eq)]
-enum RangeReq {
-    Full,
-    /// Inclusive first and last byte.
-    Partial(u64, u64),
-    Unsatisfiable,
-}
-
-/// Parses a single-range `Range` header; anything else (absent, malformed, multi-range) is `Full`.
-fn parse_range(header: Option<&str>, total: u64) -> RangeReq {
-    let Some(spec) = header.and_then(|h| h.trim().strip_prefix("bytes=")) else {
-        return RangeReq::Full;
-    };
-    let Some((a, b)) = spec.split_once('-').filter(|_| !spec.contains(',')) else {
-        return RangeReq::Full;
-    };
-    let (a, b) = (a.trim(), b.trim());
-    if a.is_empty() {
-        return match b.parse::<u64>() {
-            Ok(0) => RangeReq::Unsatisfiable,
-            Ok(_) if total == 0 => RangeReq::Unsatisfiable,
-            Ok(n) => RangeReq::Partial(total.saturating_sub(n), total - 1),
-            Err(_) => RangeReq::Full,
-        };
+/// `Fault::WrongContentRange`: a 206's `Content-Range` names a start one byte off (later, or
+/// earlier when the range ends at the end of the file); the body stays right.
+fn shift_content_range(resp: &mut Response) {
+    if resp.status() != StatusCode::PARTIAL_CONTENT {
+        return;
     }
-    let Ok(start) = a.parse::<u64>() else {
-        return RangeReq::Full;
+    let parsed = resp
+        .headers()
+        .get(header::CONTENT_RANGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("bytes "))
+        .and_then(|v| {
+            let (range, total) = v.split_once('/')?;
+            let (start, end) = range.split_once('-')?;
+            Some((
+                start.parse::<u64>().ok()?,
+                end.parse::<u64>().ok()?,
+                total.parse::<u64>().ok()?,
+            ))
+        });
+    let Some((start, end, total)) = parsed else {
+        return;
     };
-    let end = match b {
-        "" => u64::MAX,
-        b => match b.parse::<u64>() {
-            Ok(end) if end >= start => end,
-            _ => return RangeReq::Full,
-        },
-    };
-    if start >= total {
-        RangeReq::Unsatisfiable
+    let shown = if end + 1 >= total && start > 0 {
+        start - 1
     } else {
-        RangeReq::Partial(start, end.min(total - 1))
+        start + 1
+    };
+    let value = format!("bytes {shown}-{}/{total}", shown + (end - start));
+    if let Ok(value) = HeaderValue::try_from(value) {
+        resp.headers_mut().insert(header::CONTENT_RANGE, value);
     }
 }
 
-async fn serve_file(
-    path: &Path,
-    method: &Method,
-    headers: &HeaderMap,
-    fault: Fault,
-    counter: Option<(Arc<Shared>, String)>,
-    content_type: &'static str,
-) -> Response {
-    let Ok(mut file) = tokio::fs::File::open(path).await else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
-    let meta = match file.metadata().await {
-        Ok(meta) if meta.is_file() => meta,
-        _ => return StatusCode::NOT_FOUND.into_response(),
-    };
-    let total = meta.len();
-    let mtime = meta.modified().ok();
-    let mtime_ns = mtime
-        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_nanos());
-    let mut resp = Response::builder()
-        .header(header::ACCEPT_RANGES, "bytes")
-        .header(header::CONTENT_TYPE, content_type)
-        .header(header::ETAG, format!("\"{total:x}-{mtime_ns:x}\""));
-    if let Some(mtime) = mtime {
-        resp = resp.header(header::LAST_MODIFIED, httpdate::fmt_http_date(mtime));
-    }
-    let range = match fault {
-        Fault::IgnoreRange => None,
-        _ => headers.get(header::RANGE).and_then(|v| v.to_str().ok()),
-    };
-    let (start, len) = match parse_range(range, total) {
-        RangeReq::Full => {
-            resp = resp.status(StatusCode::OK);
-            (0, total)
-        }
-        RangeReq::Unsatisfiable => {
-            return resp
-                .status(StatusCode::RANGE_NOT_SATISFIABLE)
-                .header(header::CONTENT_RANGE, format!("bytes */{total}"))
-                .body(Body::empty())
-                .unwrap_or_else(|e| internal_error(e.to_string()));
-        }
-        RangeReq::Partial(start, end) => {
-            let shown = match fault {
-                Fault::WrongContentRange if end + 1 >= total && start > 0 => start - 1,
-                Fault::WrongContentRange => start + 1,
-                _ => start,
-            };
-            let range = format!("bytes {shown}-{}/{total}", shown + (end - start));
-            resp = resp
-                .status(StatusCode::PARTIAL_CONTENT)
-                .header(header::CONTENT_RANGE, range);
-            (start, end - start + 1)
-        }
-    };
-    resp = resp.header(header::CONTENT_LENGTH, len);
-    let body = if *method == Method::HEAD || len == 0 {
-        Body::empty()
-    } else {
-        if let Err(e) = file.seek(SeekFrom::Start(start)).await {
-            return internal_error(e.to_string());
-        }
-        let truncate = fault == Fault::Truncate;
-        body_stream(
-            file,
-            if truncate { len / 2 } else { len },
-            truncate,
-            counter,
-        )
-    };
-    resp.body(body)
-        .unwrap_or_else(|e| internal_error(e.to_string()))
-}
-
-struct BodyState {
-    file: tokio::fs::File,
+struct CountedBody {
+    inner: axum::body::BodyDataStream,
+    /// Bytes still allowed through before the injected truncation.
     left: u64,
-    fail_at_end: bool,
+    cut: bool,
     done: bool,
-    counter: Option<(Arc<Shared>, String)>,
+    shared: Arc<Shared>,
+    name: String,
 }
 
-/// Streams `len` bytes from the file's position; with `fail_at_end`, the stream then fails,
-/// which makes hyper close the connection before the declared length was sent.
-fn body_stream(
-    file: tokio::fs::File,
-    len: u64,
-    fail_at_end: bool,
-    counter: Option<(Arc<Shared>, String)>,
-) -> Body {
-    let state = BodyState {
-        file,
-        left: len,
-        fail_at_end,
-        done: false,
-        counter,
+/// Counts the body bytes sent for `name`. With `truncate`, the body stops after half of its
+/// `Content-Length` and the stream then fails, which makes hyper close the connection before
+/// the declared length was sent.
+fn counted(resp: Response, shared: Arc<Shared>, name: String, truncate: bool) -> Response {
+    let (parts, body) = resp.into_parts();
+    let left = if truncate {
+        parts
+            .headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+            .map_or(0, |len| len / 2)
+    } else {
+        u64::MAX
     };
-    Body::from_stream(futures_util::stream::unfold(state, |mut s| async move {
+    let state = CountedBody {
+        inner: body.into_data_stream(),
+        left,
+        cut: false,
+        done: false,
+        shared,
+        name,
+    };
+    let body = Body::from_stream(futures_util::stream::unfold(state, |mut s| async move {
         if s.done {
             return None;
         }
-        if s.left == 0 {
-            if !s.fail_at_end {
-                return None;
-            }
+        if s.cut {
             // Give hyper a moment to flush what was sent before the connection is closed.
             tokio::time::sleep(Duration::from_millis(20)).await;
             s.done = true;
             return Some((Err(io::Error::other("injected truncation")), s));
         }
-        let mut buf = vec![0u8; s.left.min(CHUNK) as usize];
-        match s.file.read(&mut buf).await {
-            Ok(0) => {
+        match s.inner.next().await {
+            None => None,
+            Some(Err(e)) => {
                 s.done = true;
-                Some((Err(io::Error::from(io::ErrorKind::UnexpectedEof)), s))
+                Some((Err(io::Error::other(e)), s))
             }
-            Ok(n) => {
-                buf.truncate(n);
-                s.left -= n as u64;
-                if let Some((shared, name)) = &s.counter {
-                    shared.count_bytes(name, n as u64);
+            Some(Ok(mut chunk)) => {
+                let n = chunk.len() as u64;
+                if n > s.left {
+                    chunk.truncate(usize::try_from(s.left).unwrap_or(0));
+                    s.cut = true;
                 }
-                Some((Ok(Bytes::from(buf)), s))
-            }
-            Err(e) => {
-                s.done = true;
-                Some((Err(e), s))
+                s.left -= chunk.len() as u64;
+                s.shared.count_bytes(&s.name, chunk.len() as u64);
+                Some((Ok::<Bytes, io::Error>(chunk), s))
             }
         }
-    }))
-}
-
-fn internal_error(msg: String) -> Response {
-    (StatusCode::INTERNAL_SERVER_ERROR, msg).into_response()
-}
-
-/// Joins a URL path below `base`, refusing anything but plain names (`..`, absolute, `\`).
-fn safe_join(base: &Path, name: &str) -> Option<PathBuf> {
-    let rel = Path::new(name);
-    let plain = rel.components().all(|c| matches!(c, Component::Normal(_)));
-    (plain && !name.contains(['\\', '\0'])).then(|| base.join(rel))
+    }));
+    Response::from_parts(parts, body)
 }
 
 /// Percent-encodes everything but unreserved characters and `/`.
@@ -806,20 +683,6 @@ fn encode_path(path: &str) -> String {
         }
     }
     out
-}
-
-fn content_type(path: &Path) -> &'static str {
-    match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
-        "html" => "text/html; charset=utf-8",
-        "js" | "mjs" => "text/javascript",
-        "css" => "text/css",
-        "wasm" => "application/wasm",
-        "json" => "application/json",
-        "svg" => "image/svg+xml",
-        "png" => "image/png",
-        "txt" => "text/plain; charset=utf-8",
-        _ => "application/octet-stream",
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -931,31 +794,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ranges() {
-        use RangeReq::*;
-        assert_eq!(parse_range(None, 10), Full);
-        assert_eq!(parse_range(Some("bytes=2-5"), 10), Partial(2, 5));
-        assert_eq!(parse_range(Some("bytes=2-"), 10), Partial(2, 9));
-        assert_eq!(parse_range(Some("bytes=2-100"), 10), Partial(2, 9));
-        assert_eq!(parse_range(Some("bytes=-3"), 10), Partial(7, 9));
-        assert_eq!(parse_range(Some("bytes=-30"), 10), Partial(0, 9));
-        assert_eq!(parse_range(Some("bytes=10-"), 10), Unsatisfiable);
-        assert_eq!(parse_range(Some("bytes=-0"), 10), Unsatisfiable);
-        assert_eq!(parse_range(Some("bytes=0-"), 0), Unsatisfiable);
-        assert_eq!(parse_range(Some("bytes=5-2"), 10), Full);
-        assert_eq!(parse_range(Some("bytes=0-1,4-5"), 10), Full);
-        assert_eq!(parse_range(Some("items=0-1"), 10), Full);
-        assert_eq!(parse_range(Some("bytes=x-1"), 10), Full);
-    }
-
-    #[test]
     fn paths() {
-        let base = Path::new("/d");
-        assert_eq!(safe_join(base, "a/b.h5"), Some(PathBuf::from("/d/a/b.h5")));
-        assert_eq!(safe_join(base, "../x"), None);
-        assert_eq!(safe_join(base, "a/../../x"), None);
-        assert_eq!(safe_join(base, "/etc/passwd"), None);
-        assert_eq!(safe_join(base, "a\\..\\x"), None);
         assert_eq!(encode_path("a b/c%.h5"), "a%20b/c%25.h5");
     }
 }

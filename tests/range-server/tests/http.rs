@@ -491,7 +491,7 @@ fn counters_and_reset() {
 }
 
 #[test]
-fn path_traversal_rejected() {
+fn path_traversal_refused_with_404() {
     let f = fixture();
     let addr = f.server.addr();
     for path in [
@@ -505,13 +505,28 @@ fn path_traversal_rejected() {
         "/static/%2e%2e/served/data.bin",
     ] {
         let status = raw_status(addr, path);
-        assert!(status.starts_with("HTTP/1.1 400"), "{path}: {status}");
+        assert!(status.starts_with("HTTP/1.1 404"), "{path}: {status}");
     }
     let resp = get(
         &format!("{}/files/%2e%2e/secret.txt", f.server.base_url()),
         None,
     );
-    assert_eq!(resp.status(), 400);
+    assert_eq!(resp.status(), 404);
+}
+
+#[cfg(unix)]
+#[test]
+fn symlinks_out_of_the_directory_refused() {
+    let f = fixture();
+    let served = f.server.url("data.bin");
+    let dir = f._tmp.path().join("served");
+    std::os::unix::fs::symlink("../secret.txt", dir.join("out.txt")).unwrap();
+    std::os::unix::fs::symlink("data.bin", dir.join("in.bin")).unwrap();
+    assert_eq!(get(&f.server.url("out.txt"), None).status(), 404);
+    let resp = get(&f.server.url("in.bin"), Some("bytes=0-9"));
+    assert_eq!(resp.status(), 206);
+    assert_eq!(body(resp), &data()[..10]);
+    assert_eq!(get(&served, Some("bytes=0-9")).status(), 206);
 }
 
 #[test]
