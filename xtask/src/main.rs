@@ -3,6 +3,7 @@
 
 mod bench;
 mod demo;
+mod layers;
 mod python;
 mod server;
 mod web;

@@ -1,0 +1,78 @@
+//! The layering of ARCHITECTURE.md, checked: each crate depends only on
+//! the crates it may use (data flows one way), read from `cargo metadata`.
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+    use std::process::Command;
+
+    use serde_json::Value as Json;
+
+    /// Each workspace crate's normal (non-dev) dependencies among the
+    /// workspace crates.
+    fn workspace_deps() -> BTreeMap<String, BTreeSet<String>> {
+        let out = Command::new(env!("CARGO"))
+            .args(["metadata", "--format-version", "1", "--no-deps"])
+            .current_dir(crate::root())
+            .output()
+            .expect("cargo metadata");
+        assert!(out.status.success());
+        let meta: Json = serde_json::from_slice(&out.stdout).expect("metadata JSON");
+        let packages = meta["packages"].as_array().expect("packages");
+        let names: BTreeSet<String> = packages
+            .iter()
+            .filter_map(|p| p["name"].as_str().map(str::to_string))
+            .collect();
+        packages
+            .iter()
+            .map(|p| {
+                let deps = p["dependencies"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|d| d["kind"].is_null())
+                    .filter_map(|d| d["name"].as_str())
+                    .filter(|d| names.contains(*d) || *d == "hdf5-reader")
+                    .map(str::to_string)
+                    .collect();
+                (p["name"].as_str().unwrap_or_default().to_string(), deps)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn crates_depend_only_on_the_layers_they_may_use() {
+        let deps = workspace_deps();
+        // crate → what it may depend on (among workspace crates and the HDF5 parser).
+        let allowed: &[(&str, &[&str])] = &[
+            ("ns-io", &[]),
+            ("ns-model", &["ns-io"]),
+            ("ns-hdf5", &["ns-io", "ns-model", "hdf5-reader"]),
+            ("ns-lindi", &["ns-io", "ns-model", "ns-hdf5"]),
+            // NWB semantics know no file format.
+            ("ns-nwb", &["ns-io", "ns-model"]),
+            // Types only: the app must not compile the readers.
+            ("ns-protocol", &["ns-model"]),
+            ("ns-links", &[]),
+            (
+                "ns-service",
+                &["ns-io", "ns-model", "ns-hdf5", "ns-lindi", "ns-nwb", "ns-protocol"],
+            ),
+            ("ns-worker", &["ns-io", "ns-protocol", "ns-service"]),
+            ("ns-app", &["ns-protocol", "ns-links", "ns-io"]),
+        ];
+        let mut wrong = Vec::new();
+        for (name, may) in allowed {
+            let Some(have) = deps.get(*name) else {
+                wrong.push(format!("{name}: not in the workspace"));
+                continue;
+            };
+            for d in have {
+                if !may.contains(&d.as_str()) {
+                    wrong.push(format!("{name} depends on {d}"));
+                }
+            }
+        }
+        assert!(wrong.is_empty(), "layering broken:\n{}", wrong.join("\n"));
+    }
+}
