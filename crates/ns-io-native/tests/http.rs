@@ -47,6 +47,9 @@ fn options(cache_bytes: u64, counters: &Arc<Counters>) -> OpenOptions {
     }
 }
 
+/// Whether an error is the one a fault must cause.
+type IsExpected = fn(&Error) -> bool;
+
 /// Runs `f` on a thread; fails if it does not finish in time.
 fn within<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'static) -> T {
     let (tx, rx) = std::sync::mpsc::channel();
@@ -126,7 +129,7 @@ fn bad_range_answers_are_typed_errors_naming_the_url() {
     let counters = Arc::new(Counters::default());
     let open = || ns_io_native::open(&url, &options(1 << 20, &counters));
     let source = open().unwrap();
-    let cases: [(Fault, fn(&Error) -> bool); 4] = [
+    let cases: [(Fault, IsExpected); 4] = [
         (Fault::IgnoreRange, |e| {
             matches!(e, Error::NotPartial { .. })
         }),

@@ -202,11 +202,12 @@ impl<S: ReadAt> PageCache<S> {
         start..start.saturating_add(size).min(len)
     }
 
-    /// The pages of `needed` (sorted, disjoint ranges), ascending.
+    /// The pages of `needed` (sorted, disjoint ranges; empty ones add
+    /// nothing), ascending.
     fn pages_of(&self, needed: &[Range<u64>]) -> Vec<u64> {
         let size = self.config.page_size_bytes;
         let mut pages: Vec<u64> = Vec::new();
-        for range in needed {
+        for range in needed.iter().filter(|r| r.start < r.end) {
             let first = (range.start / size).max(pages.last().map_or(0, |&p| p + 1));
             pages.extend(first..range.end.div_ceil(size));
         }
@@ -996,7 +997,7 @@ mod tests {
         let c = Arc::new(c);
         {
             let c = Arc::clone(&c);
-            within(30, move || c.prefetch(&[0..(1 << 20)]))
+            within(30, move || c.prefetch(std::slice::from_ref(&(0..(1 << 20)))))
         }
         .expect("prefetch");
         assert_eq!(c.inner().counters().stats().bytes, 32 * 1024);
