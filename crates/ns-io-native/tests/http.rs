@@ -159,3 +159,24 @@ fn bad_range_answers_are_typed_errors_naming_the_url() {
     let _ = source.read_range(0..100);
     assert!(server.stats().bytes < 1 << 20);
 }
+
+#[test]
+fn a_file_that_changes_size_on_the_server_is_an_error() {
+    let (server, dir, _) = server(100_000);
+    let counters = Arc::new(Counters::default());
+    let source = ns_io_native::open(&server.url("big.bin"), &options(1 << 20, &counters)).unwrap();
+    std::fs::write(dir.path().join("big.bin"), data(200_000)).unwrap();
+    let err = source.read_range(50_000..60_000).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::SizeChanged {
+                expected: 100_000,
+                got: 200_000,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("changed"), "{err}");
+}
