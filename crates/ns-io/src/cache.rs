@@ -997,7 +997,9 @@ mod tests {
         let c = Arc::new(c);
         {
             let c = Arc::clone(&c);
-            within(30, move || c.prefetch(std::slice::from_ref(&(0..(1 << 20)))))
+            within(30, move || {
+                c.prefetch(std::slice::from_ref(&(0..(1 << 20))))
+            })
         }
         .expect("prefetch");
         assert_eq!(c.inner().counters().stats().bytes, 32 * 1024);

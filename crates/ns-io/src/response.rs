@@ -74,7 +74,8 @@ pub enum RangeRequest {
     Span(Range<u64>),
     /// `bytes=a-`: from `a` to the end of the file.
     From(u64),
-    /// `bytes=-n`: the last `n` bytes (fewer when the file is shorter; `n > 0`).
+    /// `bytes=-n`: the last `n` bytes (fewer when the file is shorter; 0
+    /// counts as 1: `bytes=-0` is not a valid request).
     Suffix(u64),
 }
 
@@ -248,7 +249,7 @@ fn check_partial(
         }
         RangeRequest::From(start) => range.start == *start && total.is_none_or(|t| range.end == t),
         RangeRequest::Suffix(n) => match total {
-            Some(t) => range.end == t && range.start == t.saturating_sub(*n),
+            Some(t) => range.end == t && range.start == t.saturating_sub((*n).max(1)),
             None => false,
         },
     };
@@ -308,7 +309,7 @@ fn expected_without_content_range(
         RangeRequest::Suffix(n) => {
             let len = known_len.ok_or_else(unknown)?;
             Ok(Expected {
-                range: len.saturating_sub(*n)..len,
+                range: len.saturating_sub((*n).max(1))..len,
                 total_bytes: Some(len),
             })
         }
