@@ -56,7 +56,14 @@ mod tests {
             ("ns-links", &[]),
             (
                 "ns-service",
-                &["ns-io", "ns-model", "ns-hdf5", "ns-lindi", "ns-nwb", "ns-protocol"],
+                &[
+                    "ns-io",
+                    "ns-model",
+                    "ns-hdf5",
+                    "ns-lindi",
+                    "ns-nwb",
+                    "ns-protocol",
+                ],
             ),
             ("ns-worker", &["ns-io", "ns-protocol", "ns-service"]),
             ("ns-app", &["ns-protocol", "ns-links", "ns-io"]),

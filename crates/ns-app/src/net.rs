@@ -2,6 +2,7 @@
 //! runs before a remote file is handed to the worker.
 
 use js_sys::Promise;
+use ns_io::{Expected, RangeRequest, ResponseHead, check_range_response};
 use ns_protocol::{ErrorKind, WorkerError};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -114,32 +115,46 @@ pub struct Probe {
 /// Learns a remote file's size and checks that its server honours Range,
 /// without downloading it: asks for `bytes=0-`, reads the headers
 /// (`Content-Length` is readable cross-origin, unlike `Content-Range` on
-/// S3), then aborts the body. Follows redirects (DANDI → S3).
+/// S3), then aborts the body. Follows redirects (DANDI → S3). Every answer
+/// goes through [`ns_io::check_range_response`], like the worker's reads.
 pub async fn probe_size(url: &str) -> Result<Probe, WorkerError> {
     // First one byte: enough when the server lets scripts read Content-Range.
-    let first = probe_once(url, "bytes=0-0").await?;
-    if first.status != 206 || first.total.is_some() {
+    let first = probe_once(url, &RangeRequest::Span(0..1)).await?;
+    if first.expected.total_bytes.is_some() {
         return first.into_probe(url);
     }
     // S3 exposes only ETag: ask for everything, read Content-Length, abort.
-    probe_once(url, "bytes=0-").await?.into_probe(url)
+    probe_once(url, &RangeRequest::From(0))
+        .await?
+        .into_probe(url)
 }
 
-/// The headers of one probe request.
+/// One checked probe answer.
 struct ProbeAnswer {
-    status: u16,
+    expected: Expected,
     first_byte: Option<u8>,
-    total: Option<u64>,
-    length: Option<u64>,
     validator: Option<String>,
 }
 
-async fn probe_once(url: &str, range: &str) -> Result<ProbeAnswer, WorkerError> {
+/// The kind of a failed probe, for the app's messages.
+fn probe_error(e: &ns_io::Error) -> WorkerError {
+    let kind = match e {
+        ns_io::Error::NotPartial { .. } => ErrorKind::NoRangeSupport,
+        ns_io::Error::HttpStatus { status: 404, .. } => ErrorKind::NotFound,
+        _ => ErrorKind::Http,
+    };
+    WorkerError {
+        kind,
+        message: e.to_string(),
+    }
+}
+
+async fn probe_once(url: &str, request: &RangeRequest) -> Result<ProbeAnswer, WorkerError> {
     let controller = AbortController::new().map_err(|e| WorkerError {
         kind: ErrorKind::Network,
         message: js_text(&e),
     })?;
-    let mut headers = vec![("Range", range.to_string())];
+    let mut headers = vec![("Range", request.header_value())];
     if let Some(key) = api_key() {
         headers.push(("Authorization", format!("token {key}")));
     }
@@ -149,37 +164,51 @@ async fn probe_once(url: &str, range: &str) -> Result<ProbeAnswer, WorkerError> 
             kind: ErrorKind::Network,
             message: format!("{url}: {e}"),
         })?;
-    let status = response.status();
     let header = |name: &str| response.headers().get(name).ok().flatten();
-    let length = header("content-length").and_then(|v| v.parse::<u64>().ok());
+    let content_range = header("content-range");
+    let head = ResponseHead {
+        status: response.status(),
+        content_range: content_range.as_deref(),
+        content_length: header("content-length").and_then(|v| v.trim().parse::<u64>().ok()),
+        content_range_may_be_hidden: true,
+    };
     // What tells one version of the file from another (S3 exposes ETag;
     // Last-Modified is always readable).
     let validator = header("etag").or_else(|| header("last-modified"));
-    let total = header("content-range").and_then(|cr| {
-        cr.rsplit('/')
-            .next()
-            .and_then(|t| t.trim().parse::<u64>().ok())
-    });
+    let checked = check_range_response(url, request, &head, None);
+    let expected = match checked {
+        Ok(expected) => expected,
+        Err(e) => {
+            controller.abort();
+            return Err(probe_error(&e));
+        }
+    };
     // A one-byte answer is read; any other body never is: a server that
     // ignores Range must not send the whole file to us.
-    let first_byte = if status == 206 && length == Some(1) {
-        match response.array_buffer() {
+    let first_byte = if expected.body_bytes() == 1 {
+        let body = match response.array_buffer() {
             Ok(p) => JsFuture::from(p)
                 .await
                 .ok()
-                .map(|b| js_sys::Uint8Array::new(&b).to_vec())
-                .and_then(|v| v.first().copied()),
+                .map(|b| js_sys::Uint8Array::new(&b).to_vec()),
             Err(_) => None,
+        };
+        match body {
+            Some(body) => {
+                expected
+                    .check_body(url, body.len() as u64)
+                    .map_err(|e| probe_error(&e))?;
+                body.first().copied()
+            }
+            None => None,
         }
     } else {
         None
     };
     controller.abort();
     Ok(ProbeAnswer {
-        status,
+        expected,
         first_byte,
-        total,
-        length,
         validator,
     })
 }
@@ -187,44 +216,18 @@ async fn probe_once(url: &str, range: &str) -> Result<ProbeAnswer, WorkerError> 
 impl ProbeAnswer {
     fn into_probe(self, url: &str) -> Result<Probe, WorkerError> {
         let ProbeAnswer {
-            status,
+            expected,
             first_byte,
-            total,
-            length,
             validator,
         } = self;
-        match status {
-            206 => total
-                .or(length)
-                .map(|size_bytes| Probe {
-                    size_bytes,
-                    first_byte,
-                    validator,
-                })
-                .ok_or_else(|| WorkerError {
-                    kind: ErrorKind::Http,
-                    message: format!("{url}: the server does not tell the file size"),
-                }),
-            200 => Err(WorkerError {
-                kind: ErrorKind::NoRangeSupport,
-                message: format!(
-                    "{url}: the server ignored the Range header (answered 200 with the whole file); \
-                 it must support HTTP Range requests (206 Partial Content)"
-                ),
-            }),
-            404 => Err(WorkerError {
-                kind: ErrorKind::NotFound,
-                message: format!("{url}: HTTP 404 (not found)"),
-            }),
-            416 => Ok(Probe {
-                size_bytes: 0,
-                first_byte: None,
-                validator,
-            }),
-            s => Err(WorkerError {
-                kind: ErrorKind::Http,
-                message: format!("{url}: HTTP {s}"),
-            }),
-        }
+        let size_bytes = expected.total_bytes.ok_or_else(|| WorkerError {
+            kind: ErrorKind::Http,
+            message: format!("{url}: the server does not tell the file size"),
+        })?;
+        Ok(Probe {
+            size_bytes,
+            first_byte,
+            validator,
+        })
     }
 }

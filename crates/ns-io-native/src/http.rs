@@ -3,7 +3,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use ns_io::{Bytes, Counters, Error, ReadAt, Result, check_range};
+use ns_io::{
+    Bytes, Counters, Error, RangeRequest, ReadAt, ResponseHead, Result, check_range,
+    check_range_response,
+};
 use parking_lot_free::Slots;
 use ureq::ResponseExt;
 
@@ -54,7 +57,7 @@ pub struct HttpSource {
 /// What one answer to a Range request held.
 struct Part {
     bytes: Bytes,
-    total: u64,
+    total_bytes: Option<u64>,
     start: u64,
     final_url: String,
 }
@@ -86,16 +89,22 @@ impl HttpSource {
         };
         let probe = prefetch_bytes.max(1);
         let (head, tail) = std::thread::scope(|s| {
-            let tail = s.spawn(|| source.request(&format!("bytes=-{probe}"), None));
-            let head = source.request(&format!("bytes=0-{}", probe - 1), None);
+            let tail = s.spawn(|| source.request(&RangeRequest::Suffix(probe), None));
+            let head = source.request(&RangeRequest::Span(0..probe), None);
             (head, tail.join())
         });
         let head = head?;
-        source.len = head.total;
+        let Some(total) = head.total_bytes else {
+            return Err(Error::BadContentRange {
+                url: url.to_string(),
+                value: None,
+            });
+        };
+        source.len = total;
         source.resolved = head.final_url.clone();
         let mut seeds = vec![(head.start, head.bytes)];
         if let Ok(Ok(tail)) = tail
-            && tail.total == head.total
+            && tail.total_bytes == Some(total)
         {
             seeds.push((tail.start, tail.bytes));
         }
@@ -107,11 +116,11 @@ impl HttpSource {
     }
 
     /// One GET with a `Range` header, retried when the failure may pass.
-    /// `expect` is the exact byte range asked for, when known.
-    fn request(&self, range_header: &str, expect: Option<&Range<u64>>) -> Result<Part> {
+    /// `known_len` is the file's length once known.
+    fn request(&self, request: &RangeRequest, known_len: Option<u64>) -> Result<Part> {
         let mut attempt = 0;
         loop {
-            match self.request_once(range_header, expect) {
+            match self.request_once(request, known_len) {
                 Err(err) if err.is_transient() && attempt < self.options.retries => {
                     attempt += 1;
                     std::thread::sleep(Duration::from_millis(100 * (1 << attempt)));
@@ -121,12 +130,15 @@ impl HttpSource {
         }
     }
 
-    fn request_once(&self, range_header: &str, expect: Option<&Range<u64>>) -> Result<Part> {
+    /// One GET, checked by [`ns_io::check_range_response`] before its body
+    /// is read (a 200 answer is refused unread) and after.
+    fn request_once(&self, request: &RangeRequest, known_len: Option<u64>) -> Result<Part> {
         let url = &self.resolved;
+        let range_header = request.header_value();
         if self.options.log_requests {
             eprintln!("neurosift: GET {url} Range: {range_header}");
         }
-        let mut req = self.agent.get(url).header("Range", range_header);
+        let mut req = self.agent.get(url).header("Range", &range_header);
         for (name, value) in &self.options.headers {
             req = req.header(name, value);
         }
@@ -138,7 +150,6 @@ impl HttpSource {
             self.counters.record(0);
             http_err(format!("request failed: {e}"))
         })?;
-        let status = resp.status().as_u16();
         let final_url = resp.get_uri().to_string();
         let header = |name: &str| {
             resp.headers()
@@ -147,119 +158,60 @@ impl HttpSource {
                 .map(str::to_string)
         };
         let content_range = header("content-range");
-        let content_length = header("content-length").and_then(|v| v.parse::<u64>().ok());
-        let (start, end_inclusive, total) = match status {
-            206 => {
-                let Some(cr) = content_range.as_deref() else {
-                    self.counters.record(0);
-                    return Err(http_err("206 answer without a Content-Range header".into()));
-                };
-                let Some(parsed) = parse_content_range(cr) else {
-                    self.counters.record(0);
-                    return Err(http_err(format!("unreadable Content-Range {cr:?}")));
-                };
-                parsed
-            }
-            200 => {
-                // A server that ignores Range. Only acceptable when the whole
-                // file is no bigger than what was asked for.
-                let asked = expect.map_or(0, |r| r.end - r.start);
-                let small = content_length
-                    .is_some_and(|n| expect.is_some_and(|r| r.start == 0) && n <= asked);
-                if !small {
-                    self.counters.record(0);
-                    return Err(Error::NotPartial {
-                        url: self.url.clone(),
-                    });
-                }
-                let n = content_length.unwrap_or(0);
-                (0, n.saturating_sub(1), n)
-            }
-            416 => {
-                // An empty file cannot satisfy any range.
+        let content_length = match header("content-length") {
+            Some(value) => Some(value.trim().parse::<u64>().map_err(|_| {
                 self.counters.record(0);
-                if content_range.as_deref() == Some("bytes */0") {
-                    return Ok(Part {
-                        bytes: Bytes::new(),
-                        total: 0,
-                        start: 0,
-                        final_url,
-                    });
-                }
-                return Err(Error::HttpStatus {
-                    url: self.url.clone(),
-                    status,
-                });
-            }
-            _ => {
-                self.counters.record(0);
-                return Err(Error::HttpStatus {
-                    url: self.url.clone(),
-                    status,
-                });
-            }
+                http_err(format!("unreadable Content-Length {value:?}"))
+            })?),
+            None => None,
         };
-        if let Some(want) = expect {
-            let clipped_end = want.end.min(total);
-            if start != want.start || end_inclusive + 1 != clipped_end {
+        let head = ResponseHead {
+            status: resp.status().as_u16(),
+            content_range: content_range.as_deref(),
+            content_length,
+            content_range_may_be_hidden: false,
+        };
+        let expected =
+            check_range_response(&self.url, request, &head, known_len).inspect_err(|_| {
                 self.counters.record(0);
-                return Err(Error::ContentRangeMismatch {
-                    url: self.url.clone(),
-                    requested: want.clone(),
-                    content_range: content_range.unwrap_or_default(),
-                });
-            }
-        }
-        let expected = if total == 0 {
-            0
+            })?;
+        let want = expected.body_bytes();
+        let body = if want == 0 {
+            Vec::new()
         } else {
-            end_inclusive + 1 - start
-        };
-        let body = resp
-            .body_mut()
-            .with_config()
-            .limit(expected + 1)
-            .read_to_vec();
-        let body = match body {
-            Ok(body) => body,
-            Err(e) => {
-                self.counters.record(0);
-                return Err(match e {
-                    ureq::Error::Io(e) => http_err(format!(
-                        "response truncated: connection closed while reading the body ({e})"
-                    )),
-                    other => http_err(format!("reading body: {other}")),
-                });
+            // One byte more than expected, to tell an overlong body.
+            let read = resp
+                .body_mut()
+                .with_config()
+                .limit(want.saturating_add(1))
+                .read_to_vec();
+            match read {
+                Ok(body) => body,
+                Err(e) => {
+                    self.counters.record(0);
+                    return Err(match e {
+                        ureq::Error::Io(e) => http_err(format!(
+                            "response truncated: connection closed while reading the body ({e})"
+                        )),
+                        ureq::Error::BodyExceedsLimit(_) => Error::Overlong {
+                            url: self.url.clone(),
+                            expected: want,
+                            got: want.saturating_add(1),
+                        },
+                        other => http_err(format!("reading body: {other}")),
+                    });
+                }
             }
         };
         self.counters.record(body.len() as u64);
-        if body.len() as u64 != expected {
-            return Err(Error::Truncated {
-                url: self.url.clone(),
-                expected,
-                got: body.len() as u64,
-            });
-        }
+        expected.check_body(&self.url, body.len() as u64)?;
         Ok(Part {
             bytes: Bytes::from(body),
-            total,
-            start,
+            total_bytes: expected.total_bytes,
+            start: expected.range.start,
             final_url,
         })
     }
-}
-
-/// Parses `bytes START-END/TOTAL` (TOTAL may not be `*` here).
-fn parse_content_range(value: &str) -> Option<(u64, u64, u64)> {
-    let rest = value.trim().strip_prefix("bytes")?.trim_start();
-    let (span, total) = rest.split_once('/')?;
-    let (start, end) = span.split_once('-')?;
-    let (start, end, total) = (
-        start.trim().parse().ok()?,
-        end.trim().parse().ok()?,
-        total.trim().parse().ok()?,
-    );
-    (start <= end && end < total).then_some((start, end, total))
 }
 
 impl ReadAt for HttpSource {
@@ -269,11 +221,10 @@ impl ReadAt for HttpSource {
 
     fn read_range(&self, range: Range<u64>) -> Result<Bytes> {
         check_range(&range, self.len, &|| self.describe())?;
-        if range.start == range.end {
+        let Some(request) = RangeRequest::span(range) else {
             return Ok(Bytes::new());
-        }
-        let header = format!("bytes={}-{}", range.start, range.end - 1);
-        Ok(self.request(&header, Some(&range))?.bytes)
+        };
+        Ok(self.request(&request, Some(self.len))?.bytes)
     }
 
     fn read_ranges(&self, ranges: &[Range<u64>]) -> Result<Vec<Bytes>> {
@@ -352,19 +303,5 @@ mod parking_lot_free {
                 None => Ok(out),
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_content_range;
-
-    #[test]
-    fn content_range_parsing() {
-        assert_eq!(parse_content_range("bytes 0-99/1000"), Some((0, 99, 1000)));
-        assert_eq!(parse_content_range("bytes 5-4/1000"), None);
-        assert_eq!(parse_content_range("bytes 0-1000/1000"), None);
-        assert_eq!(parse_content_range("bytes */1000"), None);
-        assert_eq!(parse_content_range("items 0-1/2"), None);
     }
 }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 pub use file::FileSource;
 pub use http::{HttpOptions, HttpSource};
-use ns_io::{Bytes, Counted, Counters, DynSource, PageCache, PageCacheConfig, Result};
+use ns_io::{Bytes, CacheSetup, Counted, Counters, DynSource, PageCacheConfig, Result};
 
 /// How to open a source.
 #[derive(Debug, Clone)]
@@ -31,10 +31,11 @@ pub struct OpenOptions {
 
 impl Default for OpenOptions {
     fn default() -> Self {
+        let setup = CacheSetup::default();
         Self {
-            cache: PageCacheConfig::default(),
-            prefetch_bytes: 256 * 1024,
-            whole_file_bytes: 8 * 1024 * 1024,
+            cache: setup.cache,
+            prefetch_bytes: setup.prefetch_bytes,
+            whole_file_bytes: setup.whole_file_bytes,
             http: HttpOptions::default(),
             counters: Arc::default(),
         }
@@ -47,9 +48,21 @@ pub fn is_url(location: &str) -> bool {
     lower.starts_with("http://") || lower.starts_with("https://")
 }
 
+impl OpenOptions {
+    /// The page cache and warm-up these options ask for.
+    pub fn cache_setup(&self) -> CacheSetup {
+        CacheSetup {
+            cache: self.cache,
+            prefetch_bytes: self.prefetch_bytes,
+            whole_file_bytes: self.whole_file_bytes,
+        }
+    }
+}
+
 /// Opens a local path or an http(s) URL behind a page cache, with the head and
-/// tail of the file already fetched.
+/// tail of the file already fetched ([`ns_io::open_cached`]).
 pub fn open(location: &str, options: &OpenOptions) -> Result<DynSource> {
+    let setup = options.cache_setup();
     if is_url(location) {
         let (http, seeds) = HttpSource::open(
             location,
@@ -57,18 +70,11 @@ pub fn open(location: &str, options: &OpenOptions) -> Result<DynSource> {
             options.http.clone(),
             Arc::clone(&options.counters),
         )?;
-        let cache = PageCache::new(http, options.cache);
-        for (offset, bytes) in &seeds {
-            cache.insert(*offset, bytes);
-        }
-        ns_io::warm_up(&cache, options.prefetch_bytes, options.whole_file_bytes)?;
-        Ok(Arc::new(cache))
+        Ok(Arc::new(ns_io::open_cached(http, seeds, &setup)?))
     } else {
         let file =
             Counted::with_counters(FileSource::open(location)?, Arc::clone(&options.counters));
-        let cache = PageCache::new(file, options.cache);
-        ns_io::warm_up(&cache, options.prefetch_bytes, options.whole_file_bytes)?;
-        Ok(Arc::new(cache))
+        Ok(Arc::new(ns_io::open_cached(file, [], &setup)?))
     }
 }
 

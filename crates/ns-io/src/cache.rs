@@ -1,4 +1,4 @@
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 use bytes::{Bytes, BytesMut};
@@ -60,11 +60,11 @@ pub struct PageCache<S> {
 }
 
 enum Plan {
-    /// Every page is ready: here they are.
-    Ready(HashMap<u64, Bytes>),
+    /// Every page is held by the caller.
+    Ready,
     /// This caller must fetch these pages (now marked loading).
     Fetch(Vec<u64>),
-    /// Other callers are fetching some pages: wait.
+    /// Other callers are fetching some pages: waited; plan again.
     Wait,
 }
 
@@ -90,9 +90,51 @@ impl<S: ReadAt> PageCache<S> {
         self.config
     }
 
-    /// Fetches `ranges` into the cache (all missing pages at once).
+    /// Reads that miss more than this many bytes stream around the cache
+    /// (a quarter of its capacity): one large read must neither evict its
+    /// own pages before they are assembled nor flush the file's metadata.
+    pub fn stream_threshold_bytes(&self) -> u64 {
+        self.config.capacity_bytes / 4
+    }
+
+    /// Fetches the pages of `ranges` that are not cached yet, in one batch,
+    /// and keeps them. At most half the capacity is fetched (the first
+    /// pages, in the order given), so that prefetched pages never evict each
+    /// other; pages other callers are fetching are not waited for.
     pub fn prefetch(&self, ranges: &[Range<u64>]) -> Result<()> {
-        self.read_ranges(ranges).map(drop)
+        let len = self.inner.len();
+        for range in ranges {
+            check_range(range, len, &|| self.describe())?;
+        }
+        let size = self.config.page_size_bytes;
+        let budget_pages = (self.config.capacity_bytes / 2 / size).max(1);
+        let mut seen = HashSet::new();
+        let mut pages = Vec::new();
+        for range in ranges.iter().filter(|r| r.start < r.end) {
+            for page in range.start / size..range.end.div_ceil(size) {
+                if pages.len() as u64 >= budget_pages {
+                    break;
+                }
+                if seen.insert(page) {
+                    pages.push(page);
+                }
+            }
+        }
+        let missing = {
+            let mut state = self.state.lock();
+            let missing: Vec<u64> = pages
+                .into_iter()
+                .filter(|page| !state.pages.contains_key(page))
+                .collect();
+            for &page in &missing {
+                state.pages.insert(page, Slot::Loading);
+            }
+            missing
+        };
+        if missing.is_empty() {
+            return Ok(());
+        }
+        self.fetch(&missing).map(drop)
     }
 
     /// Stores bytes already fetched for `offset..offset + bytes.len()` (for
@@ -101,13 +143,13 @@ impl<S: ReadAt> PageCache<S> {
     pub fn insert(&self, offset: u64, bytes: &Bytes) {
         let size = self.config.page_size_bytes;
         let len = self.inner.len();
-        let end = offset + bytes.len() as u64;
+        let end = offset.saturating_add(bytes.len() as u64);
         let first = offset.div_ceil(size);
         let mut state = self.state.lock();
         let mut page = first;
-        while page * size < end {
+        while page.saturating_mul(size) < end {
             let range = self.page_range(page, len);
-            if range.end > end {
+            if range.end > end || range.start >= range.end {
                 break;
             }
             let (Ok(from), Ok(to)) = (
@@ -156,31 +198,53 @@ impl<S: ReadAt> PageCache<S> {
 
     fn page_range(&self, page: u64, len: u64) -> Range<u64> {
         let size = self.config.page_size_bytes;
-        let start = page * size;
-        start..(start + size).min(len)
+        let start = page.saturating_mul(size).min(len);
+        start..start.saturating_add(size).min(len)
     }
 
-    fn pages_of(&self, ranges: &[Range<u64>]) -> Vec<u64> {
+    /// The pages of `needed` (sorted, disjoint ranges; empty ones add
+    /// nothing), ascending.
+    fn pages_of(&self, needed: &[Range<u64>]) -> Vec<u64> {
         let size = self.config.page_size_bytes;
         let mut pages: Vec<u64> = Vec::new();
-        for range in coalesce_ranges(ranges, 0) {
-            pages.extend(range.start / size..range.end.div_ceil(size));
+        for range in needed.iter().filter(|r| r.start < r.end) {
+            let first = (range.start / size).max(pages.last().map_or(0, |&p| p + 1));
+            pages.extend(first..range.end.div_ceil(size));
         }
         pages
     }
 
-    fn plan(&self, pages: &[u64]) -> Plan {
+    /// Bytes of `pages` that are not cached (loading counts as missing).
+    fn missing_bytes(&self, pages: &[u64]) -> u64 {
+        let len = self.inner.len();
+        let state = self.state.lock();
+        pages
+            .iter()
+            .filter(|page| !matches!(state.pages.get(page), Some(Slot::Ready { .. })))
+            .map(|&page| {
+                let range = self.page_range(page, len);
+                range.end - range.start
+            })
+            .sum()
+    }
+
+    /// Takes the ready pages of `pages` that the caller does not hold yet
+    /// into `held` (where eviction cannot take them away), and claims the
+    /// missing ones for fetching.
+    fn plan(&self, pages: &[u64], held: &mut HashMap<u64, Bytes>) -> Plan {
         let mut state = self.state.lock();
         state.tick += 1;
         let tick = state.tick;
-        let mut ready = HashMap::with_capacity(pages.len());
         let mut missing = Vec::new();
         let mut waiting = false;
         for &page in pages {
+            if held.contains_key(&page) {
+                continue;
+            }
             match state.pages.get_mut(&page) {
                 Some(Slot::Ready { data, last_used }) => {
                     *last_used = tick;
-                    ready.insert(page, data.clone());
+                    held.insert(page, data.clone());
                 }
                 Some(Slot::Loading) => waiting = true,
                 None => missing.push(page),
@@ -196,38 +260,49 @@ impl<S: ReadAt> PageCache<S> {
             self.loaded.wait(&mut state);
             return Plan::Wait;
         }
-        Plan::Ready(ready)
+        Plan::Ready
     }
 
-    fn fetch(&self, pages: &[u64]) -> Result<()> {
+    /// Splits `range` into parts of at most `max_request_bytes` (whole
+    /// pages), so that they can go out concurrently.
+    fn split(&self, range: Range<u64>) -> impl Iterator<Item = Range<u64>> {
+        let size = self.config.page_size_bytes;
+        let step = (self.config.max_request_bytes / size).max(1) * size;
+        let mut start = range.start;
+        std::iter::from_fn(move || {
+            (start < range.end).then(|| {
+                let end = start.saturating_add(step).min(range.end);
+                let part = start..end;
+                start = end;
+                part
+            })
+        })
+    }
+
+    /// Fetches `pages` (claimed as loading by the caller), stores them, and
+    /// returns them: the caller assembles its read from these, whatever
+    /// eviction does to the cache meanwhile.
+    fn fetch(&self, pages: &[u64]) -> Result<HashMap<u64, Bytes>> {
         let size = self.config.page_size_bytes;
         let len = self.inner.len();
         let runs: Vec<Range<u64>> = coalesce_ranges(
             &pages
                 .iter()
-                .map(|&p| p * size..(p + 1) * size)
+                .map(|&p| self.page_range(p, len))
                 .collect::<Vec<_>>(),
             0,
         )
         .into_iter()
-        .flat_map(|r| {
-            let step = (self.config.max_request_bytes / size).max(1) * size;
-            let mut parts = Vec::new();
-            let mut start = r.start;
-            while start < r.end {
-                parts.push(start..(start + step).min(r.end).min(len));
-                start += step;
-            }
-            parts
-        })
+        .flat_map(|r| self.split(r))
         .collect();
         let fetched = self.inner.read_ranges(&runs);
+        let mut got = HashMap::with_capacity(pages.len());
         let mut state = self.state.lock();
         let result = match fetched {
             Ok(parts) => {
                 for (run, data) in runs.iter().zip(parts) {
                     let mut page = run.start / size;
-                    while page * size < run.end {
+                    while page.saturating_mul(size) < run.end {
                         let range = self.page_range(page, len);
                         let (Ok(from), Ok(to)) = (
                             usize::try_from(range.start - run.start),
@@ -235,13 +310,18 @@ impl<S: ReadAt> PageCache<S> {
                         ) else {
                             break;
                         };
-                        if let Some(slice) = data.get(from..to).map(|_| data.slice(from..to)) {
+                        if data.len() >= to {
+                            let slice = data.slice(from..to);
+                            got.insert(page, slice.clone());
                             Self::store(&mut state, page, slice);
                         }
                         page += 1;
                     }
                 }
-                Ok(())
+                match pages.iter().find(|page| !got.contains_key(page)) {
+                    None => Ok(got),
+                    Some(&page) => Err(self.short_read(self.page_range(page, len))),
+                }
             }
             Err(err) => Err(err),
         };
@@ -256,6 +336,16 @@ impl<S: ReadAt> PageCache<S> {
         drop(state);
         self.loaded.notify_all();
         result
+    }
+
+    fn short_read(&self, range: Range<u64>) -> crate::Error {
+        crate::Error::Invalid {
+            location: self.describe(),
+            message: format!(
+                "short read: bytes {}..{} not returned by the source",
+                range.start, range.end
+            ),
+        }
     }
 
     fn store(state: &mut State, page: u64, data: Bytes) {
@@ -297,6 +387,7 @@ impl<S: ReadAt> PageCache<S> {
         }
     }
 
+    /// Cuts `range` out of the held pages.
     fn assemble(&self, pages: &HashMap<u64, Bytes>, range: &Range<u64>) -> Option<Bytes> {
         let size = self.config.page_size_bytes;
         let first = range.start / size;
@@ -321,6 +412,177 @@ impl<S: ReadAt> PageCache<S> {
             out.extend_from_slice(data.get(from..to)?);
         }
         Some(out.freeze())
+    }
+
+    /// A read too large for the cache: the pages already cached are used
+    /// (held by this call), everything else is fetched byte-exact, in
+    /// batches, straight into the outputs, and not kept. Bytes fetched are
+    /// the bytes needed that were not cached; memory beyond the outputs is
+    /// one batch.
+    fn read_streaming(
+        &self,
+        ranges: &[Range<u64>],
+        needed: &[Range<u64>],
+        pages: &[u64],
+    ) -> Result<Vec<Bytes>> {
+        let size = self.config.page_size_bytes;
+        let len = self.inner.len();
+        let hits: HashMap<u64, Bytes> = {
+            let mut state = self.state.lock();
+            state.tick += 1;
+            let tick = state.tick;
+            pages
+                .iter()
+                .filter_map(|&page| match state.pages.get_mut(&page) {
+                    Some(Slot::Ready { data, last_used }) => {
+                        *last_used = tick;
+                        Some((page, data.clone()))
+                    }
+                    _ => None,
+                })
+                .collect()
+        };
+        let mut out = Outputs::new(ranges).ok_or_else(|| self.too_large(ranges))?;
+        for (&page, data) in &hits {
+            out.copy(page.saturating_mul(size), data);
+        }
+        // The needed bytes outside the cached pages, as runs split into
+        // request-sized parts.
+        let mut pieces: Vec<Range<u64>> = Vec::new();
+        for range in needed {
+            let mut run: Option<Range<u64>> = None;
+            for page in range.start / size..range.end.div_ceil(size) {
+                let part = self.page_range(page, len);
+                let part = part.start.max(range.start)..part.end.min(range.end);
+                if hits.contains_key(&page) {
+                    pieces.extend(run.take().into_iter().flat_map(|r| self.split(r)));
+                } else {
+                    run = Some(match run {
+                        Some(r) => r.start..part.end,
+                        None => part,
+                    });
+                }
+            }
+            pieces.extend(run.take().into_iter().flat_map(|r| self.split(r)));
+        }
+        drop(hits);
+        let batch_bytes = self.config.max_request_bytes.max(size).saturating_mul(16);
+        let mut batch: Vec<Range<u64>> = Vec::new();
+        let mut batch_total = 0u64;
+        let mut pieces = pieces.into_iter().peekable();
+        while let Some(piece) = pieces.next() {
+            batch_total = batch_total.saturating_add(piece.end - piece.start);
+            batch.push(piece);
+            if batch_total < batch_bytes && pieces.peek().is_some() {
+                continue;
+            }
+            let parts = self.inner.read_ranges(&batch)?;
+            if parts.len() != batch.len() {
+                let start = batch.first().map_or(0, |r| r.start);
+                return Err(self.short_read(start..batch.last().map_or(start, |r| r.end)));
+            }
+            for (piece, data) in batch.iter().zip(&parts) {
+                if data.len() as u64 != piece.end - piece.start {
+                    return Err(self.short_read(piece.clone()));
+                }
+                out.copy(piece.start, data);
+            }
+            batch.clear();
+            batch_total = 0;
+        }
+        out.finish().map_err(|range| self.short_read(range))
+    }
+
+    fn too_large(&self, ranges: &[Range<u64>]) -> crate::Error {
+        let total: u64 = ranges.iter().map(|r| r.end - r.start).sum();
+        crate::Error::Invalid {
+            location: self.describe(),
+            message: format!("a read of {total} bytes does not fit in memory"),
+        }
+    }
+}
+
+/// The output buffers of a streamed read, filled from pieces in any order.
+struct Outputs {
+    ranges: Vec<Range<u64>>,
+    buffers: Vec<Vec<u8>>,
+    /// Bytes copied into each buffer (pieces never overlap, so a buffer is
+    /// complete when this equals its length).
+    filled: Vec<u64>,
+    /// Indices of `ranges` by start.
+    order: Vec<usize>,
+    /// Largest end among `order[..=k]`.
+    max_end: Vec<u64>,
+}
+
+impl Outputs {
+    fn new(ranges: &[Range<u64>]) -> Option<Self> {
+        let mut buffers = Vec::with_capacity(ranges.len());
+        for range in ranges {
+            buffers.push(vec![0u8; usize::try_from(range.end - range.start).ok()?]);
+        }
+        let mut order: Vec<usize> = (0..ranges.len()).collect();
+        order.sort_by_key(|&i| ranges[i].start);
+        let mut max_end = Vec::with_capacity(order.len());
+        let mut end = 0;
+        for &i in &order {
+            end = ranges[i].end.max(end);
+            max_end.push(end);
+        }
+        Some(Self {
+            ranges: ranges.to_vec(),
+            buffers,
+            filled: vec![0; ranges.len()],
+            order,
+            max_end,
+        })
+    }
+
+    /// Copies `data` (the file's bytes from `at`) into every output it overlaps.
+    fn copy(&mut self, at: u64, data: &[u8]) {
+        let end = at + data.len() as u64;
+        let ranges = &self.ranges;
+        let mut k = self.order.partition_point(|&i| ranges[i].start < end);
+        while k > 0 {
+            k -= 1;
+            if self.max_end[k] <= at {
+                break;
+            }
+            let i = self.order[k];
+            let range = &ranges[i];
+            let (from, to) = (range.start.max(at), range.end.min(end));
+            if from >= to {
+                continue;
+            }
+            let (Ok(src_from), Ok(src_to), Ok(dst_from), Ok(dst_to)) = (
+                usize::try_from(from - at),
+                usize::try_from(to - at),
+                usize::try_from(from - range.start),
+                usize::try_from(to - range.start),
+            ) else {
+                continue;
+            };
+            if let (Some(dst), Some(src)) = (
+                self.buffers[i].get_mut(dst_from..dst_to),
+                data.get(src_from..src_to),
+            ) {
+                dst.copy_from_slice(src);
+                self.filled[i] += to - from;
+            }
+        }
+    }
+
+    /// The outputs, or the first range not completely filled.
+    fn finish(self) -> std::result::Result<Vec<Bytes>, Range<u64>> {
+        let mut out = Vec::with_capacity(self.buffers.len());
+        for ((buffer, range), filled) in self.buffers.into_iter().zip(self.ranges).zip(self.filled)
+        {
+            if filled != range.end - range.start {
+                return Err(range);
+            }
+            out.push(Bytes::from(buffer));
+        }
+        Ok(out)
     }
 }
 
@@ -352,29 +614,28 @@ impl<S: ReadAt> ReadAt for PageCache<S> {
         for range in ranges {
             check_range(range, len, &|| self.describe())?;
         }
-        let pages = self.pages_of(ranges);
+        let needed = coalesce_ranges(ranges, 0);
+        let pages = self.pages_of(&needed);
+        if self.missing_bytes(&pages) > self.stream_threshold_bytes() {
+            return self.read_streaming(ranges, &needed, &pages);
+        }
+        // Pages are held here as they become ready or arrive, so a read
+        // finishes even when the cache evicts them meanwhile.
+        let mut held: HashMap<u64, Bytes> = HashMap::with_capacity(pages.len());
         loop {
-            match self.plan(&pages) {
-                Plan::Ready(ready) => {
-                    let mut out = Vec::with_capacity(ranges.len());
-                    for range in ranges {
-                        let Some(bytes) = self.assemble(&ready, range) else {
-                            return Err(crate::Error::Invalid {
-                                location: self.describe(),
-                                message: format!(
-                                    "short read: bytes {}..{} not returned by the source",
-                                    range.start, range.end
-                                ),
-                            });
-                        };
-                        out.push(bytes);
-                    }
-                    return Ok(out);
-                }
-                Plan::Fetch(missing) => self.fetch(&missing)?,
+            match self.plan(&pages, &mut held) {
+                Plan::Ready => break,
+                Plan::Fetch(missing) => held.extend(self.fetch(&missing)?),
                 Plan::Wait => {}
             }
         }
+        ranges
+            .iter()
+            .map(|range| {
+                self.assemble(&held, range)
+                    .ok_or_else(|| self.short_read(range.clone()))
+            })
+            .collect()
     }
 
     fn describe(&self) -> String {
@@ -552,5 +813,196 @@ mod tests {
             }
         });
         assert!(c.inner().counters().stats().bytes <= 2 << 20);
+    }
+
+    /// Runs `f` on a thread and fails if it does not finish in time (a
+    /// livelocked read would otherwise hang the test run).
+    fn within<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'static) -> T {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(f());
+        });
+        rx.recv_timeout(std::time::Duration::from_secs(secs))
+            .expect("the read finishes")
+    }
+
+    fn config(page: u64, cap: u64, max_request: u64) -> PageCacheConfig {
+        PageCacheConfig {
+            page_size_bytes: page,
+            capacity_bytes: cap,
+            max_request_bytes: max_request,
+            readahead_bytes: 0,
+        }
+    }
+
+    #[test]
+    fn a_read_three_times_the_cache_finishes_with_the_bytes_it_needs() {
+        let bytes = data(4 << 20);
+        let cap = 256 * 1024;
+        let c = Arc::new(PageCache::new(
+            Counted::new(MemorySource::new(bytes.clone(), "mem")),
+            config(4096, cap, 64 * 1024),
+        ));
+        // Metadata read first: it must survive the large read.
+        c.read_range(100..200).expect("small read");
+        let before = c.inner().counters().stats();
+        let range = 5000..5000 + 3 * cap;
+        let got = {
+            let c = Arc::clone(&c);
+            let range = range.clone();
+            within(30, move || c.read_range(range))
+        }
+        .expect("large read");
+        assert!(got[..] == bytes[range.start as usize..range.end as usize]);
+        let fetched = c.inner().counters().stats().bytes - before.bytes;
+        let needed = range.end - range.start;
+        assert!(
+            fetched <= needed + 4096,
+            "fetched {fetched} bytes for {needed}"
+        );
+        assert!(c.cached_bytes() <= cap);
+        let before = c.inner().counters().stats();
+        c.read_range(0..300).expect("metadata again");
+        assert_eq!(
+            c.inner().counters().stats(),
+            before,
+            "the large read streamed around the cache"
+        );
+        // Twice as large as the cache, in many ranges (a chunked selection),
+        // overlapping and unsorted, partly cached.
+        let mut ranges: Vec<Range<u64>> = (0..200u64)
+            .map(|i| (199 - i) * 2600 + 1000..(199 - i) * 2600 + 1000 + 2700)
+            .collect();
+        ranges.push(10..20);
+        ranges.push(0..0);
+        let got = {
+            let c = Arc::clone(&c);
+            let ranges = ranges.clone();
+            within(30, move || c.read_ranges(&ranges))
+        }
+        .expect("many ranges");
+        for (r, g) in ranges.iter().zip(&got) {
+            assert!(g[..] == bytes[r.start as usize..r.end as usize], "{r:?}");
+        }
+    }
+
+    #[test]
+    fn a_read_almost_as_large_as_the_cache_finishes() {
+        for fraction in [50u64, 90, 95, 100, 110] {
+            let (c, bytes) = cache(1 << 20, 1024, 100 * 1024);
+            let c = Arc::new(c);
+            let n = 1024 * fraction;
+            let got = {
+                let c = Arc::clone(&c);
+                within(30, move || c.read_range(512..512 + n))
+            }
+            .expect("read");
+            assert!(got[..] == bytes[512..512 + n as usize]);
+            let fetched = c.inner().counters().stats().bytes;
+            assert!(
+                fetched <= n + 1024,
+                "{fraction}%: fetched {fetched} for {n}"
+            );
+        }
+    }
+
+    #[test]
+    fn pages_a_read_holds_are_not_fetched_twice_when_evicted() {
+        // 16 pages of capacity, all cached; a read of 12 of them and 4 new
+        // ones evicts some of its own hits while storing the new pages.
+        let (c, bytes) = cache(1 << 16, 1024, 16 * 1024);
+        for i in 0..4 {
+            c.read_range(i * 4096..(i + 1) * 4096).expect("fill");
+        }
+        assert_eq!(c.cached_bytes(), 16 * 1024);
+        let before = c.inner().counters().stats().bytes;
+        let got = c.read_range(4 * 1024..20 * 1024).expect("read");
+        assert!(got[..] == bytes[4 * 1024..20 * 1024]);
+        assert_eq!(c.inner().counters().stats().bytes - before, 4 * 1024);
+    }
+
+    #[test]
+    fn small_reads_go_on_while_a_large_one_streams() {
+        let bytes = data(8 << 20);
+        let c = Arc::new(PageCache::new(
+            Counted::new(MemorySource::new(bytes.clone(), "mem")),
+            config(4096, 512 * 1024, 64 * 1024),
+        ));
+        let bytes = Arc::new(bytes);
+        let done = {
+            let c = Arc::clone(&c);
+            let bytes = Arc::clone(&bytes);
+            within(60, move || {
+                std::thread::scope(|s| {
+                    for t in 0..4u64 {
+                        let c = &c;
+                        let bytes = &bytes;
+                        s.spawn(move || {
+                            let start = t * (2 << 20);
+                            let got = c.read_range(start..start + (2 << 20)).expect("large");
+                            assert!(got[..] == bytes[start as usize..start as usize + (2 << 20)]);
+                        });
+                    }
+                    for t in 0..4u64 {
+                        let c = &c;
+                        let bytes = &bytes;
+                        s.spawn(move || {
+                            for i in 0..200u64 {
+                                let start = (i * 7919 + t * 104_729) % ((8 << 20) - 3000);
+                                let got = c.read_range(start..start + 3000).expect("small");
+                                assert!(got[..] == bytes[start as usize..start as usize + 3000]);
+                            }
+                        });
+                    }
+                });
+                true
+            })
+        };
+        assert!(done);
+        assert!(c.cached_bytes() <= 512 * 1024);
+    }
+
+    /// A source that answers every request with one byte less than asked.
+    struct Short(MemorySource);
+
+    impl ReadAt for Short {
+        fn len(&self) -> u64 {
+            self.0.len()
+        }
+        fn read_range(&self, range: Range<u64>) -> Result<Bytes> {
+            let end = range.end.saturating_sub(1).max(range.start);
+            self.0.read_range(range.start..end)
+        }
+        fn describe(&self) -> String {
+            self.0.describe()
+        }
+    }
+
+    #[test]
+    fn a_short_source_is_an_error_not_a_hang() {
+        for n in [10_000u64, 300_000] {
+            let c = Arc::new(PageCache::new(
+                Short(MemorySource::new(data(1 << 20), "short")),
+                config(1024, 256 * 1024, 64 * 1024),
+            ));
+            let got = within(30, move || c.read_range(0..n));
+            let message = got.err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(message.contains("short read"), "{message}");
+        }
+    }
+
+    #[test]
+    fn prefetch_keeps_to_half_the_capacity() {
+        let (c, _) = cache(1 << 20, 1024, 64 * 1024);
+        let c = Arc::new(c);
+        {
+            let c = Arc::clone(&c);
+            within(30, move || {
+                c.prefetch(std::slice::from_ref(&(0..(1 << 20))))
+            })
+        }
+        .expect("prefetch");
+        assert_eq!(c.inner().counters().stats().bytes, 32 * 1024);
+        assert_eq!(c.cached_bytes(), 32 * 1024);
     }
 }

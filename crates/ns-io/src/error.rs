@@ -1,5 +1,3 @@
-use std::ops::Range;
-
 /// Errors of byte sources. Each names the source (path or URL) it concerns.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -19,14 +17,48 @@ pub enum Error {
          it must support HTTP Range requests (206 Partial Content)"
     )]
     NotPartial { url: String },
-    #[error("{url}: asked for bytes {requested:?}, server's Content-Range says {content_range:?}")]
+    #[error("{url}: asked for {requested}, the server answered with Content-Range {content_range}")]
     ContentRangeMismatch {
         url: String,
-        requested: Range<u64>,
+        /// The `Range` header sent.
+        requested: String,
         content_range: String,
+    },
+    #[error(
+        "{url}: {}",
+        match value {
+            Some(value) => format!("unreadable Content-Range {value:?}"),
+            None => "a 206 answer without a (visible) Content-Range header".to_string(),
+        }
+    )]
+    BadContentRange {
+        url: String,
+        /// The header's value, `None` when it is missing.
+        value: Option<String>,
+    },
+    #[error("{url}: the file changed on the server (it had {expected} bytes, now {got})")]
+    SizeChanged {
+        url: String,
+        expected: u64,
+        got: u64,
+    },
+    #[error(
+        "{url}: the server cannot satisfy {requested} (HTTP 416 range not satisfiable{})",
+        total_bytes.map(|t| format!("; the file has {t} bytes")).unwrap_or_default()
+    )]
+    Unsatisfiable {
+        url: String,
+        requested: String,
+        total_bytes: Option<u64>,
     },
     #[error("{url}: response body ended after {got} of {expected} bytes (truncated)")]
     Truncated {
+        url: String,
+        expected: u64,
+        got: u64,
+    },
+    #[error("{url}: response body has {got} bytes, {expected} expected (overlong)")]
+    Overlong {
         url: String,
         expected: u64,
         got: u64,

@@ -5,22 +5,30 @@
 //! dependency on an async runtime or on `std::fs`, so the browser worker can
 //! implement it too (synchronous Range XHR, `Blob` slices). Adapters wrap any
 //! source: [`PageCache`] (block cache, coalescing of adjacent misses, head and
-//! tail prefetch, de-duplication of in-flight pages) and [`Counted`]
-//! (requests and bytes).
+//! tail prefetch, de-duplication of in-flight pages, streaming of reads too
+//! large for it) and [`Counted`] (requests and bytes). [`open_cached`] is
+//! the one way a freshly opened source gets its cache and first bytes, and
+//! [`check_range_response`] the one check of an HTTP Range answer.
 
 mod cache;
 mod counted;
 mod error;
 mod memory;
+mod open;
 mod par;
 mod ranges;
+mod response;
 
 pub use cache::{PageCache, PageCacheConfig};
 pub use counted::{Counted, Counters, Stats};
 pub use error::{Error, Result};
 pub use memory::MemorySource;
+pub use open::{CacheSetup, open_cached, warm_up};
 pub use par::par_map;
 pub use ranges::{coalesce_ranges, merge_parts};
+pub use response::{
+    ContentRange, Expected, RangeRequest, ResponseHead, check_range_response, parse_content_range,
+};
 
 pub use bytes::Bytes;
 
@@ -68,33 +76,6 @@ impl<T: ReadAt + ?Sized> ReadAt for Arc<T> {
     fn describe(&self) -> String {
         (**self).describe()
     }
-}
-
-/// Warms a freshly opened cache: fetches the head and the tail of the file
-/// (`prefetch_bytes` each; pynwb puts metadata at both ends) in one batch,
-/// or the whole file when it is at most `whole_file_bytes` (cheaper than
-/// walking its metadata one round trip at a time). Pages already cached
-/// (a probe made while opening) are not fetched again.
-pub fn warm_up<S: ReadAt>(
-    cache: &PageCache<S>,
-    prefetch_bytes: u64,
-    whole_file_bytes: u64,
-) -> Result<()> {
-    let len = cache.len();
-    if len <= whole_file_bytes {
-        // In parts, so that they can go out concurrently.
-        let part = (len / 16).max(cache.config().page_size_bytes).max(1);
-        let parts: Vec<Range<u64>> = (0..len.div_ceil(part))
-            .map(|i| i * part..((i + 1) * part).min(len))
-            .collect();
-        return cache.prefetch(&parts);
-    }
-    let head = 0..prefetch_bytes.min(len);
-    // From a page boundary, so that a probe's tail (seeded in whole pages)
-    // is not fetched again for one partial page.
-    let page = cache.config().page_size_bytes.max(1);
-    let tail = (len.saturating_sub(prefetch_bytes).div_ceil(page) * page).min(len)..len;
-    cache.prefetch(&[head, tail])
 }
 
 /// Checks that `range` is well formed and inside a source of `len` bytes.

@@ -6,10 +6,17 @@ use ns_protocol::{ErrorKind, WorkerError};
 pub fn io_error(e: &ns_io::Error) -> WorkerError {
     let kind = match e {
         ns_io::Error::HttpStatus { status: 404, .. } => ErrorKind::NotFound,
-        ns_io::Error::HttpStatus { .. } => ErrorKind::Http,
         ns_io::Error::NotPartial { .. } => ErrorKind::NoRangeSupport,
+        ns_io::Error::HttpStatus { .. }
+        | ns_io::Error::ContentRangeMismatch { .. }
+        | ns_io::Error::BadContentRange { .. }
+        | ns_io::Error::SizeChanged { .. }
+        | ns_io::Error::Unsatisfiable { .. }
+        | ns_io::Error::Overlong { .. } => ErrorKind::Http,
         ns_io::Error::Http { .. } | ns_io::Error::Truncated { .. } => ErrorKind::Network,
-        _ => ErrorKind::Format,
+        ns_io::Error::OutOfBounds { .. }
+        | ns_io::Error::Io { .. }
+        | ns_io::Error::Invalid { .. } => ErrorKind::Format,
     };
     WorkerError::new(kind, e.to_string())
 }

@@ -10,7 +10,10 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use js_sys::{ArrayBuffer, Uint8Array};
-use ns_io::{Bytes, Counters, Error, ReadAt, Result, check_range};
+use ns_io::{
+    Bytes, Counters, Error, Expected, RangeRequest, ReadAt, ResponseHead, Result, check_range,
+    check_range_response,
+};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{File, FileReaderSync, XmlHttpRequest};
 
@@ -64,45 +67,21 @@ impl XhrSource {
             counters,
             on_request,
         };
-        let answer = source.get(&format!("bytes=0-{}", probe_bytes.max(1) - 1))?;
-        let total = match answer.status {
-            206 => answer
-                .content_range
-                .as_deref()
-                .and_then(|cr| cr.rsplit('/').next())
-                .and_then(|t| t.trim().parse::<u64>().ok())
-                .or(known_size)
-                .ok_or_else(|| Error::Http {
-                    url: url.to_string(),
-                    message: "the server does not expose the file size (Content-Range) to \
-                              scripts; open the file from its DANDI page, which knows the size"
-                        .into(),
-                })?,
-            200 => {
-                // Acceptable only if that was the whole (small) file.
-                let n = answer.bytes.len() as u64;
-                if n > probe_bytes || known_size.is_some_and(|k| k != n) {
-                    return Err(Error::NotPartial {
-                        url: url.to_string(),
-                    });
-                }
-                n
-            }
-            416 => 0,
-            status => {
-                return Err(Error::HttpStatus {
-                    url: url.to_string(),
-                    status,
-                });
-            }
-        };
-        source.len = total;
-        let head_len = answer
-            .bytes
-            .len()
-            .min(usize::try_from(total).unwrap_or(usize::MAX));
-        let mut head = answer.bytes;
-        head.truncate(head_len);
+        let request = RangeRequest::Span(0..probe_bytes.max(1));
+        let answer = source.get(&request.header_value())?;
+        if answer.status == 206 && answer.content_range.is_none() && known_size.is_none() {
+            return Err(Error::Http {
+                url: url.to_string(),
+                message: "the server does not expose the file size (Content-Range) to \
+                          scripts; open the file from its DANDI page, which knows the size"
+                    .into(),
+            });
+        }
+        let (expected, head) = source.check(&request, known_size, answer)?;
+        source.len = expected
+            .total_bytes
+            .or(known_size)
+            .unwrap_or(expected.range.end);
         Ok((source, Bytes::from(head)))
     }
 
@@ -134,6 +113,35 @@ impl XhrSource {
         on_request: OnRequest,
     ) -> Self {
         Self::with_size(url, u64::MAX, api_key, counters, on_request)
+    }
+
+    /// One Range request, checked.
+    fn fetch(&self, request: &RangeRequest, known_len: Option<u64>) -> Result<(Expected, Vec<u8>)> {
+        let answer = self.get(&request.header_value())?;
+        self.check(request, known_len, answer)
+    }
+
+    /// Checks an answer with [`ns_io::check_range_response`]: the body
+    /// returned holds exactly the range returned.
+    fn check(
+        &self,
+        request: &RangeRequest,
+        known_len: Option<u64>,
+        answer: Answer,
+    ) -> Result<(Expected, Vec<u8>)> {
+        let got_bytes = answer.bytes.len() as u64;
+        let head = ResponseHead {
+            status: answer.status,
+            content_range: answer.content_range.as_deref(),
+            // A synchronous XHR has read the body already: its length
+            // stands for Content-Length where that decides (a 200), and is
+            // checked against the range otherwise.
+            content_length: (answer.status == 200).then_some(got_bytes),
+            content_range_may_be_hidden: true,
+        };
+        let expected = check_range_response(&self.url, request, &head, known_len)?;
+        expected.check_body(&self.url, got_bytes)?;
+        Ok((expected, answer.bytes))
     }
 
     fn get(&self, range: &str) -> Result<Answer> {
@@ -187,47 +195,21 @@ impl ReadAt for XhrSource {
 
     fn read_range(&self, range: Range<u64>) -> Result<Bytes> {
         check_range(&range, self.len, &|| self.describe())?;
-        if range.start == range.end {
+        let Some(request) = RangeRequest::span(range.clone()) else {
             return Ok(Bytes::new());
-        }
-        let answer = self.get(&format!("bytes={}-{}", range.start, range.end - 1))?;
-        let want = range.end - range.start;
-        match answer.status {
-            206 => {}
-            200 if range.start == 0 && answer.bytes.len() as u64 == self.len => {
-                let end = usize::try_from(range.end).unwrap_or(usize::MAX);
-                return Ok(Bytes::from(answer.bytes).slice(..end.min(self.len as usize)));
-            }
-            200 => {
-                return Err(Error::NotPartial {
-                    url: self.url.clone(),
-                });
-            }
-            status => {
-                return Err(Error::HttpStatus {
-                    url: self.url.clone(),
-                    status,
-                });
-            }
-        }
-        if let Some(cr) = &answer.content_range {
-            let expected = format!("bytes {}-{}/", range.start, range.end - 1);
-            if !cr.starts_with(&expected) {
-                return Err(Error::ContentRangeMismatch {
-                    url: self.url.clone(),
-                    requested: range,
-                    content_range: cr.clone(),
-                });
-            }
-        }
-        if answer.bytes.len() as u64 != want {
+        };
+        // `u64::MAX`: a source without a known size (see `without_size`).
+        let known_len = (self.len != u64::MAX).then_some(self.len);
+        let (expected, body) = self.fetch(&request, known_len)?;
+        if expected.range != range {
+            // Clipped by the end of the file: fewer bytes than asked.
             return Err(Error::Truncated {
                 url: self.url.clone(),
-                expected: want,
-                got: answer.bytes.len() as u64,
+                expected: range.end - range.start,
+                got: body.len() as u64,
             });
         }
-        Ok(Bytes::from(answer.bytes))
+        Ok(Bytes::from(body))
     }
 
     fn describe(&self) -> String {

@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use ns_io::{Counters, PageCache, PageCacheConfig, ReadAt};
+use ns_io::{CacheSetup, Counters, PageCache, ReadAt};
 use ns_protocol::{
     Answer, ErrorKind, FileSource, FromWorker, IoStats, OpenFile, Overview, Query, RequestId,
     ToWorker, WorkerError, decode, encode,
@@ -21,9 +21,8 @@ use crate::sources::{LocalFileSource, XhrSource};
 
 /// Bytes probed from the head (and fetched from the tail) when opening.
 const PREFETCH_BYTES: u64 = 256 * 1024;
-/// Files up to this size are read whole at once.
-const WHOLE_FILE_BYTES: u64 = 8 * 1024 * 1024;
-/// Largest selection one read may allocate in the browser.
+/// Largest selection one read may allocate in the browser (reads larger
+/// than a quarter of the page cache stream around it).
 const MAX_READ_BYTES: usize = 256 * 1024 * 1024;
 /// Most bytes of pages handed to the app for its metadata cache.
 const MAX_EXPORT_BYTES: u64 = 16 * 1024 * 1024;
@@ -269,7 +268,7 @@ fn open(
                 )
                 .map_err(|e| io_error(&e))?,
             };
-            cached(xhr, &head, seed, WHOLE_FILE_BYTES)?
+            cached(xhr, head, seed, CacheSetup::browser().whole_file_bytes)?
         }
         FileSource::Local { name, .. } => {
             let file = file.ok_or_else(|| WorkerError {
@@ -278,7 +277,7 @@ fn open(
             })?;
             // Local reads are cheap: no whole-file read, head and tail only.
             let local = LocalFileSource::open(file, Arc::clone(&counters));
-            cached(local, &bytes::Bytes::new(), seed, 0)?
+            cached(local, bytes::Bytes::new(), seed, 0)?
         }
     };
     // A LINDI reference file has the tree in it; its chunk references are
@@ -319,9 +318,13 @@ fn open_reference(
         on_request.clone(),
     ) {
         Ok((xhr, head)) => {
-            let cache = PageCache::new(xhr, cache_config());
-            cache.insert(0, &head);
-            Ok(Arc::new(cache))
+            // No warm-up: only the chunks a selection names are read.
+            let setup = CacheSetup {
+                prefetch_bytes: 0,
+                whole_file_bytes: 0,
+                ..CacheSetup::browser()
+            };
+            Ok(Arc::new(ns_io::open_cached(xhr, [(0, head)], &setup)?))
         }
         Err(ns_io::Error::Http { .. }) => Ok(Arc::new(XhrSource::without_size(
             url, api_key, counters, on_request,
@@ -341,39 +344,28 @@ impl<S: ReadAt> ExportPages for PageCache<S> {
     }
 }
 
-/// The page cache of a freshly opened file: starts from the bytes a probe
-/// read (`head`) and from `seed` pages, fetches head and tail (or the whole
-/// file up to `whole_file_bytes`), and is kept for handing its pages to the
-/// app.
+/// The page cache of a freshly opened file ([`ns_io::open_cached`] with the
+/// browser's settings): starts from the bytes a probe read (`head`) and from
+/// `seed` pages (saved by an earlier open of this very file, or read by the
+/// first worker of the pool), fetches head and tail (or the whole file up to
+/// `whole_file_bytes`), and is kept for handing its pages to the app.
 fn cached<S: ReadAt + 'static>(
     source: S,
-    head: &bytes::Bytes,
+    head: bytes::Bytes,
     seed: Option<&[u8]>,
     whole_file_bytes: u64,
 ) -> Result<Arc<PageCache<S>>, WorkerError> {
-    let cache = Arc::new(PageCache::new(source, cache_config()));
-    cache.insert(0, head);
-    seed_cache(&cache, seed);
-    ns_io::warm_up(&cache, PREFETCH_BYTES, whole_file_bytes).map_err(|e| io_error(&e))?;
+    let saved = seed.and_then(ns_protocol::decode_pages).unwrap_or_default();
+    let seeds = std::iter::once((0, head)).chain(
+        saved
+            .into_iter()
+            .map(|(offset, bytes)| (offset, bytes::Bytes::copy_from_slice(bytes))),
+    );
+    let setup = CacheSetup {
+        whole_file_bytes,
+        ..CacheSetup::browser()
+    };
+    let cache = Arc::new(ns_io::open_cached(source, seeds, &setup).map_err(|e| io_error(&e))?);
     STATE.with(|s| s.borrow_mut().pages = Some(cache.clone()));
     Ok(cache)
-}
-
-/// Page cache settings in the browser, where three workers share memory.
-fn cache_config() -> PageCacheConfig {
-    PageCacheConfig {
-        capacity_bytes: 128 * 1024 * 1024,
-        ..PageCacheConfig::default()
-    }
-}
-
-/// Starts a cache from pages read before: saved by an earlier open of this
-/// very file (the app checked size and ETag/Last-Modified), or read by the
-/// first worker of the pool.
-fn seed_cache<S: ReadAt>(cache: &PageCache<S>, seed: Option<&[u8]>) {
-    if let Some(pages) = seed.and_then(ns_protocol::decode_pages) {
-        for (offset, bytes) in pages {
-            cache.insert(offset, &bytes::Bytes::copy_from_slice(bytes));
-        }
-    }
 }
