@@ -269,6 +269,41 @@ fn redirect_to_files() {
 }
 
 #[test]
+fn redirect_to_another_origin_and_credentials_counted() {
+    let f = fixture();
+    let other = fixture();
+    let origin = other.server.base_url();
+    let url = f.server.redirect_url_to(&origin, "sub/small.txt");
+    let resp = get(&url, None);
+    assert_eq!(resp.status(), 302);
+    assert_eq!(
+        header(&resp, "location"),
+        format!("{origin}/files/sub/small.txt")
+    );
+    // Not an open redirect.
+    let evil = f.server.redirect_url_to("https://evil.example", "x");
+    assert_eq!(get(&evil, None).status(), 400);
+    // Requests with `Authorization` are counted; preflights and control are not.
+    let with_key = |url: &str| {
+        agent()
+            .get(url)
+            .header("Authorization", "token k")
+            .call()
+            .unwrap()
+    };
+    with_key(&other.server.url("sub/small.txt"));
+    with_key(&format!("{}/__control/stats", other.server.base_url()));
+    agent()
+        .options(&other.server.url("sub/small.txt"))
+        .header("Authorization", "token k")
+        .call()
+        .unwrap();
+    get(&other.server.url("sub/small.txt"), None);
+    assert_eq!(other.server.stats().authorized, 1);
+    assert_eq!(f.server.stats().authorized, 0);
+}
+
+#[test]
 fn latency_delays_files_but_not_control() {
     let f = fixture_with(|c| c.latency_ms = 300);
     let url = f.server.url("sub/small.txt");
@@ -446,6 +481,7 @@ fn counters_and_reset() {
     let expected = Stats {
         requests: 4,
         bytes: 160,
+        authorized: 0,
         files: [
             (
                 "data.bin".to_string(),
