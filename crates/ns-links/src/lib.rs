@@ -245,6 +245,26 @@ pub fn dandi_asset_info_url(download_url: &str) -> Option<String> {
     Some(url.into())
 }
 
+/// The name to show for a path or URL: its last non-empty path segment
+/// (percent-decoded for a URL, whose query and fragment are not part of it).
+pub fn file_name(location: &str) -> String {
+    let url = Url::parse(location)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https" | "file"));
+    let from_url = url.as_ref().and_then(|u| {
+        let last = u.path_segments()?.rev().find(|s| !s.is_empty())?;
+        Some(percent_decode_str(last).decode_utf8_lossy().into_owned())
+    });
+    from_url
+        .or_else(|| {
+            location
+                .rsplit(['/', '\\'])
+                .find(|s| !s.is_empty())
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| location.to_string())
+}
+
 /// `…/assets/<id>/download/` for an asset.
 pub fn dandi_download_url(api: &str, asset_id: &str) -> String {
     format!("{}/assets/{asset_id}/download/", api.trim_end_matches('/'))
@@ -433,6 +453,19 @@ mod tests {
         assert_eq!(parse_tab(r#"["/a", "#), None);
         assert_eq!(parse_tab("[1, 2]"), None);
         assert_eq!(parse_tab("[]"), Some(Tab::Many(vec![])));
+    }
+
+    #[test]
+    fn file_names() {
+        assert_eq!(file_name("https://h/d/x%20y.nwb?sig=a/b#c"), "x y.nwb");
+        assert_eq!(
+            file_name("https://api.dandiarchive.org/api/assets/a1/download/"),
+            "download"
+        );
+        assert_eq!(file_name("/data/sub-1/x.nwb"), "x.nwb");
+        assert_eq!(file_name("C:\\data\\x.nwb"), "x.nwb");
+        assert_eq!(file_name("x.nwb"), "x.nwb");
+        assert_eq!(file_name("http://h"), "h");
     }
 
     #[test]
