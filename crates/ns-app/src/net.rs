@@ -101,7 +101,13 @@ async fn fetch(
 /// GETs JSON from the DANDI API (with the API key when one is set and the
 /// URL is a DANDI API's).
 pub async fn get_json(url: &str) -> Result<serde_json::Value, String> {
-    let mut request = gloo_net::http::Request::get(url).cache(web_sys::RequestCache::NoStore);
+    // The query goes in as pairs: gloo-net appends a stray `&` to a URL
+    // that already has one.
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let pairs = ns_links::parse_query(query);
+    let mut request = gloo_net::http::Request::get(base)
+        .query(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .cache(web_sys::RequestCache::NoStore);
     if let Some(key) = api_key_for(url) {
         request = request.header("Authorization", &format!("token {key}"));
     }

@@ -156,7 +156,8 @@ pub struct Config {
     pub app_dir: Option<PathBuf>,
     /// A fake DANDI API under `/api/`: a JSON file
     /// `{"json": {"/api/path?query": <body>, ...}, "redirects": {"/api/path": "<location>"}}`.
-    /// A request matches its path and query exactly, else its path alone.
+    /// A request matches its path and query (compared decoded: `/` and `%2F` are the same),
+    /// else its path alone.
     pub api_routes: Option<PathBuf>,
 }
 
@@ -547,7 +548,22 @@ async fn api(State(st): State<Arc<Shared>>, uri: axum::http::Uri) -> Response {
         st.delay().await;
         return (StatusCode::FOUND, [(header::LOCATION, location.clone())]).into_response();
     }
-    match st.api.json.get(&full).or_else(|| st.api.json.get(&path)) {
+    // The same query however it is escaped (`/` or `%2F`, space or `+`).
+    let pairs = |q: &str| -> Vec<(String, String)> {
+        form_urlencoded::parse(q.as_bytes()).into_owned().collect()
+    };
+    let asked = uri.query().map(pairs);
+    let same_query = st.api.json.iter().find_map(|(key, body)| {
+        let (p, q) = key.split_once('?')?;
+        (p == path && asked.as_ref() == Some(&pairs(q))).then_some(body)
+    });
+    match st
+        .api
+        .json
+        .get(&full)
+        .or(same_query)
+        .or_else(|| st.api.json.get(&path))
+    {
         Some(body) => Json(body.clone()).into_response(),
         None => (
             StatusCode::NOT_FOUND,
