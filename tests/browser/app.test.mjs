@@ -33,7 +33,7 @@ function startServer(args) {
   });
 }
 
-let browser, app, files, noRange, lindiBase;
+let browser, app, files, noRange, lindiBase, routes;
 const size = (name) => statSync(join(fixtures, name)).size;
 
 before(async () => {
@@ -60,17 +60,20 @@ before(async () => {
         count: 1, next: null, previous: null,
         results: [{ asset_id: 'a1', path: 'sub-01/sub-01_ecephys.nwb', size: size('nwb_ecephys.nwb') }],
       },
+      // The asset itself: its path in the dandiset (the title of a DANDI link).
+      '/api/assets/a1/': { identifier: 'a1', path: 'sub-01/sub-01_ecephys.nwb', contentSize: size('nwb_ecephys.nwb') },
       '/api/dandisets/?page=1&page_size=50&ordering=-modified&search=ephys&draft=true&empty=false&embargoed=false': {
         count: 1, next: null, previous: null,
         results: [{ identifier: '000001', draft_version: { name: 'Test dandiset: ephys and behavior' } }],
       },
     },
     redirects: {
+      // The asset URL answers 302 to a file on another origin (like S3).
       '/api/assets/a1/download/': `${files}/files/nwb_ecephys.nwb`,
       '/api/assets/a2/download/': `${files}/files/nwb_behavior.nwb`,
     },
   };
-  const routes = join(mkdtempSync(join(tmpdir(), 'ns-api-')), 'routes.json');
+  routes = join(mkdtempSync(join(tmpdir(), 'ns-api-')), 'routes.json');
   writeFileSync(routes, JSON.stringify(api));
   app = await startServer(['--dir', fixtures, '--app-dir', dist, '--api-routes', routes]);
   // Where Neurosift keeps LINDI indexes of DANDI assets: one for asset a1,
@@ -94,12 +97,13 @@ after(async () => {
   for (const s of servers) s.kill();
 });
 
-async function newPage({ lindi } = {}) {
+async function newPage({ lindi, apiKey, api } = {}) {
   const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
-  await context.addInitScript(([api, lindi]) => {
+  await context.addInitScript(([api, lindi, apiKey]) => {
     localStorage.setItem('neurosift.dandiApi', api);
     localStorage.setItem('neurosift.lindiBase', lindi);
-  }, [`${app}/api`, lindi ?? `${files}/files/no-lindi-here`]);
+    if (apiKey) localStorage.setItem('neurosift.dandiApiKey', apiKey);
+  }, [api ?? `${app}/api`, lindi ?? `${files}/files/no-lindi-here`, apiKey ?? '']);
   const page = await context.newPage();
   page.errors = [];
   page.on('pageerror', (e) => page.errors.push(e.message));
@@ -124,6 +128,11 @@ test('DANDI "Open with Neurosift" link opens the asset (redirect to another orig
     assert.ok(text.includes(want), `missing ${want}`);
   }
   assert.match(await page.getByTestId('status').innerText(), /requests? · .*loaded/);
+  // Titled by the asset's path in the dandiset, not "download".
+  await page.getByTestId('file-name').getByText('sub-01/sub-01_ecephys.nwb').waitFor();
+  // The Units table (a top-level group) shows its neurodata type like the other groups.
+  const units = page.locator('details.section[data-path="/units"] > summary');
+  assert.match(await units.innerText(), /units \(\d+\)\s*Units/);
   await page.screenshot({ path: join(shots, 'dandi-link-overview.png') });
   assert.deepEqual(page.errors, []);
 });
@@ -178,6 +187,43 @@ test('a local file opens without being loaded whole', async () => {
   const kb = Number(status.match(/([\d.]+) (KB|MB)/)?.[1] ?? 'NaN') * (status.includes('MB') ? 1000 : 1);
   assert.ok(kb < size('nwb_ecephys.nwb') / 1000, `${status} for a ${size('nwb_ecephys.nwb')}-byte file`);
   await page.screenshot({ path: join(shots, 'local-file.png') });
+});
+
+test('a link without a dandiset is titled by the file name', async () => {
+  const page = await newPage();
+  await page.goto(`${app}/nwb?url=${encodeURIComponent(`${files}/files/nwb_ecephys.nwb?x=1`)}`);
+  await session(page).getByText('Extracellular ephys test session').waitFor();
+  assert.equal(await page.getByTestId('file-name').innerText(), 'nwb_ecephys.nwb');
+});
+
+test('the DANDI API key goes to the DANDI API only, never to another origin', async () => {
+  const stats = async (server) => (await (await fetch(`${server}/__control/stats`)).json());
+  const reset = (server) => fetch(`${server}/__control/reset`, { method: 'POST' });
+  // A server that is both the (configured) DANDI API and the home of a LINDI
+  // file whose references point at the files server (another origin).
+  const dir = mkdtempSync(join(tmpdir(), 'ns-keyed-'));
+  const json = readFileSync(join(fixtures, 'nwb_ecephys.nwb.lindi.json'), 'utf8')
+    .replaceAll('"./nwb_ecephys.nwb"', JSON.stringify(`${files}/files/nwb_ecephys.nwb`));
+  writeFileSync(join(dir, 'x.nwb.lindi.json'), json);
+  const keyed = await startServer(['--dir', dir, '--api-routes', routes]);
+  const page = await newPage({ apiKey: 'secret-key', api: `${keyed}/api` });
+  await reset(files);
+  // 1. A file on another origin (a crafted ?url=).
+  await page.goto(`${app}/nwb?url=${encodeURIComponent(`${files}/files/nwb_ecephys.nwb`)}&tab=/units/spike_times`);
+  await page.getByTestId('raw').getByTestId('values').getByText('9.44146').waitFor();
+  // 2. A LINDI file on the API's origin (it gets the key) whose references
+  //    name the other origin (they must not).
+  await page.goto(`${app}/nwb?url=${encodeURIComponent(`${keyed}/files/x.nwb.lindi.json`)}&st=lindi&tab=/acquisition/ElectricalSeries/data`);
+  await page.getByTestId('raw').getByTestId('values').waitFor();
+  // 3. The DANDI asset URL (key sent), redirected to the other origin (not).
+  await page.goto(`${app}/nwb?url=${encodeURIComponent(`${keyed}/api/assets/a1/download/`)}&dandisetId=000001&dandisetVersion=draft&lindi=0`);
+  await session(page).getByText('Extracellular ephys test session').waitFor();
+  await page.getByTestId('file-name').getByText('sub-01/sub-01_ecephys.nwb').waitFor();
+  const seen = await stats(files);
+  assert.ok(seen.requests > 0, 'the files server was read');
+  assert.equal(seen.authorized, 0, 'the files server never saw Authorization');
+  assert.ok((await stats(keyed)).authorized > 0, 'the configured DANDI API got the key');
+  assert.deepEqual(page.errors, []);
 });
 
 test('raw view pages through dataset values', async () => {

@@ -32,7 +32,9 @@ struct Source {
     /// Print `stats: requests=N bytes=M seconds=S` as the last line on stderr.
     #[arg(long)]
     stats: bool,
-    /// Extra HTTP header for every request, e.g. `Authorization: token KEY`.
+    /// Extra HTTP header, e.g. `Authorization: token KEY`: sent only to the
+    /// host of FILE (https, or a local server), never to another host that a
+    /// redirect or a LINDI reference leads to.
     #[arg(long = "header", value_name = "NAME: VALUE")]
     headers: Vec<String>,
 }
@@ -122,6 +124,15 @@ fn open(source: &Source, counters: &Arc<Counters>) -> Result<Box<dyn ObjectStore
         counters: Arc::clone(counters),
         ..Default::default()
     };
+    if !source.headers.is_empty() {
+        options.http.credential_roots = vec![source.file.clone()];
+        if !ns_links::credentials_allowed(&source.file, &options.http.credential_roots) {
+            eprintln!(
+                "warning: --header is not sent: {} is not an https URL (nor one on this machine)",
+                source.file
+            );
+        }
+    }
     for header in &source.headers {
         let (name, value) = header
             .split_once(':')

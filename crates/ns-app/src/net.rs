@@ -1,5 +1,8 @@
-//! Fetches from the main thread: DANDI API JSON, and the size probe that
-//! runs before a remote file is handed to the worker.
+//! Fetches from the main thread: DANDI API JSON (gloo-net), and the size
+//! probe that runs before a remote file is handed to the worker.
+//!
+//! The user's DANDI API key goes only where [`api_key_for`] allows: the
+//! DANDI API hosts (see [`ns_links::credentials_allowed`]).
 
 use js_sys::Promise;
 use ns_io::{Expected, RangeRequest, ResponseHead, check_range_response};
@@ -16,12 +19,16 @@ fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok()?
 }
 
-/// The DANDI API root: `localStorage["neurosift.dandiApi"]` or the public one.
-pub fn dandi_api() -> String {
+/// The DANDI API root the user configured (`localStorage["neurosift.dandiApi"]`).
+fn configured_api() -> Option<String> {
     storage()
         .and_then(|s| s.get_item(API_ROOT).ok().flatten())
         .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| ns_links::DANDI_API.to_string())
+}
+
+/// The DANDI API root: `localStorage["neurosift.dandiApi"]` or the public one.
+pub fn dandi_api() -> String {
+    configured_api().unwrap_or_else(|| ns_links::DANDI_API.to_string())
 }
 
 /// Where LINDI indexes of DANDI assets are looked for:
@@ -38,6 +45,14 @@ pub fn api_key() -> Option<String> {
     storage()
         .and_then(|s| s.get_item(API_KEY).ok().flatten())
         .filter(|s| !s.is_empty())
+}
+
+/// The API key, if one is set and `url` may get it: only the DANDI API
+/// hosts (public, sandbox, and the configured API) do, never a file server
+/// named in a link or a LINDI reference.
+pub fn api_key_for(url: &str) -> Option<String> {
+    let roots = ns_links::dandi_credential_roots(configured_api().as_deref());
+    api_key().filter(|_| ns_links::credentials_allowed(url, &roots))
 }
 
 pub fn set_api_key(key: &str) {
@@ -84,23 +99,30 @@ async fn fetch(
         .map_err(|_| "not a response".to_string())
 }
 
-/// GETs JSON from the DANDI API (with the API key when one is set).
+/// GETs JSON from the DANDI API (with the API key when one is set and the
+/// URL is a DANDI API's).
 pub async fn get_json(url: &str) -> Result<serde_json::Value, String> {
-    let mut headers = Vec::new();
-    if let Some(key) = api_key() {
-        headers.push(("Authorization", format!("token {key}")));
+    // The query goes in as pairs: gloo-net appends a stray `&` to a URL
+    // that already has one.
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let pairs = ns_links::parse_query(query);
+    let mut request = gloo_net::http::Request::get(base)
+        .query(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .cache(web_sys::RequestCache::NoStore);
+    if let Some(key) = api_key_for(url) {
+        request = request.header("Authorization", &format!("token {key}"));
     }
-    let response = fetch(url, &headers, None)
+    let response = request
+        .send()
         .await
-        .map_err(|e| format!("{url}: {e}"))?;
+        .map_err(|e| format!("{url}: network error or blocked by CORS: {e}"))?;
     if !response.ok() {
         return Err(format!("{url}: HTTP {}", response.status()));
     }
-    let text = JsFuture::from(response.text().map_err(|e| js_text(&e))?)
+    response
+        .json::<serde_json::Value>()
         .await
-        .map_err(|e| format!("{url}: {}", js_text(&e)))?;
-    let text = text.as_string().unwrap_or_default();
-    serde_json::from_str(&text).map_err(|e| format!("{url}: not JSON ({e})"))
+        .map_err(|e| format!("{url}: not JSON ({e})"))
 }
 
 /// What the probe of a remote file learned.
@@ -155,7 +177,7 @@ async fn probe_once(url: &str, request: &RangeRequest) -> Result<ProbeAnswer, Wo
         message: js_text(&e),
     })?;
     let mut headers = vec![("Range", request.header_value())];
-    if let Some(key) = api_key() {
+    if let Some(key) = api_key_for(url) {
         headers.push(("Authorization", format!("token {key}")));
     }
     let response = fetch(url, &headers, Some(&controller.signal()))

@@ -8,7 +8,6 @@ use ns_io::{
     check_range_response,
 };
 use parking_lot_free::Slots;
-use ureq::ResponseExt;
 
 /// Settings of the HTTP backend.
 #[derive(Debug, Clone)]
@@ -17,8 +16,14 @@ pub struct HttpOptions {
     pub max_concurrency: usize,
     /// Retries of a request that failed in a way that may pass (5xx, reset).
     pub retries: u32,
-    /// Extra headers sent with every request (e.g. `Authorization`).
+    /// Credentials (e.g. `Authorization`), sent only with requests to URLs
+    /// that [`ns_links::credentials_allowed`] accepts for
+    /// `credential_roots`: checked for every request and every redirect
+    /// hop, so they never follow a redirect to another host.
     pub headers: Vec<(String, String)>,
+    /// The URLs whose origins (scheme, host, port) may get `headers`.
+    /// Empty: `headers` are sent nowhere.
+    pub credential_roots: Vec<String>,
     /// Time limit of one request, connect to last byte.
     pub timeout: Duration,
     /// Print every request on stderr (`NEUROSIFT_LOG_REQUESTS=1`).
@@ -31,16 +36,22 @@ impl Default for HttpOptions {
             max_concurrency: 16,
             retries: 2,
             headers: Vec::new(),
+            credential_roots: Vec::new(),
             timeout: Duration::from_secs(120),
             log_requests: std::env::var_os("NEUROSIFT_LOG_REQUESTS").is_some_and(|v| v != "0"),
         }
     }
 }
 
+/// Redirects followed at most, per request.
+const MAX_REDIRECTS: u32 = 10;
+
 /// A remote file read with HTTP Range requests.
 ///
 /// Redirects (such as DANDI's 302 to S3) are resolved once, when the source
-/// is opened; later requests go straight to the final URL. A server that
+/// is opened; later requests go straight to the final URL. They are
+/// followed here, not by ureq, so that credentials are decided for each hop
+/// (see [`HttpOptions::headers`]). A server that
 /// answers 200 to a Range request is refused before its body is read, so a
 /// multi-gigabyte file is never pulled whole.
 pub struct HttpSource {
@@ -74,7 +85,8 @@ impl HttpSource {
     ) -> Result<(Self, crate::Seeds)> {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
-            .max_redirects(10)
+            // Followed by `request_once`, which decides credentials per hop.
+            .max_redirects(0)
             .timeout_global(Some(options.timeout))
             .user_agent("neurosift")
             .build()
@@ -131,26 +143,64 @@ impl HttpSource {
     }
 
     /// One GET, checked by [`ns_io::check_range_response`] before its body
-    /// is read (a 200 answer is refused unread) and after.
+    /// is read (a 200 answer is refused unread) and after. Redirects are
+    /// followed here, one hop at a time, so that credentials go only to the
+    /// hosts allowed to have them.
     fn request_once(&self, request: &RangeRequest, known_len: Option<u64>) -> Result<Part> {
-        let url = &self.resolved;
         let range_header = request.header_value();
-        if self.options.log_requests {
-            eprintln!("neurosift: GET {url} Range: {range_header}");
-        }
-        let mut req = self.agent.get(url).header("Range", &range_header);
-        for (name, value) in &self.options.headers {
-            req = req.header(name, value);
-        }
         let http_err = |message: String| Error::Http {
             url: self.url.clone(),
             message,
         };
-        let mut resp = req.call().map_err(|e| {
-            self.counters.record(0);
-            http_err(format!("request failed: {e}"))
-        })?;
-        let final_url = resp.get_uri().to_string();
+        let mut url = self.resolved.clone();
+        let mut hops = 0;
+        let mut resp = loop {
+            let send_credentials =
+                ns_links::credentials_allowed(&url, &self.options.credential_roots);
+            if self.options.log_requests {
+                let with = if send_credentials && !self.options.headers.is_empty() {
+                    " (with credentials)"
+                } else {
+                    ""
+                };
+                eprintln!("neurosift: GET {url} Range: {range_header}{with}");
+            }
+            let mut req = self.agent.get(&url).header("Range", &range_header);
+            if send_credentials {
+                for (name, value) in &self.options.headers {
+                    req = req.header(name, value);
+                }
+            }
+            let resp = req.call().map_err(|e| {
+                self.counters.record(0);
+                http_err(format!("request failed: {e}"))
+            })?;
+            if !resp.status().is_redirection() {
+                break resp;
+            }
+            let next = resp
+                .headers()
+                .get("location")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|location| url::Url::parse(&url).ok()?.join(location).ok())
+                .filter(|next| matches!(next.scheme(), "http" | "https"));
+            hops += 1;
+            match next {
+                Some(next) if hops <= MAX_REDIRECTS => url = next.into(),
+                Some(_) => {
+                    self.counters.record(0);
+                    return Err(http_err(format!("more than {MAX_REDIRECTS} redirects")));
+                }
+                None => {
+                    self.counters.record(0);
+                    return Err(http_err(format!(
+                        "HTTP {} redirect without a usable http(s) Location",
+                        resp.status().as_u16()
+                    )));
+                }
+            }
+        };
+        let final_url = url;
         let header = |name: &str| {
             resp.headers()
                 .get(name)

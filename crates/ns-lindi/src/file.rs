@@ -443,8 +443,9 @@ impl LindiFile {
         Err(self.format_error(&path, "soft links nested too deep (or in a cycle)"))
     }
 
-    /// The byte source of a reference target, opened on first use.
-    pub(crate) fn source(&self, target: Target) -> Result<DynSource> {
+    /// The byte source of a reference target, opened on first use (for a
+    /// read of the dataset at `path`).
+    pub(crate) fn source(&self, target: Target, path: &str) -> Result<DynSource> {
         match target {
             Target::Tar => match &self.tar {
                 Some((source, _)) => Ok(Arc::clone(source)),
@@ -461,7 +462,7 @@ impl LindiFile {
                     .urls
                     .get(i as usize)
                     .ok_or_else(|| self.format_error("/", "bad reference target"))?;
-                let source = (self.opener)(url)?;
+                let source = self.open_reference(url, path)?;
                 sources.insert(i, Arc::clone(&source));
                 Ok(source)
             }
@@ -470,8 +471,8 @@ impl LindiFile {
 
     /// The HDF5 file an `_EXTERNAL_ARRAY_LINK` points to, opened on first
     /// use. `./name` is a member of the tar (for a `.lindi.tar`) or a file
-    /// next to the reference document.
-    pub(crate) fn external_file(&self, url: &str) -> Result<Arc<H5File>> {
+    /// next to the reference document. `path` is the dataset being read.
+    pub(crate) fn external_file(&self, url: &str, path: &str) -> Result<Arc<H5File>> {
         let mut files = self.external.lock();
         if let Some(f) = files.get(url) {
             return Ok(Arc::clone(f));
@@ -483,10 +484,11 @@ impl LindiFile {
                     .ok_or_else(|| self.format_error("/", "tar member vanished"))?;
                 Arc::new(SliceSource::new(Arc::clone(tar), m.offset, m.size, url))
             }
-            (Some(relative), _) => {
-                (self.opener)(&format!("{}{relative}", refs::folder_of(&self.location)))?
-            }
-            (None, _) => (self.opener)(url)?,
+            (Some(relative), _) => self.open_reference(
+                &format!("{}{relative}", refs::folder_of(&self.location)),
+                path,
+            )?,
+            (None, _) => self.open_reference(url, path)?,
         };
         let h5 = Arc::new(H5File::open(
             source,
@@ -497,6 +499,23 @@ impl LindiFile {
         )?);
         files.insert(url.to_string(), Arc::clone(&h5));
         Ok(h5)
+    }
+
+    /// Opens what a reference names through the caller's opener. A remote
+    /// reference file may name only http(s) URLs: a local path in it
+    /// (`/etc/passwd`, `file:///…`, `data.nwb`) is an error naming the
+    /// reference, and nothing local is opened.
+    fn open_reference(&self, url: &str, path: &str) -> Result<DynSource> {
+        if refs::is_http_url(&self.location) && !refs::is_http_url(url) {
+            return Err(self.format_error(
+                path,
+                &format!(
+                    "reference to {url:?} refused: a remote LINDI file may refer only to \
+                     http(s) URLs, not to local files"
+                ),
+            ));
+        }
+        Ok((self.opener)(url)?)
     }
 
     pub(crate) fn format_error(&self, path: &str, message: &str) -> Error {

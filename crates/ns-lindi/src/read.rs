@@ -80,7 +80,9 @@ impl LindiFile {
         };
         if let Some(link) = &info.external {
             let link = link.as_ref().map_err(|m| unsupported(m.clone()))?;
-            return Ok(self.external_file(&link.url)?.read(&link.name, selection)?);
+            return Ok(self
+                .external_file(&link.url, &asked)?
+                .read(&link.name, selection)?);
         }
         let shape: Vec<u64> = if info.scalar {
             Vec::new()
@@ -279,7 +281,7 @@ impl LindiFile {
             Target::Url(i) => u64::from(*i) + 1,
         });
         for (target, parts) in targets {
-            let source = self.source(target)?;
+            let source = self.source(target, path)?;
             let ranges: Vec<Range<u64>> = parts.iter().map(|(_, r)| r.clone()).collect();
             let fetched = source.read_ranges(&ranges)?;
             for ((i, _), bytes) in parts.iter().zip(fetched) {

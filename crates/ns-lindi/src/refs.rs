@@ -128,6 +128,12 @@ pub(crate) fn folder_of(location: &str) -> String {
     }
 }
 
+/// Whether `location` is an http(s) URL (not a local path, not `file:`).
+pub(crate) fn is_http_url(location: &str) -> bool {
+    let head = location.get(..8).unwrap_or(location).to_ascii_lowercase();
+    head.starts_with("http://") || head.starts_with("https://")
+}
+
 /// Why a document could not be read: not LINDI at all, or one bad key.
 #[derive(Debug)]
 pub(crate) enum ParseError {
@@ -274,6 +280,23 @@ fn inline_bytes(text: &str) -> Result<Vec<u8>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn http_urls() {
+        assert!(is_http_url("https://h/x"));
+        assert!(is_http_url("HTTP://h/x"));
+        for local in [
+            "/etc/passwd",
+            "file:///etc/passwd",
+            "data.nwb",
+            "./x",
+            "C:\\x",
+            "http:/x",
+            "",
+        ] {
+            assert!(!is_http_url(local), "{local}");
+        }
+    }
 
     #[test]
     fn folders() {

@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use common::*;
 use ns_io::Counters;
@@ -291,4 +291,71 @@ fn missing_chunks_read_as_the_fill_value() {
     );
     let stepped = file.read("/a", &"0:5:2".parse().unwrap()).unwrap();
     assert_eq!(stepped.to_f64()[1], 1.0);
+}
+
+#[test]
+fn a_remote_reference_file_cannot_make_us_open_local_files() {
+    let opened = Arc::new(Mutex::new(Vec::<String>::new()));
+    let log = Arc::clone(&opened);
+    let opener = move |url: &str| -> ns_io::Result<ns_io::DynSource> {
+        log.lock().unwrap().push(url.to_string());
+        Err(ns_io::Error::Invalid {
+            location: url.to_string(),
+            message: "opened".into(),
+        })
+    };
+    let array = r#"{"shape": [4], "chunks": [4], "dtype": "<i4", "compressor": null, "filters": null, "fill_value": 0, "order": "C"}"#;
+    let doc = format!(
+        r#"{{"refs": {{".zgroup": {{}},
+        "abs/.zarray": {array}, "abs/0": ["/etc/passwd", 0, 16],
+        "file/.zarray": {array}, "file/0": ["file:///etc/passwd", 0, 16],
+        "rel/.zarray": {array}, "rel/0": ["passwd", 0, 16],
+        "tpl/.zarray": {array}, "tpl/0": ["{{{{u}}}}", 0, 16],
+        "ext/.zarray": {array}, "ext/.zattrs": {{"_EXTERNAL_ARRAY_LINK": {{"link_type": "hdf5_dataset", "url": "/etc/passwd", "name": "x"}}}},
+        "ok/.zarray": {array}, "ok/0": ["./data.nwb", 0, 16]
+        }}, "templates": {{"u": "/etc/shadow"}}}}"#
+    );
+    let file = LindiFile::open(
+        doc.as_bytes(),
+        "https://data.example.org/d/x.lindi.json",
+        opener,
+        Default::default(),
+    )
+    .unwrap();
+    for (path, reference) in [
+        ("/abs", "/etc/passwd"),
+        ("/file", "file:///etc/passwd"),
+        ("/rel", "passwd"),
+        ("/tpl", "/etc/shadow"),
+        ("/ext", "/etc/passwd"),
+    ] {
+        let err = file.read(path, &Selection::all()).unwrap_err().to_string();
+        assert!(
+            err.contains(&format!("{reference:?}"))
+                && err.contains("refused")
+                && err.contains(path),
+            "{path}: {err}"
+        );
+    }
+    // A relative reference stays on the document's server.
+    let err = file.read("/ok", &Selection::all()).unwrap_err().to_string();
+    assert!(err.contains("opened"), "{err}");
+    assert_eq!(
+        *opened.lock().unwrap(),
+        vec!["https://data.example.org/d/data.nwb".to_string()],
+        "nothing local was opened"
+    );
+    // The same document from a local path may name local files.
+    let local = LindiFile::open(
+        doc.as_bytes(),
+        "/tmp/x.lindi.json",
+        no_opener(),
+        Default::default(),
+    )
+    .unwrap();
+    let err = local
+        .read("/abs", &Selection::all())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("no files in this test"), "{err}");
 }

@@ -6,59 +6,49 @@
 //!   (`url` may repeat; the first is used).
 //! - Dandiset pages: `/dandiset/<id>?dandisetVersion=<v>`.
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+use url::{Host, Url};
+
 /// The default DANDI API root.
 pub const DANDI_API: &str = "https://api.dandiarchive.org/api";
 
-/// Decodes `application/x-www-form-urlencoded` text (`+` is a space).
+/// The DANDI APIs that get the user's API key by default: the public
+/// archive and its sandbox.
+pub const DANDI_API_ROOTS: [&str; 2] = [
+    "https://api.dandiarchive.org/api",
+    "https://api.sandbox.dandiarchive.org/api",
+];
+
+/// What [`encode_component`] escapes: everything but RFC 3986 unreserved
+/// characters, and `/` and `:` (kept for readable links).
+const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~')
+    .remove(b'/')
+    .remove(b':');
+
+/// Decodes `application/x-www-form-urlencoded` text: `+` is a space, `%XX`
+/// a byte; a malformed escape stays as it is, and invalid UTF-8 becomes
+/// U+FFFD.
 pub fn decode_component(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
-                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                    Some(b) => {
-                        out.push(b);
-                        i += 2;
-                    }
-                    None => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_decode_str(&s.replace('+', " "))
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// Encodes a query value (RFC 3986 unreserved characters stay; also `/` and `:`
 /// for readable links).
 pub fn encode_component(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' | b':' => {
-                out.push(char::from(b));
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
+    utf8_percent_encode(s, COMPONENT).to_string()
 }
 
 /// Parses a query string (with or without the leading `?`) into pairs, in order.
 pub fn parse_query(query: &str) -> Vec<(String, String)> {
-    query
-        .trim_start_matches('?')
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| match p.split_once('=') {
-            Some((k, v)) => (decode_component(k), decode_component(v)),
-            None => (decode_component(p), String::new()),
-        })
+    let query = query.strip_prefix('?').unwrap_or(query);
+    form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect()
 }
 
@@ -68,6 +58,50 @@ fn build_query(pairs: &[(String, String)]) -> String {
         .map(|(k, v)| format!("{}={}", encode_component(k), encode_component(v)))
         .collect::<Vec<_>>()
         .join("&")
+}
+
+/// The API roots whose hosts may get the user's DANDI API key: the public
+/// and sandbox DANDI APIs, and the one the user configured (if any).
+pub fn dandi_credential_roots(configured_api: Option<&str>) -> Vec<String> {
+    DANDI_API_ROOTS
+        .iter()
+        .map(ToString::to_string)
+        .chain(configured_api.map(str::to_string))
+        .collect()
+}
+
+/// Whether credentials (an `Authorization` header, a `--header`) may be sent
+/// with a request to `url`: only when `url` has the same origin (scheme,
+/// host, port) as one of `roots`, and only over https, except to the
+/// loopback interface (`localhost`, `127.0.0.1`, `[::1]`: local servers and
+/// tests). Everything else gets no credentials: another host named in a
+/// link, a redirect's target, a LINDI reference, a plain-http URL.
+///
+/// Callers decide per request (and per redirect hop), with the roots that
+/// the credentials belong to: [`dandi_credential_roots`] in the app, the
+/// URL given on the command line in the CLI.
+pub fn credentials_allowed(url: &str, roots: &[impl AsRef<str>]) -> bool {
+    let Ok(target) = Url::parse(url) else {
+        return false;
+    };
+    let secure = match target.scheme() {
+        "https" => true,
+        "http" => is_loopback(&target),
+        _ => false,
+    };
+    secure
+        && roots
+            .iter()
+            .any(|root| Url::parse(root.as_ref()).is_ok_and(|r| r.origin() == target.origin()))
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
 }
 
 /// If `query` (of the page `/`) is an old `?p=/nwb&…` link, the path and
@@ -141,6 +175,7 @@ pub enum Tab {
     Many(Vec<String>),
 }
 
+/// Reads a `tab=` value; `None` for an empty one or a malformed JSON array.
 pub fn parse_tab(tab: &str) -> Option<Tab> {
     let tab = tab.trim();
     if tab.is_empty() {
@@ -159,22 +194,75 @@ pub fn parse_tab(tab: &str) -> Option<Tab> {
         });
     }
     if tab.starts_with('[') {
-        let inner = tab.trim_start_matches('[').trim_end_matches(']');
-        let items: Vec<String> = inner
-            .split(',')
-            .map(|s| s.trim().trim_matches('"').to_string())
-            .filter(|s| !s.is_empty())
-            .collect();
-        return Some(Tab::Many(items));
+        // A JSON array of paths; anything else that starts with `[` is no tab.
+        let items: Vec<String> = serde_json::from_str(tab).ok()?;
+        return Some(Tab::Many(
+            items
+                .iter()
+                .map(|s| legacy_tab(s.trim()))
+                .filter(|s| !s.is_empty())
+                .collect(),
+        ));
     }
     Some(Tab::Object(legacy_tab(tab)))
 }
 
+/// The path segments of `url` up to the asset id and the asset id, when
+/// `url` is a DANDI download URL `…/assets/<id>/download/`.
+fn asset_segments(url: &Url) -> Option<(usize, String)> {
+    let segments: Vec<&str> = url.path_segments()?.collect();
+    segments
+        .windows(3)
+        .position(|w| w[0] == "assets" && !w[1].is_empty() && w[2] == "download")
+        .and_then(|i| {
+            let id = percent_decode_str(segments.get(i + 1)?)
+                .decode_utf8()
+                .ok()?
+                .into_owned();
+            Some((i + 2, id))
+        })
+}
+
 /// The asset id of a DANDI download URL `…/api/assets/<id>/download/`.
 pub fn dandi_asset_id(url: &str) -> Option<String> {
-    let (_, rest) = url.split_once("/assets/")?;
-    let (id, tail) = rest.split_once('/')?;
-    (tail.starts_with("download") && !id.is_empty()).then(|| id.to_string())
+    asset_segments(&Url::parse(url).ok()?).map(|(_, id)| id)
+}
+
+/// The API URL of the asset that a DANDI download URL names
+/// (`…/api/assets/<id>/download/` → `…/api/assets/<id>/`), whose answer holds
+/// the asset's `path` in its dandiset.
+pub fn dandi_asset_info_url(download_url: &str) -> Option<String> {
+    let mut url = Url::parse(download_url).ok()?;
+    let (keep, _) = asset_segments(&url)?;
+    let path: Vec<String> = url
+        .path_segments()?
+        .take(keep)
+        .map(str::to_string)
+        .collect();
+    url.set_path(&format!("/{}/", path.join("/")));
+    url.set_query(None);
+    url.set_fragment(None);
+    Some(url.into())
+}
+
+/// The name to show for a path or URL: its last non-empty path segment
+/// (percent-decoded for a URL, whose query and fragment are not part of it).
+pub fn file_name(location: &str) -> String {
+    let url = Url::parse(location)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https" | "file"));
+    let from_url = url.as_ref().and_then(|u| {
+        let last = u.path_segments()?.rev().find(|s| !s.is_empty())?;
+        Some(percent_decode_str(last).decode_utf8_lossy().into_owned())
+    });
+    from_url
+        .or_else(|| {
+            location
+                .rsplit(['/', '\\'])
+                .find(|s| !s.is_empty())
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| location.to_string())
 }
 
 /// `…/assets/<id>/download/` for an asset.
@@ -308,5 +396,158 @@ mod tests {
         assert_eq!(pairs[2], ("c".into(), String::new()));
         assert_eq!(encode_component("a b&c"), "a%20b%26c");
         assert_eq!(decode_component("100%"), "100%");
+    }
+
+    #[test]
+    fn query_escapes() {
+        // Unicode, `+` as space, `%2B` as a plus, and malformed escapes kept.
+        assert_eq!(decode_component("caf%C3%A9+%E2%9C%93"), "café ✓");
+        assert_eq!(decode_component("a+b"), "a b");
+        assert_eq!(decode_component("a%2Bb"), "a+b");
+        assert_eq!(decode_component("%zz%4"), "%zz%4");
+        assert_eq!(decode_component("%"), "%");
+        assert_eq!(decode_component("%FF"), "\u{FFFD}");
+        assert_eq!(encode_component("café ✓"), "caf%C3%A9%20%E2%9C%93");
+        assert_eq!(encode_component("a+b=c?d#e%"), "a%2Bb%3Dc%3Fd%23e%25");
+        assert_eq!(
+            encode_component("https://h/a b/x.nwb"),
+            "https://h/a%20b/x.nwb"
+        );
+        for s in ["a+b", "100%", "ü/ö:ß", "x&y=z", " leading"] {
+            assert_eq!(decode_component(&encode_component(s)), s);
+        }
+        let pairs = parse_query("?url=http%3A%2F%2Fh%2Fa%2Bb.nwb&tab=%2Fa+b&&x=%E2%9C%93");
+        assert_eq!(
+            pairs,
+            vec![
+                ("url".to_string(), "http://h/a+b.nwb".to_string()),
+                ("tab".to_string(), "/a b".to_string()),
+                ("x".to_string(), "✓".to_string()),
+            ]
+        );
+        // A value with `=` in it is kept whole.
+        assert_eq!(
+            parse_query("url=http://h/x?sig=a=b")[0].1,
+            "http://h/x?sig=a=b"
+        );
+    }
+
+    #[test]
+    fn legacy_links_keep_escaped_urls_intact() {
+        // A pre-signed URL whose own query must survive the rewrite.
+        let q = "p=/nwb&url=https%3A%2F%2Fs3%2Fk.nwb%3Fa%3D1%26b%3D2%2B3";
+        let rewritten = rewrite_legacy(q).unwrap_or_default();
+        let query = rewritten.strip_prefix("/nwb?").unwrap_or_default();
+        assert_eq!(
+            parse_query(query),
+            vec![("url".to_string(), "https://s3/k.nwb?a=1&b=2+3".to_string())]
+        );
+    }
+
+    #[test]
+    fn json_array_tabs() {
+        assert_eq!(
+            parse_tab(r#"["/a b", "neurodata-item:/units|Units", "/\u00e9"]"#),
+            Some(Tab::Many(vec!["/a b".into(), "/units".into(), "/é".into()]))
+        );
+        assert_eq!(parse_tab(r#"["/a", "#), None);
+        assert_eq!(parse_tab("[1, 2]"), None);
+        assert_eq!(parse_tab("[]"), Some(Tab::Many(vec![])));
+    }
+
+    #[test]
+    fn file_names() {
+        assert_eq!(file_name("https://h/d/x%20y.nwb?sig=a/b#c"), "x y.nwb");
+        assert_eq!(
+            file_name("https://api.dandiarchive.org/api/assets/a1/download/"),
+            "download"
+        );
+        assert_eq!(file_name("/data/sub-1/x.nwb"), "x.nwb");
+        assert_eq!(file_name("C:\\data\\x.nwb"), "x.nwb");
+        assert_eq!(file_name("x.nwb"), "x.nwb");
+        assert_eq!(file_name("http://h"), "h");
+    }
+
+    #[test]
+    fn asset_info_urls() {
+        assert_eq!(
+            dandi_asset_info_url("https://api.dandiarchive.org/api/assets/0a1b-22/download/")
+                .as_deref(),
+            Some("https://api.dandiarchive.org/api/assets/0a1b-22/")
+        );
+        assert_eq!(
+            dandi_asset_info_url("http://127.0.0.1:8000/api/assets/a1/download/?x=1").as_deref(),
+            Some("http://127.0.0.1:8000/api/assets/a1/")
+        );
+        assert_eq!(dandi_asset_info_url("https://h/assets/x.nwb"), None);
+        assert_eq!(dandi_asset_info_url("not a url"), None);
+        assert_eq!(dandi_asset_id("https://h/api/assets//download/"), None);
+    }
+
+    #[test]
+    fn credentials_go_only_to_the_dandi_apis() {
+        let roots = dandi_credential_roots(None);
+        for url in [
+            "https://api.dandiarchive.org/api/assets/x/download/",
+            "https://API.dandiarchive.org:443/api/dandisets/",
+            "https://api.sandbox.dandiarchive.org/api/assets/x/download/",
+        ] {
+            assert!(credentials_allowed(url, &roots), "{url}");
+        }
+        for url in [
+            // Another host: a crafted link, S3 after a redirect, a LINDI reference.
+            "https://evil.example/api/assets/x/download/",
+            "https://dandiarchive-embargo.s3.amazonaws.com/blobs/x",
+            "https://api.dandiarchive.org.evil.example/api/",
+            "https://api.dandiarchive.org@evil.example/api/",
+            // Not https, another port, not a URL.
+            "http://api.dandiarchive.org/api/assets/x/download/",
+            "https://api.dandiarchive.org:8443/api/",
+            "file:///etc/passwd",
+            "/etc/passwd",
+            "api.dandiarchive.org/api/",
+            "",
+        ] {
+            assert!(!credentials_allowed(url, &roots), "{url}");
+        }
+    }
+
+    #[test]
+    fn a_configured_api_gets_credentials_over_https_or_loopback_only() {
+        let local = dandi_credential_roots(Some("http://127.0.0.1:8000/api"));
+        assert!(credentials_allowed("http://127.0.0.1:8000/api/x/", &local));
+        // Same host, another port: another origin (the tests' second server).
+        assert!(!credentials_allowed(
+            "http://127.0.0.1:8001/files/x.nwb",
+            &local
+        ));
+        assert!(credentials_allowed(
+            "http://localhost:9/x",
+            &["http://localhost:9/"]
+        ));
+        assert!(credentials_allowed("http://[::1]:9/x", &["http://[::1]:9"]));
+        // A configured plain-http API elsewhere never gets the key.
+        let plain = dandi_credential_roots(Some("http://dandi.example.org/api"));
+        assert!(!credentials_allowed(
+            "http://dandi.example.org/api/x/",
+            &plain
+        ));
+        let own = dandi_credential_roots(Some("https://dandi.example.org/api"));
+        assert!(credentials_allowed(
+            "https://dandi.example.org/other/",
+            &own
+        ));
+        // The CLI: the host of the URL on the command line only.
+        let cli = ["https://data.example.org/d/f.nwb.lindi.json"];
+        assert!(credentials_allowed(
+            "https://data.example.org/d/f.nwb",
+            &cli
+        ));
+        assert!(!credentials_allowed("https://s3.example.org/d/f.nwb", &cli));
+        assert!(!credentials_allowed(
+            "http://data.example.org/d/f.nwb",
+            &cli
+        ));
+        assert!(!credentials_allowed("https://x/", &[] as &[&str]));
     }
 }

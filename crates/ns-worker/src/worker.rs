@@ -242,9 +242,11 @@ fn open(
     });
     let ref_counters = Arc::clone(&counters);
     let ref_progress: crate::sources::OnRequest = on_request.clone();
-    let ref_key = match &source {
-        FileSource::Url { api_key, .. } => api_key.clone(),
-        FileSource::Local { .. } => None,
+    // The key (sent only for an allowed URL) goes only to references on
+    // that same origin: never to another host a LINDI file names.
+    let (ref_key, ref_root) = match &source {
+        FileSource::Url { api_key, url, .. } => (api_key.clone(), url.clone()),
+        FileSource::Local { .. } => (None, String::new()),
     };
     let source: Arc<dyn ReadAt> = match source {
         FileSource::Url {
@@ -285,7 +287,9 @@ fn open(
     let opener = move |url: &str| -> ns_io::Result<Arc<dyn ReadAt>> {
         open_reference(
             url,
-            ref_key.clone(),
+            ref_key
+                .clone()
+                .filter(|_| ns_links::credentials_allowed(url, &[ref_root.as_str()])),
             Arc::clone(&ref_counters),
             Arc::clone(&ref_progress),
         )

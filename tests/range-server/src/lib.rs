@@ -12,12 +12,16 @@
 //!   request (`bytes=0-1,5-6`) or a malformed header is answered 200 with the whole file, as
 //!   RFC 9110 allows (see `ns_serve::RangeRequest`). Latency, faults and counters apply here.
 //! - `GET|HEAD /redirect/<name>`: 302 to `/files/<name>` (latency applies; counted in the total
-//!   `requests` only, not per file; no faults).
+//!   `requests` only, not per file; no faults). `?origin=http://127.0.0.1:PORT` redirects to that
+//!   origin's `/files/<name>` instead (another server: a cross-origin redirect, like DANDI → S3).
 //! - `GET|HEAD /static/<path>`: files from the optional static directory (same range logic; no
 //!   latency, faults or counting; a directory serves its `index.html`).
 //! - `GET /__control/stats`, `POST /__control/reset`, `POST /__control/fault?mode=M&every=N&file=F`,
 //!   `POST /__control/latency?ms=N`: runtime control (not delayed, not counted).
 //! - `OPTIONS` on any path: CORS preflight for any origin (not delayed, not counted).
+//!
+//! Every request but preflights and `/__control` that carries an `Authorization` header is
+//! counted in `Stats::authorized` (to check that credentials do not leak to this server).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -34,8 +38,9 @@ use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::connect_info::{ConnectInfo, Connected};
-use axum::extract::{Path as UrlPath, Query, State};
+use axum::extract::{Path as UrlPath, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::{get, post};
 use axum::serve::{IncomingStream, Listener};
@@ -156,7 +161,8 @@ pub struct Config {
     pub app_dir: Option<PathBuf>,
     /// A fake DANDI API under `/api/`: a JSON file
     /// `{"json": {"/api/path?query": <body>, ...}, "redirects": {"/api/path": "<location>"}}`.
-    /// A request matches its path and query exactly, else its path alone.
+    /// A request matches its path and query (compared decoded: `/` and `%2F` are the same),
+    /// else its path alone.
     pub api_routes: Option<PathBuf>,
 }
 
@@ -181,6 +187,9 @@ pub struct FileStats {
 pub struct Stats {
     pub requests: u64,
     pub bytes: u64,
+    /// Requests that carried an `Authorization` header.
+    #[serde(default)]
+    pub authorized: u64,
     pub files: BTreeMap<String, FileStats>,
 }
 
@@ -344,6 +353,16 @@ impl RangeServer {
         format!("{}/redirect/{}", self.base_url(), encode_path(name))
     }
 
+    /// `http://127.0.0.1:PORT/redirect/<name>?origin=<origin>`, which redirects to
+    /// `<origin>/files/<name>` (another server's [`RangeServer::url`]).
+    pub fn redirect_url_to(&self, origin: &str, name: &str) -> String {
+        format!(
+            "{}?origin={}",
+            self.redirect_url(name),
+            encode_path(origin).replace('/', "%2F")
+        )
+    }
+
     /// `http://127.0.0.1:PORT/static/<path>`.
     pub fn static_url(&self, path: &str) -> String {
         format!("{}/static/{}", self.base_url(), encode_path(path))
@@ -408,6 +427,10 @@ async fn run(
         .route("/__control/latency", post(control_latency))
         .route("/api/{*rest}", get(api))
         .fallback(app_files)
+        .layer(middleware::from_fn_with_state(
+            shared.clone(),
+            count_authorized,
+        ))
         .layer(ns_serve::any_origin_layer())
         .with_state(shared);
     let (begin_grace, grace) = tokio::sync::oneshot::channel::<()>();
@@ -473,10 +496,36 @@ async fn files(
     counted(resp, st.clone(), name, fault == Fault::Truncate)
 }
 
-async fn redirect(State(st): State<Arc<Shared>>, UrlPath(name): UrlPath<String>) -> Response {
+#[derive(Deserialize)]
+struct RedirectQuery {
+    origin: Option<String>,
+}
+
+async fn redirect(
+    State(st): State<Arc<Shared>>,
+    UrlPath(name): UrlPath<String>,
+    Query(q): Query<RedirectQuery>,
+) -> Response {
     st.delay().await;
     st.count_request(None);
-    let location = format!("/files/{}", encode_path(&name));
+    // Only to servers on this machine: not an open redirect.
+    let origin = match q.origin.as_deref() {
+        None => "",
+        Some(o)
+            if o.strip_prefix("http://127.0.0.1:")
+                .is_some_and(|port| port.parse::<u16>().is_ok()) =>
+        {
+            o
+        }
+        Some(_) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                "origin must be http://127.0.0.1:PORT",
+            )
+                .into_response();
+        }
+    };
+    let location = format!("{origin}/files/{}", encode_path(&name));
     (StatusCode::FOUND, [(header::LOCATION, location)]).into_response()
 }
 
@@ -504,7 +553,22 @@ async fn api(State(st): State<Arc<Shared>>, uri: axum::http::Uri) -> Response {
         st.delay().await;
         return (StatusCode::FOUND, [(header::LOCATION, location.clone())]).into_response();
     }
-    match st.api.json.get(&full).or_else(|| st.api.json.get(&path)) {
+    // The same query however it is escaped (`/` or `%2F`, space or `+`).
+    let pairs = |q: &str| -> Vec<(String, String)> {
+        form_urlencoded::parse(q.as_bytes()).into_owned().collect()
+    };
+    let asked = uri.query().map(pairs);
+    let same_query = st.api.json.iter().find_map(|(key, body)| {
+        let (p, q) = key.split_once('?')?;
+        (p == path && asked.as_ref() == Some(&pairs(q))).then_some(body)
+    });
+    match st
+        .api
+        .json
+        .get(&full)
+        .or(same_query)
+        .or_else(|| st.api.json.get(&path))
+    {
         Some(body) => Json(body.clone()).into_response(),
         None => (
             StatusCode::NOT_FOUND,
@@ -569,6 +633,17 @@ async fn control_latency(
 ) -> StatusCode {
     st.latency_ms.store(q.ms, Ordering::Relaxed);
     StatusCode::NO_CONTENT
+}
+
+/// Counts requests that carry credentials (see [`Stats::authorized`]).
+async fn count_authorized(State(st): State<Arc<Shared>>, req: Request, next: Next) -> Response {
+    if req.method() != Method::OPTIONS
+        && req.headers().contains_key(header::AUTHORIZATION)
+        && !req.uri().path().starts_with("/__control")
+    {
+        st.stats.lock().authorized += 1;
+    }
+    next.run(req).await
 }
 
 // ---------------------------------------------------------------------------------------------

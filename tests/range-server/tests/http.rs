@@ -269,6 +269,69 @@ fn redirect_to_files() {
 }
 
 #[test]
+fn redirect_to_another_origin_and_credentials_counted() {
+    let f = fixture();
+    let other = fixture();
+    let origin = other.server.base_url();
+    let url = f.server.redirect_url_to(&origin, "sub/small.txt");
+    let resp = get(&url, None);
+    assert_eq!(resp.status(), 302);
+    assert_eq!(
+        header(&resp, "location"),
+        format!("{origin}/files/sub/small.txt")
+    );
+    // Not an open redirect.
+    let evil = f.server.redirect_url_to("https://evil.example", "x");
+    assert_eq!(get(&evil, None).status(), 400);
+    // Requests with `Authorization` are counted; preflights and control are not.
+    let with_key = |url: &str| {
+        agent()
+            .get(url)
+            .header("Authorization", "token k")
+            .call()
+            .unwrap()
+    };
+    with_key(&other.server.url("sub/small.txt"));
+    with_key(&format!("{}/__control/stats", other.server.base_url()));
+    agent()
+        .options(&other.server.url("sub/small.txt"))
+        .header("Authorization", "token k")
+        .call()
+        .unwrap();
+    get(&other.server.url("sub/small.txt"), None);
+    assert_eq!(other.server.stats().authorized, 1);
+    assert_eq!(f.server.stats().authorized, 0);
+}
+
+#[test]
+fn fake_api_matches_queries_however_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let routes = dir.path().join("routes.json");
+    std::fs::write(
+        &routes,
+        r#"{"json": {"/api/x/?p=a/b c&n=1": {"hit": 1}, "/api/y/": {"hit": 2}},
+            "redirects": {"/api/d/": "http://127.0.0.1:9/files/f"}}"#,
+    )
+    .unwrap();
+    let f = fixture_with(|c| c.api_routes = Some(routes));
+    let base = f.server.base_url();
+    for query in ["p=a/b c&n=1", "p=a%2Fb+c&n=1", "p=a%2Fb%20c&n=1"] {
+        let resp = get(
+            &format!("{base}/api/x/?{}", query.replace(' ', "%20")),
+            None,
+        );
+        assert_eq!(resp.status(), 200, "{query}");
+        assert_eq!(body(resp), br#"{"hit":1}"#);
+    }
+    assert_eq!(get(&format!("{base}/api/x/?p=a/b&n=1"), None).status(), 404);
+    assert_eq!(
+        body(get(&format!("{base}/api/y/?any=1"), None)),
+        br#"{"hit":2}"#
+    );
+    assert_eq!(get(&format!("{base}/api/d/"), None).status(), 302);
+}
+
+#[test]
 fn latency_delays_files_but_not_control() {
     let f = fixture_with(|c| c.latency_ms = 300);
     let url = f.server.url("sub/small.txt");
@@ -446,6 +509,7 @@ fn counters_and_reset() {
     let expected = Stats {
         requests: 4,
         bytes: 160,
+        authorized: 0,
         files: [
             (
                 "data.bin".to_string(),

@@ -154,7 +154,7 @@ pub fn HomePage() -> impl IntoView {
                 <input type="password" placeholder="API key" data-testid="api-key"
                     prop:value=move || api_key.get()
                     on:change=move |ev| { let v = event_target_value(&ev); net::set_api_key(&v); api_key.set(v); }/>
-                <p class="hint">"Kept in this browser only; sent as Authorization: token … to DANDI."</p>
+                <p class="hint">"Kept in this browser only; sent as Authorization: token … to the DANDI API only."</p>
             </details>
         </section>
     }

@@ -51,6 +51,21 @@ async fn asset_url(id: &str, version: &str, path: &str) -> Result<String, Worker
         .ok_or_else(|| not_found(format!("DANDI:{id}/{version}: no asset at {path}")))
 }
 
+/// The asset's path in its dandiset, for a DANDI link (the download URL's
+/// last segment is only "download"): the `path=` of the link, else asked
+/// of the DANDI API. `None` when the link names no DANDI asset or the API
+/// does not answer; the title is then the file name.
+async fn asset_path(url: Option<&str>, path: Option<String>, dandiset: bool) -> Option<String> {
+    if path.is_some() {
+        return path;
+    }
+    let url = url?;
+    let on_dandi = dandiset || net::api_key_for(url).is_some();
+    let info = ns_links::dandi_asset_info_url(url).filter(|_| on_dandi)?;
+    let json = net::get_json(&info).await.ok()?;
+    json["path"].as_str().map(str::to_string)
+}
+
 async fn open(url: Option<String>, local: Option<String>) -> Result<Overview, WorkerError> {
     let overview = if let Some(url) = url {
         let probe = net::probe_size(&url).await?;
@@ -61,7 +76,9 @@ async fn open(url: Option<String>, local: Option<String>) -> Result<Overview, Wo
         let source = FileSource::Url {
             url: url.clone(),
             size_bytes: Some(probe.size_bytes),
-            api_key: net::api_key(),
+            // Only to a DANDI API host (whose redirect to S3 the browser
+            // follows without it); never to a file server named in a link.
+            api_key: net::api_key_for(&url),
         };
         let (overview, pages) = client::open(source, None, seed).await?;
         if let (Some(v), Some(pages)) = (&probe.validator, &pages) {
@@ -117,6 +134,19 @@ pub fn NwbPage() -> impl IntoView {
             open(url, q.get("local")).await
         }
     });
+    let title = LocalResource::new(move || {
+        let q = query.get();
+        async move {
+            let dandiset = q.get("dandisetId").is_some();
+            asset_path(
+                q.get("url").as_deref(),
+                q.get("path").filter(|_| dandiset),
+                dandiset,
+            )
+            .await
+        }
+    });
+    let title = Signal::derive(move || title.get().flatten());
     let tab = move || {
         query
             .get()
@@ -144,7 +174,7 @@ pub fn NwbPage() -> impl IntoView {
             })}
             <Suspense fallback=move || view! { <Opening/> }>
                 {move || overview.get().map(|r| match r {
-                    Ok(o) => view! { <OverviewView overview=o initial=tab()/> }.into_any(),
+                    Ok(o) => view! { <OverviewView overview=o initial=tab() title=title/> }.into_any(),
                     Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
                 })}
             </Suspense>
@@ -187,7 +217,12 @@ fn parent_of(path: &str) -> String {
 }
 
 #[component]
-fn OverviewView(overview: Overview, initial: Option<String>) -> impl IntoView {
+fn OverviewView(
+    overview: Overview,
+    initial: Option<String>,
+    /// The asset's path in its dandiset, when known (else the file name shows).
+    title: Signal<Option<String>>,
+) -> impl IntoView {
     let selected = RwSignal::new(initial);
     let expanded = RwSignal::new(HashSet::<String>::new());
     let mut children: HashMap<String, Vec<ObjectSummary>> = HashMap::new();
@@ -210,18 +245,13 @@ fn OverviewView(overview: Overview, initial: Option<String>) -> impl IntoView {
         .filter(|o| !SECTIONS.contains(&o.path.as_str()))
         .cloned()
         .collect();
-    let name = overview
-        .location
-        .rsplit('/')
-        .find(|s| !s.is_empty())
-        .unwrap_or(&overview.location)
-        .to_string();
+    let name = ns_links::file_name(&overview.location);
     let count = overview.objects.len();
     let other_rows = others.clone();
     sections.retain(|s| s.kind == "group");
     view! {
         <section class="session" data-testid="session">
-            <h2 class="file-name" title=overview.location.clone()>{name}</h2>
+            <h2 class="file-name" data-testid="file-name" title=overview.location.clone()>{move || title.get().unwrap_or_else(|| name.clone())}</h2>
             <table class="meta">
                 {overview.session.into_iter().map(|(k, v)| view! { <tr><th>{k}</th><td>{v}</td></tr> }).collect_view()}
                 <tr><th>"File size"</th><td>{human_bytes(overview.size_bytes)}</td></tr>
@@ -235,9 +265,15 @@ fn OverviewView(overview: Overview, initial: Option<String>) -> impl IntoView {
                     let kids = children.get(&s.path).cloned().unwrap_or_default();
                     let title = s.path.trim_start_matches('/').to_string();
                     let n = kids.len();
+                    // A typed top-level group (the Units table at /units)
+                    // shows its type like the rows do.
+                    let kind = s.neurodata_type.clone();
                     view! {
-                        <details class="section" open=true>
-                            <summary><span class="section-name">{title}</span><span class="count">{format!(" ({n})")}</span></summary>
+                        <details class="section" open=true data-path=s.path.clone()>
+                            <summary>
+                                <span class="section-name">{title}</span><span class="count">{format!(" ({n})")}</span>
+                                {kind.map(|t| view! { <span class="type">{t}</span> })}
+                            </summary>
                             <table class="objects">
                                 {rows(Arc::clone(&children), kids, 0, expanded, selected)}
                             </table>
