@@ -90,14 +90,19 @@ impl TypedBuffer {
         &self.bytes
     }
 
-    /// Value `i` as a float (integers beyond 2^53 lose precision, as in numpy).
-    pub fn get_f64(&self, i: usize) -> Option<f64> {
+    /// The bytes of value `i`, zero-padded to eight.
+    fn raw(&self, i: usize) -> Option<[u8; 8]> {
         let size = self.dtype.size_bytes();
-        let raw = self
-            .bytes
-            .get(i.checked_mul(size)?..i.checked_mul(size)?.checked_add(size)?)?;
+        let start = i.checked_mul(size)?;
+        let raw = self.bytes.get(start..start.checked_add(size)?)?;
         let mut b8 = [0u8; 8];
         b8[..size].copy_from_slice(raw);
+        Some(b8)
+    }
+
+    /// Value `i` as a float (integers beyond 2^53 lose precision, as in numpy).
+    pub fn get_f64(&self, i: usize) -> Option<f64> {
+        let b8 = self.raw(i)?;
         #[allow(clippy::cast_precision_loss, reason = "as numpy's astype(float)")]
         let v = match self.dtype {
             NumericType::Int8 => f64::from(i8::from_le_bytes([b8[0]])),
@@ -122,12 +127,7 @@ impl TypedBuffer {
     /// Value `i` as text: integers exactly, floats as JSON writes them,
     /// non-finite ones as `NaN`, `Infinity`, `-Infinity`.
     pub fn text(&self, i: usize) -> Option<String> {
-        let size = self.dtype.size_bytes();
-        let raw = self
-            .bytes
-            .get(i.checked_mul(size)?..i.checked_mul(size)?.checked_add(size)?)?;
-        let mut b8 = [0u8; 8];
-        b8[..size].copy_from_slice(raw);
+        let b8 = self.raw(i)?;
         Some(match self.dtype {
             NumericType::Int64 => i64::from_le_bytes(b8).to_string(),
             NumericType::UInt64 => u64::from_le_bytes(b8).to_string(),
