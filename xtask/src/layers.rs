@@ -66,7 +66,10 @@ mod tests {
                     "ns-protocol",
                 ],
             ),
-            ("ns-worker", &["ns-io", "ns-links", "ns-protocol", "ns-service"]),
+            (
+                "ns-worker",
+                &["ns-io", "ns-links", "ns-protocol", "ns-service"],
+            ),
             ("ns-app", &["ns-protocol", "ns-links", "ns-io"]),
         ];
         let mut wrong = Vec::new();

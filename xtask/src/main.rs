@@ -41,12 +41,53 @@ pub fn root() -> PathBuf {
         .map_or_else(|| PathBuf::from("."), PathBuf::from)
 }
 
-/// Every test: the Rust workspace (fixtures written by pynwb/h5py during
-/// the run), then the app built by trunk and driven in Chromium.
+/// The crates the browser runs, linted for its target too.
+const WASM_CRATES: [&str; 5] = ["ns-app", "ns-worker", "ns-protocol", "ns-links", "ns-io"];
+
+/// `cargo fmt --check` and clippy with warnings as errors, natively and
+/// for `wasm32-unknown-unknown`.
+fn lint() -> Result<()> {
+    let cargo = |args: &[&str]| -> Result<()> {
+        let status = Command::new(env!("CARGO"))
+            .current_dir(root())
+            .args(args)
+            .status()
+            .with_context(|| format!("running cargo {}", args.join(" ")))?;
+        if !status.success() {
+            bail!("cargo {} failed", args.join(" "));
+        }
+        Ok(())
+    };
+    cargo(&["fmt", "--all", "--check"])?;
+    cargo(&[
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ])?;
+    let mut wasm = vec![
+        "clippy",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--all-targets",
+    ];
+    for krate in WASM_CRATES {
+        wasm.extend(["-p", krate]);
+    }
+    wasm.extend(["--", "-D", "warnings"]);
+    cargo(&wasm)
+}
+
+/// Every test: lints (fmt, clippy natively and for wasm32), the Rust
+/// workspace (fixtures written by pynwb/h5py during the run), then the app
+/// built by trunk and driven in Chromium.
 /// `--no-browser` skips the second part.
 fn test(extra: &[String]) -> Result<()> {
     let browser = !extra.iter().any(|a| a == "--no-browser");
     let extra: Vec<&String> = extra.iter().filter(|a| *a != "--no-browser").collect();
+    lint()?;
     let python = python::ensure()?;
     let status = Command::new(env!("CARGO"))
         .current_dir(root())
