@@ -258,6 +258,7 @@ fn brief(run: &Run) -> String {
     )
 }
 
+#[expect(clippy::cast_precision_loss, reason = "display: MB to two decimals")]
 fn mb(bytes: u64) -> f64 {
     bytes as f64 / 1e6
 }
@@ -592,7 +593,7 @@ struct Median {
 
 fn median(runs: &[Run]) -> Median {
     Median {
-        requests: median_f64(runs.iter().map(|r| r.requests as f64).collect()),
+        requests: median_f64(runs.iter().map(|r| f64::from(u32::try_from(r.requests).unwrap_or(u32::MAX))).collect()),
         mb: median_f64(runs.iter().map(|r| mb(r.bytes)).collect()),
         secs: median_f64(runs.iter().map(|r| r.secs).collect()),
         process_secs: median_f64(runs.iter().map(|r| r.process_secs).collect()),

@@ -143,7 +143,7 @@ fn truncate(s: &str, max_chars: usize) -> String {
     format!("{cut}…")
 }
 
-#[allow(clippy::cast_precision_loss, reason = "display only")]
+#[expect(clippy::cast_precision_loss, reason = "display only")]
 fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
     let mut value = n as f64;

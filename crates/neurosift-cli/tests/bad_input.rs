@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used, reason = "tests")]
+#![expect(clippy::unwrap_used, reason = "tests")]
 //! Malformed files: a clear one-line error naming the file, never a panic,
 //! never an unbounded allocation. Plus a mutation fuzz of real fixtures.
 

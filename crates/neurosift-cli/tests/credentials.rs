@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used, reason = "tests")]
+#![expect(clippy::unwrap_used, reason = "tests")]
 //! Where credentials go: `--header` only to the host of the URL given on
 //! the command line (never to another host a redirect or a LINDI reference
 //! leads to), and a remote LINDI file never makes the CLI read a local file.

@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used, reason = "tests")]
+#![expect(clippy::unwrap_used, reason = "tests")]
 //! `neurosift inspect --json` and `cat --json` agree with h5py on every
 //! generated fixture, read from local files.
 

@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used, reason = "tests")]
+#![expect(clippy::unwrap_used, reason = "tests")]
 //! The same files over HTTP through the range server: same answers, few
 //! requests, and clear errors for every kind of server fault.
 

@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used, reason = "tests")]
+#![expect(clippy::unwrap_used, reason = "tests")]
 //! `neurosift inspect` and `cat` on LINDI files (`.lindi.json`,
 //! `.lindi.tar`), local and over HTTP: the same tree and values as the HDF5
 //! file they describe.

@@ -7,7 +7,7 @@ use crate::client::Activity;
 
 pub fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
-    #[allow(clippy::cast_precision_loss, reason = "display only")]
+    #[expect(clippy::cast_precision_loss, reason = "display only")]
     let mut v = n as f64;
     let mut u = 0;
     while v >= 1000.0 && u + 1 < UNITS.len() {

@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used, reason = "tests")]
+#![expect(clippy::unwrap_used, reason = "tests")]
 //! Every chunk index type, with the current extent smaller than the maximum
 //! one, resized datasets (grown, shrunk, shrunk and grown back), partial
 //! edge chunks, 1-D to 4-D, with and without gzip and with non-zero fill

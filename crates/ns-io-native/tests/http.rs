@@ -1,4 +1,8 @@
-#![allow(clippy::unwrap_used, reason = "tests")]
+#![expect(
+    clippy::unwrap_used,
+    clippy::cast_possible_truncation,
+    reason = "tests: small known sizes"
+)]
 //! `HttpSource` and `open` against the real range server: reads larger than
 //! a tiny page cache, and every kind of bad Range answer as its typed error.
 

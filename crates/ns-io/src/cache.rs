@@ -644,6 +644,10 @@ impl<S: ReadAt> ReadAt for PageCache<S> {
 }
 
 #[cfg(test)]
+#[expect(
+    clippy::cast_possible_truncation,
+    reason = "test data: small sizes and byte patterns"
+)]
 mod tests {
     use std::sync::Arc;
 

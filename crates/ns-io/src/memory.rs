@@ -27,7 +27,7 @@ impl ReadAt for MemorySource {
     fn read_range(&self, range: Range<u64>) -> Result<Bytes> {
         check_range(&range, self.len(), &|| self.describe())?;
         // Both ends are <= len, which is a usize.
-        #[allow(clippy::cast_possible_truncation, reason = "bounded by len")]
+        #[expect(clippy::cast_possible_truncation, reason = "bounded by len")]
         Ok(self.bytes.slice(range.start as usize..range.end as usize))
     }
 

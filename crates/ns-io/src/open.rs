@@ -93,6 +93,10 @@ pub fn warm_up<S: ReadAt>(
 }
 
 #[cfg(test)]
+#[expect(
+    clippy::cast_possible_truncation,
+    reason = "test data: small sizes and byte patterns"
+)]
 mod tests {
     use super::*;
     use crate::{Counted, MemorySource};

@@ -5,7 +5,7 @@
 //!
 //! `CHROMEDRIVER=/usr/bin/chromedriver cargo test -p ns-io --target wasm32-unknown-unknown`
 #![cfg(target_arch = "wasm32")]
-#![allow(clippy::unwrap_used, reason = "tests")]
+#![expect(clippy::unwrap_used, reason = "tests")]
 
 use ns_io::{CacheSetup, Counted, MemorySource, ReadAt, open_cached};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};

@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used, reason = "tests")]
+#![expect(clippy::unwrap_used, reason = "tests")]
 //! LINDI files that the `lindi` package wrote from the HDF5 fixtures read
 //! like the HDF5 files: the same tree, attributes and values as h5py saw.
 

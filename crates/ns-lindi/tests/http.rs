@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used, reason = "tests")]
+#![expect(clippy::unwrap_used, reason = "tests")]
 //! LINDI files served over HTTP (the range server): relative references
 //! resolve against the document's URL, absolute ones go where they say, a
 //! `.lindi.tar` is read by offset, and reads cost one request per chunk.

@@ -207,7 +207,7 @@ impl Array {
     }
 
     /// The values as floats (numbers and bools; others are NaN).
-    #[allow(
+    #[expect(
         clippy::cast_precision_loss,
         clippy::cast_lossless,
         clippy::unnecessary_cast,

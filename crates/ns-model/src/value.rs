@@ -48,7 +48,7 @@ impl Value {
 
     /// The value as a float, for numbers.
     pub fn as_f64(&self) -> Option<f64> {
-        #[allow(
+        #[expect(
             clippy::cast_precision_loss,
             reason = "values beyond 2^53 lose precision, as in numpy"
         )]
@@ -98,7 +98,7 @@ pub fn f16_to_f32(h: u16) -> f32 {
                 e -= 1;
             }
             let f = f & 0x3ff;
-            #[allow(clippy::cast_sign_loss, reason = "e + 127 is positive here")]
+            #[expect(clippy::cast_sign_loss, reason = "e + 127 is positive here")]
             let biased = (e + 127) as u32;
             sign | (biased << 23) | (f << 13)
         }

@@ -232,7 +232,7 @@ impl<'a> TimeSeries<'a> {
         self.file.read(&self.data.path, &Selection(dims))
     }
 
-    #[allow(
+    #[expect(
         clippy::cast_precision_loss,
         reason = "sample indices stay far below 2^53"
     )]
@@ -264,7 +264,7 @@ impl<'a> TimeSeries<'a> {
                 starting_time,
             } => {
                 let guess = ((t - starting_time) * rate).ceil();
-                #[allow(
+                #[expect(
                     clippy::cast_possible_truncation,
                     clippy::cast_sign_loss,
                     reason = "saturating, then clamped"

@@ -46,7 +46,7 @@ pub(crate) fn as_u64(value: &Value) -> Option<u64> {
     match value {
         Value::UInt(u) => Some(*u),
         Value::Int(i) => u64::try_from(*i).ok(),
-        #[allow(
+        #[expect(
             clippy::cast_possible_truncation,
             clippy::cast_sign_loss,
             reason = "checked whole and in range"

@@ -1,7 +1,7 @@
 //! ns-nwb over LINDI files (ns-lindi's `LindiFile` as the object store):
 //! the same NWB answers as over the HDF5 files they were made from, and as
 //! h5py computed (`<name>.expected.json`, block `nwb`).
-#![allow(clippy::unwrap_used, reason = "tests")]
+#![expect(clippy::unwrap_used, reason = "tests")]
 
 mod common;
 

@@ -1,6 +1,6 @@
 //! ns-nwb against the pynwb-written fixtures and the values the generator
 //! computed for them with h5py (`<name>.expected.json`, block `nwb`).
-#![allow(clippy::unwrap_used, reason = "tests")]
+#![expect(clippy::unwrap_used, reason = "tests")]
 
 mod common;
 

@@ -103,7 +103,7 @@ impl TypedBuffer {
     /// Value `i` as a float (integers beyond 2^53 lose precision, as in numpy).
     pub fn get_f64(&self, i: usize) -> Option<f64> {
         let b8 = self.raw(i)?;
-        #[allow(clippy::cast_precision_loss, reason = "as numpy's astype(float)")]
+        #[expect(clippy::cast_precision_loss, reason = "as numpy's astype(float)")]
         let v = match self.dtype {
             NumericType::Int8 => f64::from(i8::from_le_bytes([b8[0]])),
             NumericType::Int16 => f64::from(i16::from_le_bytes([b8[0], b8[1]])),

@@ -125,7 +125,7 @@ macro_rules! request_reply {
                 fn from_answer(answer: Answer) -> Result<Self, &'static str> {
                     match answer {
                         Answer::$variant(reply) => Ok(reply),
-                        #[allow(unreachable_patterns, reason = "one arm per pair")]
+                        #[expect(unreachable_patterns, reason = "one arm per pair")]
                         other => Err(other.kind()),
                     }
                 }
@@ -175,7 +175,7 @@ impl ToWorker {
 }
 
 /// What the worker sends back.
-#[allow(
+#[expect(
     clippy::large_enum_variant,
     reason = "each message is built once and moved into its encoding"
 )]

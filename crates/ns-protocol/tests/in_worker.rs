@@ -2,7 +2,7 @@
 //! every message kind survives encoding there, numeric buffers included,
 //! and pages decode.
 #![cfg(target_arch = "wasm32")]
-#![allow(clippy::unwrap_used, reason = "tests")]
+#![expect(clippy::unwrap_used, reason = "tests")]
 
 use ns_protocol::{
     Answer, Encoded, ErrorKind, FileSource, FromWorker, GetObject, GetValues, IoStats,

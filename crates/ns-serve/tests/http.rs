@@ -1,7 +1,11 @@
 //! Real HTTP over 127.0.0.1 against ns-serve's services in axum, with ureq (and raw TCP for
 //! paths a client library might normalise) as the client.
 
-#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
+#![expect(
+    clippy::unwrap_used,
+    clippy::cast_possible_truncation,
+    reason = "test code: a panic is the failure report; byte patterns"
+)]
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};

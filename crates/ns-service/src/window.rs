@@ -122,7 +122,7 @@ pub(crate) fn window(
         }
         row = end;
     }
-    #[allow(
+    #[expect(
         clippy::cast_possible_truncation,
         reason = "drawn values: f32 is plenty"
     )]

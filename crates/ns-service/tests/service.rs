@@ -1,6 +1,6 @@
 //! The service over pynwb-written files, natively: every answer checked
 //! against what h5py/numpy compute from the same file in the same run.
-#![allow(clippy::unwrap_used, reason = "tests")]
+#![expect(clippy::unwrap_used, reason = "tests")]
 
 use std::process::Command;
 use std::sync::Arc;

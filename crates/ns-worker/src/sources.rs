@@ -228,7 +228,7 @@ impl LocalFileSource {
     /// Keeps `file` for the worker's later reads.
     pub fn open(file: File, counters: Arc<Counters>) -> Self {
         let name = file.name();
-        #[allow(
+        #[expect(
             clippy::cast_possible_truncation,
             clippy::cast_sign_loss,
             reason = "file sizes are non-negative integers below 2^53"
@@ -259,7 +259,7 @@ impl ReadAt for LocalFileSource {
             let file = slot
                 .as_ref()
                 .ok_or_else(|| fail("the file is no longer open".into()))?;
-            #[allow(clippy::cast_precision_loss, reason = "offsets below 2^53")]
+            #[expect(clippy::cast_precision_loss, reason = "offsets below 2^53")]
             let blob = file
                 .slice_with_f64_and_f64(range.start as f64, range.end as f64)
                 .map_err(|e| fail(js_message(&e)))?;

@@ -1,6 +1,10 @@
 //! Real HTTP over 127.0.0.1 against an in-process `RangeServer`, with ureq as the client.
 
-#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
+#![expect(
+    clippy::unwrap_used,
+    clippy::cast_possible_truncation,
+    reason = "test code: a panic is the failure report; byte patterns"
+)]
 
 use std::io::{Read, Write};
 use std::net::TcpStream;

@@ -2,7 +2,7 @@
 //! `tests/fixtures/generate.py` writes with pynwb/h5py/lindi into
 //! `target/test-fixtures` (once per generator version, whichever test binary
 //! asks first), and reading the expected values h5py reported.
-#![allow(
+#![expect(
     clippy::unwrap_used,
     clippy::missing_panics_doc,
     reason = "test support: failing loudly is the point"

@@ -1,8 +1,8 @@
 //! Shared by the integration tests: fixtures written by pynwb/h5py during
 //! the test run (`tests/fixtures/generate.py`), the CLI, JSON comparison.
-#![allow(dead_code, clippy::unwrap_used, reason = "test helpers")]
+#![expect(dead_code, clippy::unwrap_used, reason = "test helpers")]
 
-#[allow(unused_imports, reason = "each test binary uses some")]
+#[expect(unused_imports, reason = "each test binary uses some")]
 pub use ns_test_support::{diff_attrs, fixtures, manifest, read_json, same, workspace_root};
 use std::path::PathBuf;
 use std::process::{Command, Output};

@@ -94,7 +94,7 @@ async fn open(url: Option<String>, local: Option<String>) -> Result<Overview, Wo
                     "{name}: pick the file again (local files cannot be reopened from a link)"
                 ),
             })?;
-        #[allow(
+        #[expect(
             clippy::cast_possible_truncation,
             clippy::cast_sign_loss,
             reason = "file sizes are integers below 2^53"

@@ -2,9 +2,9 @@
 //! writes with pynwb/h5py. They go to `target/test-fixtures`, shared with the
 //! CLI tests (same directory, same stamp), and are regenerated only when the
 //! generator changes.
-#![allow(dead_code, clippy::unwrap_used, reason = "test helpers")]
+#![expect(dead_code, clippy::unwrap_used, reason = "test helpers")]
 
-#[allow(unused_imports, reason = "each test binary uses some")]
+#[expect(unused_imports, reason = "each test binary uses some")]
 pub use ns_test_support::{diff_attrs, fixtures, manifest, read_json, same, workspace_root};
 
 use ns_hdf5::H5File;
