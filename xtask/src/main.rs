@@ -3,6 +3,7 @@
 
 mod bench;
 mod demo;
+mod fuzz;
 mod python;
 mod server;
 mod web;
@@ -18,6 +19,7 @@ fn main() -> Result<()> {
         Some("test") => test(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
         Some("demo") => demo::run(),
+        Some("fuzz") => fuzz::run(&args[1..]),
         Some("web") => web::build().map(drop),
         Some("python") => {
             let python = python::ensure()?;
@@ -26,7 +28,7 @@ fn main() -> Result<()> {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  demo          write a sample NWB file and inspect it locally and over HTTP\n  web           build the app into target/dist (trunk)\n  test [ARGS]   set up the fixture Python env, then cargo test --workspace [ARGS]\n  bench [--quick]  generate benchmark files, serve them with 50 ms latency, print the table\n  python        set up the fixture Python env and print its interpreter path"
+                "usage: cargo xtask <command>\n\n  demo          write a sample NWB file and inspect it locally and over HTTP\n  web           build the app into target/dist (trunk)\n  test [ARGS]   set up the fixture Python env, then cargo test --workspace [ARGS]\n  bench [--quick]  generate benchmark files, serve them with 50 ms latency, print the table\n  fuzz [--secs N] [TARGET...]  run the cargo-fuzz targets of fuzz/ N s each (default 20)\n  python        set up the fixture Python env and print its interpreter path"
             );
             bail!("no command given")
         }
@@ -56,6 +58,12 @@ fn test(extra: &[String]) -> Result<()> {
         .context("running cargo test")?;
     if !status.success() {
         bail!("cargo test failed");
+    }
+    // Every fuzz target briefly, where cargo-fuzz and nightly are installed.
+    if fuzz::available() {
+        fuzz::run(&["--secs".into(), "20".into()])?;
+    } else {
+        println!("xtask: fuzzing skipped (needs cargo-fuzz and a nightly toolchain)");
     }
     if browser {
         web::wasm_tests()?;

@@ -574,10 +574,15 @@ fn mark_null_attributes(
 }
 
 fn decode_attribute(decoder: &Decoder<'_>, attr: &Attribute) -> Value {
-    let Ok(count) = usize::try_from(attr.shape.iter().product::<u64>()) else {
+    // The shape comes from the file: its product may overflow, and
+    // `decode_all` and `nest` bound what they allocate by the bytes there.
+    let Some(dims) = crate::value::dims_usize(&attr.shape) else {
         return Value::Null;
     };
-    let dims: Vec<usize> = attr.shape.iter().map(|d| *d as usize).collect();
+    let count = dims
+        .iter()
+        .try_fold(1usize, |n, d| n.checked_mul(*d))
+        .unwrap_or(usize::MAX);
     let is_vlen_string = matches!(
         &attr.datatype,
         Datatype::VarLen {

@@ -24,4 +24,4 @@ pub use error::{Error, Result};
 pub use file::{DatasetInfo, H5File, Node, NodeKind, OpenOptions};
 pub use select::{Array, Data, DimSelection, ResolvedDim, Selection};
 pub use store::ObjectStore;
-pub use value::{Value, f16_to_f32, float_json};
+pub use value::{MAX_EMPTY_LISTS, Value, dims_usize, f16_to_f32, float_json, nest};

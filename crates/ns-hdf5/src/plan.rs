@@ -72,6 +72,9 @@ impl H5File {
         // plus the element-size dimension.
         let key_len = 8 + 8 * (chunk_dims.len() + 1);
         let node_len = (8 + 2 * offset_size + (2 * k + 1) * key_len + 2 * k * offset_size) as u64;
+        if !matches!(offset_size, 1 | 2 | 4 | 8) {
+            return;
+        }
         let file_len = self.source.len();
         let mut level: Vec<u64> = vec![btree];
         let mut seen: HashSet<u64> = HashSet::new();
@@ -82,7 +85,7 @@ impl H5File {
             }
             let ranges: Vec<Range<u64>> = level
                 .iter()
-                .map(|&a| a..(a + node_len).min(file_len))
+                .map(|&a| a..a.saturating_add(node_len).min(file_len))
                 .collect();
             let Ok(parts) = self.source.read_ranges(&ranges) else {
                 return;
@@ -99,9 +102,13 @@ impl H5File {
                             .iter()
                             .zip(&chunk_dims)
                             .zip(bounds)
-                            .all(|((off, dim), b)| *off < b.end && off + u64::from(*dim) > b.start);
-                        if overlaps {
-                            chunks.push(*addr..addr + u64::from(*size));
+                            .all(|((off, dim), b)| {
+                                *off < b.end && off.saturating_add(u64::from(*dim)) > b.start
+                            });
+                        // Addresses and sizes are the file's: one that
+                        // overflows is not fetched.
+                        if let (true, Some(end)) = (overlaps, addr.checked_add(u64::from(*size))) {
+                            chunks.push(*addr..end);
                         }
                     }
                 } else {
@@ -127,7 +134,9 @@ impl H5File {
             }
             if !chunks.is_empty() {
                 chunks.retain(|r| r.end <= file_len);
-                let total: u64 = chunks.iter().map(|r| r.end - r.start).sum();
+                let total = chunks
+                    .iter()
+                    .fold(0u64, |n, r| n.saturating_add(r.end - r.start));
                 if total <= MAX_PREFETCH_BYTES {
                     let _ = self.source.read_ranges(&chunks);
                 }
@@ -146,7 +155,10 @@ fn parse_node(bytes: &[u8], offset_size: usize, rank: usize) -> Option<Node> {
     let entries = usize::from(u16::from_le_bytes([*bytes.get(6)?, *bytes.get(7)?]));
     let mut pos = 8 + 2 * offset_size;
     let read_u = |pos: usize, n: usize| -> Option<u64> {
-        let b = bytes.get(pos..pos + n)?;
+        if n > 8 {
+            return None;
+        }
+        let b = bytes.get(pos..pos.checked_add(n)?)?;
         let mut buf = [0u8; 8];
         buf[..n].copy_from_slice(b);
         Some(u64::from_le_bytes(buf))
@@ -164,7 +176,8 @@ fn parse_node(bytes: &[u8], offset_size: usize, rank: usize) -> Option<Node> {
         }
         Some((size, offsets))
     };
-    let mut children = Vec::with_capacity(entries);
+    // `entries` is the file's: a child takes at least 8 bytes of `bytes`.
+    let mut children = Vec::with_capacity(entries.min(bytes.len() / 8));
     for _ in 0..entries {
         let (size, offsets) = read_key(&mut pos)?;
         let child = read_u(pos, offset_size)?;

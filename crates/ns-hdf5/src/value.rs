@@ -113,14 +113,14 @@ pub struct Decoder<'a> {
 }
 
 impl Decoder<'_> {
-    /// Decodes `count` consecutive elements of `datatype` from `raw`.
+    /// Decodes up to `count` consecutive elements of `datatype` from `raw`:
+    /// fewer if `raw` holds fewer (`count` comes from a header; what is
+    /// allocated is bounded by the bytes actually there).
     pub fn decode_all(&self, datatype: &Datatype, raw: &[u8], count: usize) -> Vec<Value> {
         let size = element_size(datatype).max(1);
-        (0..count)
-            .map(|i| {
-                raw.get(i * size..(i + 1) * size)
-                    .map_or(Value::Null, |bytes| self.decode(datatype, bytes))
-            })
+        raw.chunks_exact(size)
+            .take(count)
+            .map(|bytes| self.decode(datatype, bytes))
             .collect()
     }
 
@@ -174,8 +174,8 @@ impl Decoder<'_> {
                 fields
                     .iter()
                     .map(|f| {
-                        let start = f.byte_offset as usize;
-                        let end = start + element_size(&f.datatype);
+                        let start = usize::try_from(f.byte_offset).unwrap_or(usize::MAX);
+                        let end = start.saturating_add(element_size(&f.datatype));
                         let v = raw
                             .get(start..end)
                             .map_or(Value::Null, |b| self.decode(&f.datatype, b));
@@ -192,9 +192,12 @@ impl Decoder<'_> {
                 }
             }
             Datatype::Array { base, dims } => {
-                let count = dims.iter().product::<u64>();
-                let flat = self.decode_all(base, raw, usize::try_from(count).unwrap_or(0));
-                nest(flat, &dims.iter().map(|d| *d as usize).collect::<Vec<_>>())
+                let Some(dims) = dims_usize(dims) else {
+                    return Value::Null;
+                };
+                let count = dims.iter().try_fold(1usize, |n, d| n.checked_mul(*d));
+                let flat = self.decode_all(base, raw, count.unwrap_or(usize::MAX));
+                nest(flat, &dims)
             }
             Datatype::Opaque { .. } | Datatype::Bitfield { .. } => Value::Bytes(raw.to_vec()),
         }
@@ -293,9 +296,45 @@ pub fn f16_to_f32(h: u16) -> f32 {
     f32::from_bits(bits)
 }
 
+/// Most lists [`nest`] builds beyond one per value and dimension: a shape
+/// read from a file such as `[2^40, 0]` holds no values but names 2^40
+/// empty lists.
+pub const MAX_EMPTY_LISTS: usize = 1 << 16;
+
+/// `dims` (from a file) as `usize`s, `None` if one does not fit.
+pub fn dims_usize(dims: &[u64]) -> Option<Vec<usize>> {
+    dims.iter().map(|d| usize::try_from(*d).ok()).collect()
+}
+
+/// Whether nesting `len` values as `dims` builds a bounded number of lists
+/// (see [`MAX_EMPTY_LISTS`]).
+fn nest_fits(len: usize, dims: &[usize]) -> bool {
+    let mut lists = 0usize;
+    let mut prefix = 1usize;
+    for d in dims.iter().take(dims.len().saturating_sub(1)) {
+        let Some(p) = prefix.checked_mul(*d) else {
+            return false;
+        };
+        prefix = p;
+        let Some(l) = lists.checked_add(prefix) else {
+            return false;
+        };
+        lists = l;
+    }
+    lists <= len.saturating_mul(dims.len()).saturating_add(MAX_EMPTY_LISTS)
+}
+
 /// Nests a flat row-major list into lists following `dims` (no dims: the
-/// single value itself).
+/// single value itself). A shape that would build more lists than the
+/// values justify (see [`MAX_EMPTY_LISTS`]) leaves the list flat.
 pub fn nest(flat: Vec<Value>, dims: &[usize]) -> Value {
+    if !nest_fits(flat.len(), dims) {
+        return Value::List(flat);
+    }
+    nest_unchecked(flat, dims)
+}
+
+fn nest_unchecked(flat: Vec<Value>, dims: &[usize]) -> Value {
     match dims {
         [] => flat.into_iter().next().unwrap_or(Value::Null),
         [_] => Value::List(flat),
@@ -308,7 +347,7 @@ pub fn nest(flat: Vec<Value>, dims: &[usize]) -> Value {
             let mut it = flat.into_iter();
             for _ in 0..dims[0] {
                 let chunk: Vec<Value> = it.by_ref().take(inner).collect();
-                out.push(nest(chunk, rest));
+                out.push(nest_unchecked(chunk, rest));
             }
             Value::List(out)
         }
@@ -351,5 +390,39 @@ mod tests {
         let nested = nest(flat, &[2, 3]);
         assert_eq!(nested.to_json().to_string(), "[[0,1,2],[3,4,5]]");
         assert_eq!(float_json(f64::NAN), Json::String("NaN".into()));
+        // A zero inner dimension: a few empty lists are fine...
+        assert_eq!(nest(Vec::new(), &[2, 0]).to_json().to_string(), "[[],[]]");
+    }
+
+    #[test]
+    fn nest_bounds_empty_lists() {
+        // ...2^40 of them (a shape from a hostile header) are not built.
+        let huge = 1usize << 40;
+        assert_eq!(nest(Vec::new(), &[huge, 0]), Value::List(Vec::new()));
+        assert_eq!(nest(Vec::new(), &[huge, huge, 0]), Value::List(Vec::new()));
+        let flat: Vec<Value> = (0..3).map(Value::Int).collect();
+        assert_eq!(nest(flat.clone(), &[huge, 1]), Value::List(flat));
+    }
+
+    #[test]
+    fn decode_all_is_bounded_by_the_bytes() {
+        let decoder = Decoder {
+            offset_size: 8,
+            resolve_ref: &|_| None,
+            resolve_vlen: &|_, _| None,
+        };
+        let int = Datatype::FixedPoint {
+            size: 2,
+            signed: true,
+            byte_order: ByteOrder::LittleEndian,
+        };
+        // A header claiming 2^60 elements over 4 bytes: two values, no 2^60 allocation.
+        let values = decoder.decode_all(&int, &[1, 0, 2, 0], 1 << 60);
+        assert_eq!(values, vec![Value::Int(1), Value::Int(2)]);
+        let array = Datatype::Array {
+            base: Box::new(int),
+            dims: vec![1 << 40, 0],
+        };
+        assert_eq!(decoder.decode(&array, &[]), Value::List(Vec::new()));
     }
 }

@@ -249,6 +249,15 @@ impl HttpSource {
     }
 }
 
+/// Entry points for the fuzz targets in `fuzz/` (feature `fuzzing`).
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing {
+    /// The `Content-Range` parser: `(start, end inclusive, total)`.
+    pub fn parse_content_range(value: &str) -> Option<(u64, u64, u64)> {
+        super::parse_content_range(value)
+    }
+}
+
 /// Parses `bytes START-END/TOTAL` (TOTAL may not be `*` here).
 fn parse_content_range(value: &str) -> Option<(u64, u64, u64)> {
     let rest = value.trim().strip_prefix("bytes")?.trim_start();

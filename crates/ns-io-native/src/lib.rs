@@ -11,6 +11,8 @@ use std::sync::Arc;
 
 pub use file::FileSource;
 pub use http::{HttpOptions, HttpSource};
+#[cfg(feature = "fuzzing")]
+pub use http::fuzzing;
 use ns_io::{Bytes, Counted, Counters, DynSource, PageCache, PageCacheConfig, Result};
 
 /// How to open a source.

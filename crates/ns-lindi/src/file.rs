@@ -135,7 +135,18 @@ impl LindiFile {
                 location: location.clone(),
                 reason: format!("the tar has no {} member", tar::LINDI_JSON),
             })?;
-        let json = source.read_range(doc.offset..doc.offset + doc.size)?;
+        if doc.size > options.max_read_bytes as u64 {
+            return Err(Error::NotLindi {
+                location,
+                reason: format!(
+                    "its {} is {} bytes, more than the {}-byte read limit",
+                    tar::LINDI_JSON,
+                    doc.size,
+                    options.max_read_bytes
+                ),
+            });
+        }
+        let json = source.read_range(doc.offset..doc.offset.saturating_add(doc.size))?;
         let size = source.len();
         Self::build(
             &json,
@@ -160,6 +171,15 @@ impl LindiFile {
         match detect(&head) {
             Some(Format::Tar) => Self::open_tar(source, opener, options),
             Some(Format::Json) => {
+                if len > options.max_read_bytes as u64 {
+                    return Err(Error::NotLindi {
+                        location,
+                        reason: format!(
+                            "a {len}-byte reference document is more than the {}-byte read limit",
+                            options.max_read_bytes
+                        ),
+                    });
+                }
                 let json = source.read_range(0..len)?;
                 Self::open(&json, &location, opener, options)
             }
@@ -305,7 +325,7 @@ impl LindiFile {
         let path = node_path(key);
         let meta = ArrayMeta::parse(zarray).map_err(|m| self.format_error(&path, &m))?;
         let scalar = zattrs.get("_SCALAR").and_then(Json::as_bool) == Some(true)
-            && meta.shape.iter().product::<u64>() == 1;
+            && meta.len() == Some(1);
         let object = (meta.elem == ElemType::Object).then(|| match zattrs.get("_COMPOUND_DTYPE") {
             Some(Json::Array(fields)) => ObjectKind::Compound(
                 fields

@@ -38,7 +38,9 @@ fn plan_dim(dim: &ResolvedDim, chunk: u64) -> DimPlan {
     while i < dim.count {
         let index = dim.start + i * dim.step;
         let k = index / chunk;
-        let chunk_end = (k + 1) * chunk;
+        // Near the end of a 2^64-element dimension the chunk's end does
+        // not fit; nothing is selected past the dimension anyway.
+        let chunk_end = (k + 1).saturating_mul(chunk);
         let n = (chunk_end - index).div_ceil(dim.step).min(dim.count - i);
         plan.insert(
             k,
@@ -461,6 +463,12 @@ mod tests {
         // A step longer than a chunk skips chunks.
         let p = plan_dim(&dim(0, 10, 3), 4);
         assert_eq!(p.keys().copied().collect::<Vec<_>>(), vec![0, 2, 5]);
+        // The last element of a dimension of u64::MAX elements, in chunks
+        // whose end would overflow.
+        let chunk = (1u64 << 63) + 1;
+        let p = plan_dim(&dim(u64::MAX - 1, 1, 1), chunk);
+        assert_eq!(p[&1].local, u64::MAX - 1 - chunk);
+        assert_eq!(p[&1].count, 1);
     }
 
     #[test]

@@ -175,15 +175,18 @@ pub fn encode_pages<'a>(pages: impl IntoIterator<Item = (u64, &'a [u8])>) -> Vec
     out
 }
 
-/// Reads [`encode_pages`]'s format; `None` if it is damaged.
+/// Reads [`encode_pages`]'s format; `None` if it is damaged. Lengths are
+/// checked against the bytes there (a length near `u32::MAX` must not wrap
+/// on wasm32, where `usize` is 32 bits).
 pub fn decode_pages(mut buf: &[u8]) -> Option<Vec<(u64, &[u8])>> {
     let mut pages = Vec::new();
     while !buf.is_empty() {
         let offset = u64::from_le_bytes(buf.get(..8)?.try_into().ok()?);
-        let len = u32::from_le_bytes(buf.get(8..12)?.try_into().ok()?) as usize;
-        let bytes = buf.get(12..12 + len)?;
+        let len = usize::try_from(u32::from_le_bytes(buf.get(8..12)?.try_into().ok()?)).ok()?;
+        let end = len.checked_add(12)?;
+        let bytes = buf.get(12..end)?;
         pages.push((offset, bytes));
-        buf = &buf[12 + len..];
+        buf = buf.get(end..)?;
     }
     Some(pages)
 }
@@ -221,6 +224,17 @@ mod tests {
         assert_eq!(pages, vec![(0, a.as_slice()), (65_536, b.as_slice())]);
         assert!(decode_pages(&buf[..buf.len() - 1]).is_none());
         assert_eq!(decode_pages(&[]), Some(Vec::new()));
+    }
+
+    #[test]
+    fn pages_with_hostile_lengths() {
+        // A page claiming u32::MAX bytes over a 13-byte buffer.
+        let mut buf = 7u64.to_le_bytes().to_vec();
+        buf.extend_from_slice(&u32::MAX.to_le_bytes());
+        buf.push(1);
+        assert!(decode_pages(&buf).is_none());
+        // A header cut short.
+        assert!(decode_pages(&buf[..10]).is_none());
     }
 
     #[test]

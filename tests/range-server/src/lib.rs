@@ -617,6 +617,19 @@ enum RangeReq {
     Unsatisfiable,
 }
 
+/// Entry points for the fuzz targets in `fuzz/` (feature `fuzzing`).
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing {
+    /// The `Range` header parser against a file of `total` bytes: the first
+    /// and last byte served, or `None` for a whole-file or 416 answer.
+    pub fn parse_range(header: Option<&str>, total: u64) -> Option<(u64, u64)> {
+        match super::parse_range(header, total) {
+            super::RangeReq::Partial(first, last) => Some((first, last)),
+            super::RangeReq::Full | super::RangeReq::Unsatisfiable => None,
+        }
+    }
+}
+
 /// Parses a single-range `Range` header; anything else (absent, malformed, multi-range) is `Full`.
 fn parse_range(header: Option<&str>, total: u64) -> RangeReq {
     let Some(spec) = header.and_then(|h| h.trim().strip_prefix("bytes=")) else {
