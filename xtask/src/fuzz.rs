@@ -118,10 +118,14 @@ pub fn seed() -> Result<()> {
         std::fs::create_dir_all(root().join("fuzz/seeds").join(target))?;
     }
     let mut count = 0usize;
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(&fixtures)
-        .with_context(|| format!("reading {}", fixtures.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
+    // The fixtures, and the damaged files the error tests use.
+    let mut entries: Vec<PathBuf> = Vec::new();
+    for dir in [fixtures.clone(), fixtures.join("bad")] {
+        let Ok(listing) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        entries.extend(listing.filter_map(|e| e.ok().map(|e| e.path())));
+    }
     entries.sort();
     for path in entries {
         let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
