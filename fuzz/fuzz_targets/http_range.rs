@@ -17,9 +17,15 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     if let Some((start, end, len)) = ns_io_native::fuzzing::parse_content_range(text) {
-        assert!(start <= end && end < len, "{text:?} gave {start}-{end}/{len}");
+        assert!(
+            start <= end && end < len,
+            "{text:?} gave {start}-{end}/{len}"
+        );
     }
     if let Some((first, last)) = range_server::fuzzing::parse_range(Some(text), total) {
-        assert!(first <= last && last < total, "{text:?} of {total} gave {first}-{last}");
+        assert!(
+            first <= last && last < total,
+            "{text:?} of {total} gave {first}-{last}"
+        );
     }
 });

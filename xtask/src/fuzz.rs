@@ -99,7 +99,10 @@ pub fn run(args: &[String]) -> Result<()> {
     if !failed.is_empty() {
         bail!("fuzz targets crashed: {failed:?}");
     }
-    println!("xtask: {} fuzz targets ran {secs} s each without a crash", targets.len());
+    println!(
+        "xtask: {} fuzz targets ran {secs} s each without a crash",
+        targets.len()
+    );
     Ok(())
 }
 
@@ -184,7 +187,10 @@ fn seed_from_lindi(name: &str, bytes: &[u8]) -> Result<usize> {
         let Ok(meta) = serde_json::from_str::<Json>(&zarray) else {
             continue;
         };
-        let rank = meta.get("shape").and_then(Json::as_array).map_or(0, Vec::len);
+        let rank = meta
+            .get("shape")
+            .and_then(Json::as_array)
+            .map_or(0, Vec::len);
         let sep = match meta.get("dimension_separator").and_then(Json::as_str) {
             Some("/") => "/",
             _ => ".",
@@ -286,7 +292,10 @@ mod tests {
 
     #[test]
     fn base64_round() {
-        assert_eq!(base64_decode("AQACAA==").as_deref(), Some(&[1u8, 0, 2, 0][..]));
+        assert_eq!(
+            base64_decode("AQACAA==").as_deref(),
+            Some(&[1u8, 0, 2, 0][..])
+        );
         assert_eq!(base64_decode("YWJj").as_deref(), Some(&b"abc"[..]));
         assert_eq!(base64_decode("YQ").as_deref(), Some(&b"a"[..]));
         assert!(base64_decode("!!").is_none());

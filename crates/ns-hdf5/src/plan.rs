@@ -98,13 +98,14 @@ impl H5File {
                 };
                 if node.level == 0 {
                     for (offsets, addr, size) in &node.children {
-                        let overlaps = offsets
-                            .iter()
-                            .zip(&chunk_dims)
-                            .zip(bounds)
-                            .all(|((off, dim), b)| {
-                                *off < b.end && off.saturating_add(u64::from(*dim)) > b.start
-                            });
+                        let overlaps =
+                            offsets
+                                .iter()
+                                .zip(&chunk_dims)
+                                .zip(bounds)
+                                .all(|((off, dim), b)| {
+                                    *off < b.end && off.saturating_add(u64::from(*dim)) > b.start
+                                });
                         // Addresses and sizes are the file's: one that
                         // overflows is not fetched.
                         if let (true, Some(end)) = (overlaps, addr.checked_add(u64::from(*size))) {

@@ -321,7 +321,10 @@ fn nest_fits(len: usize, dims: &[usize]) -> bool {
         };
         lists = l;
     }
-    lists <= len.saturating_mul(dims.len()).saturating_add(MAX_EMPTY_LISTS)
+    lists
+        <= len
+            .saturating_mul(dims.len())
+            .saturating_add(MAX_EMPTY_LISTS)
 }
 
 /// Nests a flat row-major list into lists following `dims` (no dims: the

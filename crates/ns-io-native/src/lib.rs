@@ -10,9 +10,9 @@ mod http;
 use std::sync::Arc;
 
 pub use file::FileSource;
-pub use http::{HttpOptions, HttpSource};
 #[cfg(feature = "fuzzing")]
 pub use http::fuzzing;
+pub use http::{HttpOptions, HttpSource};
 use ns_io::{Bytes, Counted, Counters, DynSource, PageCache, PageCacheConfig, Result};
 
 /// How to open a source.

@@ -10,12 +10,12 @@ use parking_lot::Mutex;
 use serde_json::{Map, Value as Json};
 
 use crate::refs::{self, ChunkRef, ExternalArrayLink, LINDI_ATTRS, LindiAttrs, ParseError, Target};
-use serde::Deserialize;
 use crate::slice::SliceSource;
 use crate::tar::{self, Members};
 use crate::value::{FieldType, ObjectKind, attr_value, reference};
 use crate::zarr::{ArrayMeta, ElemType};
 use crate::{Error, Result};
+use serde::Deserialize;
 
 /// Opens the file or URL a reference points to, as a byte source. Natively
 /// `ns_io_native::open`; in the browser, the worker's own sources.

@@ -152,9 +152,8 @@ mod tests {
             );
         }
         // A member of the index with a size of 10^18.
-        let mut tar = tar_with_entry(
-            r#"{"index": {"n": ".tar_index.json", "o": 0, "d": 2048, "s": 128}}"#,
-        );
+        let mut tar =
+            tar_with_entry(r#"{"index": {"n": ".tar_index.json", "o": 0, "d": 2048, "s": 128}}"#);
         let index = br#"{"files": [{"n": "x", "o": 0, "d": 0, "s": 1000000000000000000}]}"#;
         let mut bytes = tar.read_range(0..4096).expect("reads").to_vec();
         bytes[2048..2048 + index.len()].copy_from_slice(index);

@@ -114,7 +114,8 @@ pub(crate) enum Codec {
 
 impl Codec {
     fn parse(config: &Json) -> Result<Self, String> {
-        let config = CodecConfig::deserialize(config).map_err(|e| format!("bad codec {config}: {e}"))?;
+        let config =
+            CodecConfig::deserialize(config).map_err(|e| format!("bad codec {config}: {e}"))?;
         Ok(match config.id.as_str() {
             "zlib" => Codec::Zlib,
             "gzip" => Codec::Gzip,
@@ -298,8 +299,7 @@ impl ArrayMeta {
         if z.chunks.contains(&0) {
             return Err(format!(".zarray has a zero chunk size: {:?}", z.chunks));
         }
-        if z
-            .chunks
+        if z.chunks
             .iter()
             .try_fold(1u64, |n, c| n.checked_mul(*c))
             .is_none()
@@ -493,13 +493,17 @@ mod tests {
     fn hostile_metadata() {
         // A shape of 2^62 is fine to describe (reads visit only the chunks
         // they touch), its element count is known not to fit...
-        let huge = ArrayMeta::parse(&json!({"shape": [1u64 << 62, 4], "chunks": [1000, 4], "dtype": "<i2"}))
-            .expect("parses");
+        let huge = ArrayMeta::parse(
+            &json!({"shape": [1u64 << 62, 4], "chunks": [1000, 4], "dtype": "<i2"}),
+        )
+        .expect("parses");
         assert_eq!(huge.len(), None);
         assert_eq!(huge.chunk_len(), 4000);
         // ...but chunks whose element count overflows are refused.
-        let err = ArrayMeta::parse(&json!({"shape": [4, 4], "chunks": [1u64 << 40, 1u64 << 40], "dtype": "<i2"}))
-            .expect_err("refused");
+        let err = ArrayMeta::parse(
+            &json!({"shape": [4, 4], "chunks": [1u64 << 40, 1u64 << 40], "dtype": "<i2"}),
+        )
+        .expect_err("refused");
         assert!(err.contains("more elements than"), "{err}");
         // Wrong types are errors naming the key, not defaults.
         let err = ArrayMeta::parse(&json!({"shape": [-1], "chunks": [1], "dtype": "<i2"}))
@@ -507,7 +511,8 @@ mod tests {
         assert!(err.contains("bad .zarray"), "{err}");
         let rank = vec![1; 65];
         assert!(ArrayMeta::parse(&json!({"shape": rank, "chunks": rank, "dtype": "<i2"})).is_err());
-        let bad_codec = json!({"shape": [1], "chunks": [1], "dtype": "<i2", "compressor": {"id": 5}});
+        let bad_codec =
+            json!({"shape": [1], "chunks": [1], "dtype": "<i2", "compressor": {"id": 5}});
         assert!(ArrayMeta::parse(&bad_codec).is_err());
     }
 

@@ -32,7 +32,9 @@ fn a_shape_of_two_to_the_62_reads_only_what_is_selected() {
     let head = file.read("/x", &Selection::rows(0, 3)).unwrap();
     assert_eq!(head.to_f64(), vec![1.0, 2.0, 7.0]);
     // The last element, in a chunk never written.
-    let last = file.read("/x", &"4611686018427387903".parse().unwrap()).unwrap();
+    let last = file
+        .read("/x", &"4611686018427387903".parse().unwrap())
+        .unwrap();
     assert_eq!(last.to_f64(), vec![7.0]);
     // All of it: the read limit, before anything is allocated.
     let err = file.read("/x", &Selection::all()).unwrap_err().to_string();
@@ -73,8 +75,14 @@ fn hostile_zarray_metadata_is_a_format_error() {
             r#"{"shape": [4, 4], "chunks": [1099511627776, 1099511627776], "dtype": "<i2"}"#,
             "more elements than",
         ),
-        (r#"{"shape": [-1], "chunks": [1], "dtype": "<i2"}"#, "bad .zarray"),
-        (r#"{"shape": "4", "chunks": [1], "dtype": "<i2"}"#, "bad .zarray"),
+        (
+            r#"{"shape": [-1], "chunks": [1], "dtype": "<i2"}"#,
+            "bad .zarray",
+        ),
+        (
+            r#"{"shape": "4", "chunks": [1], "dtype": "<i2"}"#,
+            "bad .zarray",
+        ),
     ] {
         let doc = format!(r#"{{"refs": {{".zgroup": {{}}, "x/.zarray": {zarray}}}}}"#);
         let opener = |_: &str| -> ns_io::Result<ns_io::DynSource> { unreachable!() };

@@ -10,7 +10,14 @@ use ns_nwb::NwbFile;
 use serde_json::{Value as Json, json};
 
 /// An inline zarr array of little-endian values, one chunk.
-fn array(refs: &mut serde_json::Map<String, Json>, path: &str, dtype: &str, shape: &[u64], bytes: &[u8], attrs: Json) {
+fn array(
+    refs: &mut serde_json::Map<String, Json>,
+    path: &str,
+    dtype: &str,
+    shape: &[u64],
+    bytes: &[u8],
+    attrs: Json,
+) {
     refs.insert(
         format!("{path}/.zarray"),
         json!({"shape": shape, "chunks": shape.iter().map(|d| (*d).max(1)).collect::<Vec<_>>(),
@@ -18,9 +25,16 @@ fn array(refs: &mut serde_json::Map<String, Json>, path: &str, dtype: &str, shap
                "order": "C", "zarr_format": 2}),
     );
     refs.insert(format!("{path}/.zattrs"), attrs);
-    let key = if shape.is_empty() { "0".to_string() } else { vec!["0"; shape.len()].join(".") };
+    let key = if shape.is_empty() {
+        "0".to_string()
+    } else {
+        vec!["0"; shape.len()].join(".")
+    };
     let data = base64::engine::general_purpose::STANDARD.encode(bytes);
-    refs.insert(format!("{path}/{key}"), Json::String(format!("base64:{data}")));
+    refs.insert(
+        format!("{path}/{key}"),
+        Json::String(format!("base64:{data}")),
+    );
 }
 
 fn f64s(v: &[f64]) -> Vec<u8> {
@@ -34,12 +48,21 @@ fn u64s(v: &[u64]) -> Vec<u8> {
 /// The NWB file whose `refs` are `refs` plus the root group's.
 fn nwb_of(mut refs: serde_json::Map<String, Json>) -> NwbFile {
     refs.insert(".zgroup".into(), json!({"zarr_format": 2}));
-    refs.insert(".zattrs".into(), json!({"neurodata_type": "NWBFile", "namespace": "core", "nwb_version": "2.7.0"}));
+    refs.insert(
+        ".zattrs".into(),
+        json!({"neurodata_type": "NWBFile", "namespace": "core", "nwb_version": "2.7.0"}),
+    );
     let doc = json!({"refs": refs}).to_string();
     let opener = |url: &str| -> ns_io::Result<ns_io::DynSource> {
         panic!("nothing is referenced, yet {url} was opened")
     };
-    let lindi = ns_lindi::LindiFile::open(doc.as_bytes(), "hostile.lindi.json", opener, Default::default()).unwrap();
+    let lindi = ns_lindi::LindiFile::open(
+        doc.as_bytes(),
+        "hostile.lindi.json",
+        opener,
+        Default::default(),
+    )
+    .unwrap();
     NwbFile::from_store(Box::new(lindi)).unwrap()
 }
 
@@ -53,9 +76,30 @@ fn units_file(ends: &[u64], times: &[f64]) -> NwbFile {
         json!({"neurodata_type": "Units", "namespace": "core", "colnames": ["spike_times"], "description": "u"}),
     );
     let n = ends.len() as u64;
-    array(&mut refs, "units/id", "<i8", &[n], &u64s(&(0..n).collect::<Vec<_>>()), json!({"neurodata_type": "ElementIdentifiers", "namespace": "hdmf-common"}));
-    array(&mut refs, "units/spike_times", "<f8", &[times.len() as u64], &f64s(times), json!({"neurodata_type": "VectorData", "namespace": "hdmf-common", "description": "t"}));
-    array(&mut refs, "units/spike_times_index", "<u8", &[n], &u64s(ends), json!({"neurodata_type": "VectorIndex", "namespace": "hdmf-common", "target": {"_REFERENCE": {"path": "/units/spike_times"}}}));
+    array(
+        &mut refs,
+        "units/id",
+        "<i8",
+        &[n],
+        &u64s(&(0..n).collect::<Vec<_>>()),
+        json!({"neurodata_type": "ElementIdentifiers", "namespace": "hdmf-common"}),
+    );
+    array(
+        &mut refs,
+        "units/spike_times",
+        "<f8",
+        &[times.len() as u64],
+        &f64s(times),
+        json!({"neurodata_type": "VectorData", "namespace": "hdmf-common", "description": "t"}),
+    );
+    array(
+        &mut refs,
+        "units/spike_times_index",
+        "<u8",
+        &[n],
+        &u64s(ends),
+        json!({"neurodata_type": "VectorIndex", "namespace": "hdmf-common", "target": {"_REFERENCE": {"path": "/units/spike_times"}}}),
+    );
     nwb_of(refs)
 }
 
@@ -65,7 +109,10 @@ fn consistent_index_reads() {
     let units = nwb.units("/units").unwrap();
     assert_eq!(units.spike_counts().unwrap(), vec![2, 1]);
     assert_eq!(units.spike_times(1).unwrap(), vec![2.5]);
-    assert_eq!(units.all_spike_times().unwrap(), vec![vec![0.5, 1.5], vec![2.5]]);
+    assert_eq!(
+        units.all_spike_times().unwrap(),
+        vec![vec![0.5, 1.5], vec![2.5]]
+    );
 }
 
 #[test]
@@ -105,10 +152,28 @@ fn zero_inner_dimension_builds_no_rows() {
         "t/.zattrs".into(),
         json!({"neurodata_type": "DynamicTable", "namespace": "hdmf-common", "colnames": ["x"], "description": "t"}),
     );
-    array(&mut refs, "t/id", "<i8", &[1], &u64s(&[0]), json!({"neurodata_type": "ElementIdentifiers", "namespace": "hdmf-common"}));
-    array(&mut refs, "t/x", "<f8", &[1 << 40, 0], &[], json!({"neurodata_type": "VectorData", "namespace": "hdmf-common", "description": "x"}));
+    array(
+        &mut refs,
+        "t/id",
+        "<i8",
+        &[1],
+        &u64s(&[0]),
+        json!({"neurodata_type": "ElementIdentifiers", "namespace": "hdmf-common"}),
+    );
+    array(
+        &mut refs,
+        "t/x",
+        "<f8",
+        &[1 << 40, 0],
+        &[],
+        json!({"neurodata_type": "VectorData", "namespace": "hdmf-common", "description": "x"}),
+    );
     let nwb = nwb_of(refs);
     let table = nwb.dynamic_table("/t").unwrap();
     let rows = table.column("x").unwrap();
-    assert!(rows.len() <= ns_hdf5::MAX_EMPTY_LISTS, "{} rows", rows.len());
+    assert!(
+        rows.len() <= ns_hdf5::MAX_EMPTY_LISTS,
+        "{} rows",
+        rows.len()
+    );
 }
