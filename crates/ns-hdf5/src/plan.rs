@@ -192,3 +192,41 @@ fn parse_node(bytes: &[u8], offset_size: usize, rank: usize) -> Option<Node> {
         last_key,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A v1 B-tree node of `entries` children over a rank-1 chunk grid.
+    fn node(entries: u16, offset_size: usize) -> Vec<u8> {
+        let mut b = b"TREE".to_vec();
+        b.push(1); // type: chunks
+        b.push(0); // level
+        b.extend_from_slice(&entries.to_le_bytes());
+        b.extend(std::iter::repeat_n(0xff, 2 * offset_size)); // siblings
+        b
+    }
+
+    #[test]
+    fn hostile_nodes_parse_to_none_or_bounded() {
+        // An entry count of 65535 over an 8-byte node body: nothing is
+        // reserved for 65535 children, and the node is incomplete.
+        assert!(parse_node(&node(u16::MAX, 8), 8, 1).is_none());
+        // Offsets wider than 8 bytes (a corrupt superblock): not read.
+        let mut b = node(1, 16);
+        b.extend(std::iter::repeat_n(0, 64));
+        assert!(parse_node(&b, 16, 1).is_none());
+        // A child whose offsets are u64::MAX parses; what uses it must not overflow.
+        let mut b = node(1, 8);
+        b.extend_from_slice(&8u32.to_le_bytes()); // chunk size
+        b.extend_from_slice(&0u32.to_le_bytes()); // filter mask
+        b.extend_from_slice(&u64::MAX.to_le_bytes()); // offset, dim 0
+        b.extend_from_slice(&0u64.to_le_bytes()); // element-size dim
+        b.extend_from_slice(&u64::MAX.to_le_bytes()); // child address
+        b.extend(std::iter::repeat_n(0, 24)); // last key
+        let n = parse_node(&b, 8, 1).expect("parses");
+        let (offsets, addr, size) = &n.children[0];
+        assert_eq!((offsets[0], *addr, *size), (u64::MAX, u64::MAX, 8));
+        assert_eq!(addr.checked_add(u64::from(*size)), None);
+    }
+}

@@ -532,6 +532,17 @@ mod tests {
     }
 
     #[test]
+    fn flat_selection_with_a_shape_that_overflows() {
+        // Strides of [2^40, 2^40, 2^40] overflow a u64: elements past
+        // `all` are nulls, nothing panics or allocates by the shape.
+        let shape = [1u64 << 40, 1 << 40, 1 << 40];
+        let sel: Selection = "1:2,1:2,0:2".parse().expect("parses");
+        let r = resolve(&sel, &shape).expect("resolves");
+        let got = select_flat(vec![Value::Int(0)], &shape, &r);
+        assert_eq!(got, vec![Value::Null, Value::Null]);
+    }
+
+    #[test]
     fn flat_selection() {
         let all: Vec<Value> = (0..12).map(Value::Int).collect();
         let sel: Selection = "1:3,0:4:2".parse().expect("parses");
