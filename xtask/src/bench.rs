@@ -593,7 +593,11 @@ struct Median {
 
 fn median(runs: &[Run]) -> Median {
     Median {
-        requests: median_f64(runs.iter().map(|r| f64::from(u32::try_from(r.requests).unwrap_or(u32::MAX))).collect()),
+        requests: median_f64(
+            runs.iter()
+                .map(|r| f64::from(u32::try_from(r.requests).unwrap_or(u32::MAX)))
+                .collect(),
+        ),
         mb: median_f64(runs.iter().map(|r| mb(r.bytes)).collect()),
         secs: median_f64(runs.iter().map(|r| r.secs).collect()),
         process_secs: median_f64(runs.iter().map(|r| r.process_secs).collect()),

@@ -3,6 +3,7 @@
 
 mod bench;
 mod demo;
+mod fuzz;
 mod layers;
 mod python;
 mod server;
@@ -19,6 +20,7 @@ fn main() -> Result<()> {
         Some("test") => test(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
         Some("demo") => demo::run(),
+        Some("fuzz") => fuzz::run(&args[1..]),
         Some("web") => web::build().map(drop),
         Some("python") => {
             let python = python::ensure()?;
@@ -27,7 +29,7 @@ fn main() -> Result<()> {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  demo          write a sample NWB file and inspect it locally and over HTTP\n  web           build the app into target/dist (trunk)\n  test [ARGS]   set up the fixture Python env, then cargo test --workspace [ARGS]\n  bench [--quick]  generate benchmark files, serve them with 50 ms latency, print the table\n  python        set up the fixture Python env and print its interpreter path"
+                "usage: cargo xtask <command>\n\n  demo          write a sample NWB file and inspect it locally and over HTTP\n  web           build the app into target/dist (trunk)\n  test [ARGS]   set up the fixture Python env, then cargo test --workspace [ARGS]\n  bench [--quick]  generate benchmark files, serve them with 50 ms latency, print the table\n  fuzz [--secs N] [TARGET...]  run the cargo-fuzz targets of fuzz/ N s each (default 20)\n  python        set up the fixture Python env and print its interpreter path"
             );
             bail!("no command given")
         }
@@ -98,6 +100,12 @@ fn test(extra: &[String]) -> Result<()> {
         .context("running cargo test")?;
     if !status.success() {
         bail!("cargo test failed");
+    }
+    // Every fuzz target briefly, where cargo-fuzz and nightly are installed.
+    if fuzz::available() {
+        fuzz::run(&["--secs".into(), "20".into()])?;
+    } else {
+        println!("xtask: fuzzing skipped (needs cargo-fuzz and a nightly toolchain)");
     }
     if browser {
         web::wasm_tests()?;

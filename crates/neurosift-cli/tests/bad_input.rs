@@ -1,4 +1,8 @@
-#![expect(clippy::unwrap_used, reason = "tests")]
+#![expect(
+    clippy::unwrap_used,
+    clippy::cast_possible_truncation,
+    reason = "tests: small known numbers"
+)]
 //! Malformed files: a clear one-line error naming the file, never a panic,
 //! never an unbounded allocation. Plus a mutation fuzz of real fixtures.
 

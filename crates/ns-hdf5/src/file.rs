@@ -14,10 +14,10 @@ use crate::links::{Link, LinkKind, group_links};
 use ns_io::par_map;
 use ns_model::{DatasetInfo, Node, NodeKind};
 
-use crate::value::{Decoder, nest};
+use crate::value::Decoder;
 use crate::{Error, Result};
-use ns_model::Value;
 use ns_model::path::{join, normalize};
+use ns_model::{Value, nest};
 
 /// How to open a file.
 #[derive(Debug, Clone)]
@@ -477,10 +477,15 @@ fn mark_null_attributes(
 }
 
 fn decode_attribute(decoder: &Decoder<'_>, attr: &Attribute) -> Value {
-    let Ok(count) = usize::try_from(attr.shape.iter().product::<u64>()) else {
+    // The shape comes from the file: its product may overflow, and
+    // `decode_all` and `nest` bound what they allocate by the bytes there.
+    let Some(dims) = ns_model::dims_usize(&attr.shape) else {
         return Value::Null;
     };
-    let dims: Vec<usize> = attr.shape.iter().map(|d| *d as usize).collect();
+    let count = dims
+        .iter()
+        .try_fold(1usize, |n, d| n.checked_mul(*d))
+        .unwrap_or(usize::MAX);
     let is_vlen_string = matches!(
         &attr.datatype,
         Datatype::VarLen {

@@ -72,6 +72,9 @@ impl H5File {
         // plus the element-size dimension.
         let key_len = 8 + 8 * (chunk_dims.len() + 1);
         let node_len = (8 + 2 * offset_size + (2 * k + 1) * key_len + 2 * k * offset_size) as u64;
+        if !matches!(offset_size, 1 | 2 | 4 | 8) {
+            return;
+        }
         let file_len = self.source.len();
         let mut level: Vec<u64> = vec![btree];
         let mut seen: HashSet<u64> = HashSet::new();
@@ -82,7 +85,7 @@ impl H5File {
             }
             let ranges: Vec<Range<u64>> = level
                 .iter()
-                .map(|&a| a..(a + node_len).min(file_len))
+                .map(|&a| a..a.saturating_add(node_len).min(file_len))
                 .collect();
             let Ok(parts) = self.source.read_ranges(&ranges) else {
                 return;
@@ -95,13 +98,18 @@ impl H5File {
                 };
                 if node.level == 0 {
                     for (offsets, addr, size) in &node.children {
-                        let overlaps = offsets
-                            .iter()
-                            .zip(&chunk_dims)
-                            .zip(bounds)
-                            .all(|((off, dim), b)| *off < b.end && off + u64::from(*dim) > b.start);
-                        if overlaps {
-                            chunks.push(*addr..addr + u64::from(*size));
+                        let overlaps =
+                            offsets
+                                .iter()
+                                .zip(&chunk_dims)
+                                .zip(bounds)
+                                .all(|((off, dim), b)| {
+                                    *off < b.end && off.saturating_add(u64::from(*dim)) > b.start
+                                });
+                        // Addresses and sizes are the file's: one that
+                        // overflows is not fetched.
+                        if let (true, Some(end)) = (overlaps, addr.checked_add(u64::from(*size))) {
+                            chunks.push(*addr..end);
                         }
                     }
                 } else {
@@ -127,7 +135,9 @@ impl H5File {
             }
             if !chunks.is_empty() {
                 chunks.retain(|r| r.end <= file_len);
-                let total: u64 = chunks.iter().map(|r| r.end - r.start).sum();
+                let total = chunks
+                    .iter()
+                    .fold(0u64, |n, r| n.saturating_add(r.end - r.start));
                 if total <= MAX_PREFETCH_BYTES {
                     let _ = self.source.read_ranges(&chunks);
                 }
@@ -146,7 +156,10 @@ fn parse_node(bytes: &[u8], offset_size: usize, rank: usize) -> Option<Node> {
     let entries = usize::from(u16::from_le_bytes([*bytes.get(6)?, *bytes.get(7)?]));
     let mut pos = 8 + 2 * offset_size;
     let read_u = |pos: usize, n: usize| -> Option<u64> {
-        let b = bytes.get(pos..pos + n)?;
+        if n > 8 {
+            return None;
+        }
+        let b = bytes.get(pos..pos.checked_add(n)?)?;
         let mut buf = [0u8; 8];
         buf[..n].copy_from_slice(b);
         Some(u64::from_le_bytes(buf))
@@ -164,7 +177,8 @@ fn parse_node(bytes: &[u8], offset_size: usize, rank: usize) -> Option<Node> {
         }
         Some((size, offsets))
     };
-    let mut children = Vec::with_capacity(entries);
+    // `entries` is the file's: a child takes at least 8 bytes of `bytes`.
+    let mut children = Vec::with_capacity(entries.min(bytes.len() / 8));
     for _ in 0..entries {
         let (size, offsets) = read_key(&mut pos)?;
         let child = read_u(pos, offset_size)?;
@@ -177,4 +191,42 @@ fn parse_node(bytes: &[u8], offset_size: usize, rank: usize) -> Option<Node> {
         children,
         last_key,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A v1 B-tree node of `entries` children over a rank-1 chunk grid.
+    fn node(entries: u16, offset_size: usize) -> Vec<u8> {
+        let mut b = b"TREE".to_vec();
+        b.push(1); // type: chunks
+        b.push(0); // level
+        b.extend_from_slice(&entries.to_le_bytes());
+        b.extend(std::iter::repeat_n(0xff, 2 * offset_size)); // siblings
+        b
+    }
+
+    #[test]
+    fn hostile_nodes_parse_to_none_or_bounded() {
+        // An entry count of 65535 over an 8-byte node body: nothing is
+        // reserved for 65535 children, and the node is incomplete.
+        assert!(parse_node(&node(u16::MAX, 8), 8, 1).is_none());
+        // Offsets wider than 8 bytes (a corrupt superblock): not read.
+        let mut b = node(1, 16);
+        b.extend(std::iter::repeat_n(0, 64));
+        assert!(parse_node(&b, 16, 1).is_none());
+        // A child whose offsets are u64::MAX parses; what uses it must not overflow.
+        let mut b = node(1, 8);
+        b.extend_from_slice(&8u32.to_le_bytes()); // chunk size
+        b.extend_from_slice(&0u32.to_le_bytes()); // filter mask
+        b.extend_from_slice(&u64::MAX.to_le_bytes()); // offset, dim 0
+        b.extend_from_slice(&0u64.to_le_bytes()); // element-size dim
+        b.extend_from_slice(&u64::MAX.to_le_bytes()); // child address
+        b.extend(std::iter::repeat_n(0, 24)); // last key
+        let n = parse_node(&b, 8, 1).expect("parses");
+        let (offsets, addr, size) = &n.children[0];
+        assert_eq!((offsets[0], *addr, *size), (u64::MAX, u64::MAX, 8));
+        assert_eq!(addr.checked_add(u64::from(*size)), None);
+    }
 }

@@ -141,7 +141,11 @@ impl H5File {
             // References print as paths: learn them first.
             self.walk()?;
         }
-        let total = usize::try_from(shape.iter().product::<u64>()).unwrap_or(usize::MAX);
+        let total = shape
+            .iter()
+            .try_fold(1u64, |n, d| n.checked_mul(*d))
+            .and_then(|n| usize::try_from(n).ok())
+            .unwrap_or(usize::MAX);
         let element = crate::value::element_size(ds.dtype()).max(1);
         if total.saturating_mul(element) > self.options.max_read_bytes {
             return Err(Error::Selection {
@@ -175,23 +179,30 @@ fn select_flat(all: Vec<Value>, shape: &[u64], resolved: &[ResolvedDim]) -> Vec<
     {
         return all;
     }
+    // Shapes come from the file: an offset that overflows is out of `all`
+    // (a null), and the capacity is bounded by what `all` holds.
     let mut strides = vec![1u64; shape.len()];
     for i in (0..shape.len().saturating_sub(1)).rev() {
-        strides[i] = strides[i + 1] * shape[i + 1];
+        strides[i] = strides[i + 1].saturating_mul(shape[i + 1]);
     }
-    let total: u64 = resolved.iter().map(|r| r.count).product();
-    let mut out = Vec::with_capacity(usize::try_from(total).unwrap_or(0));
+    let total = resolved
+        .iter()
+        .try_fold(1u64, |n, r| n.checked_mul(r.count))
+        .and_then(|n| usize::try_from(n).ok())
+        .unwrap_or(usize::MAX);
+    let mut out = Vec::with_capacity(total.min(all.len()));
     let mut idx = vec![0u64; resolved.len()];
     'outer: loop {
-        let flat: u64 = idx
+        let flat = idx
             .iter()
             .zip(resolved)
             .zip(&strides)
-            .map(|((i, r), s)| (r.start + i * r.step) * s)
-            .sum();
+            .try_fold(0u64, |acc, ((i, r), s)| {
+                let at = i.checked_mul(r.step)?.checked_add(r.start)?;
+                acc.checked_add(at.checked_mul(*s)?)
+            });
         out.push(
-            usize::try_from(flat)
-                .ok()
+            flat.and_then(|f| usize::try_from(f).ok())
                 .and_then(|f| all.get(f).cloned())
                 .unwrap_or(Value::Null),
         );
@@ -210,6 +221,17 @@ fn select_flat(all: Vec<Value>, shape: &[u64], resolved: &[ResolvedDim]) -> Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn flat_selection_with_a_shape_that_overflows() {
+        // Strides of [2^40, 2^40, 2^40] overflow a u64: elements past
+        // `all` are nulls, nothing panics or allocates by the shape.
+        let shape = [1u64 << 40, 1 << 40, 1 << 40];
+        let sel: Selection = "1:2,1:2,0:2".parse().expect("parses");
+        let r = sel.resolve(&shape).expect("resolves");
+        let got = select_flat(vec![Value::Int(0)], &shape, &r);
+        assert_eq!(got, vec![Value::Null, Value::Null]);
+    }
 
     #[test]
     fn flat_selection() {

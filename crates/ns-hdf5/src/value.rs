@@ -2,7 +2,7 @@
 
 use hdf5_reader::error::ByteOrder;
 use hdf5_reader::{Datatype, StringPadding, StringSize};
-use ns_model::{Value, f16_to_f32};
+use ns_model::{Value, dims_usize, f16_to_f32, nest};
 
 use crate::dtype::is_bool_enum;
 
@@ -33,14 +33,14 @@ pub struct Decoder<'a> {
 }
 
 impl Decoder<'_> {
-    /// Decodes `count` consecutive elements of `datatype` from `raw`.
+    /// Decodes up to `count` consecutive elements of `datatype` from `raw`:
+    /// fewer if `raw` holds fewer (`count` comes from a header; what is
+    /// allocated is bounded by the bytes actually there).
     pub fn decode_all(&self, datatype: &Datatype, raw: &[u8], count: usize) -> Vec<Value> {
         let size = element_size(datatype).max(1);
-        (0..count)
-            .map(|i| {
-                raw.get(i * size..(i + 1) * size)
-                    .map_or(Value::Null, |bytes| self.decode(datatype, bytes))
-            })
+        raw.chunks_exact(size)
+            .take(count)
+            .map(|bytes| self.decode(datatype, bytes))
             .collect()
     }
 
@@ -94,8 +94,8 @@ impl Decoder<'_> {
                 fields
                     .iter()
                     .map(|f| {
-                        let start = f.byte_offset as usize;
-                        let end = start + element_size(&f.datatype);
+                        let start = usize::try_from(f.byte_offset).unwrap_or(usize::MAX);
+                        let end = start.saturating_add(element_size(&f.datatype));
                         let v = raw
                             .get(start..end)
                             .map_or(Value::Null, |b| self.decode(&f.datatype, b));
@@ -112,9 +112,12 @@ impl Decoder<'_> {
                 }
             }
             Datatype::Array { base, dims } => {
-                let count = dims.iter().product::<u64>();
-                let flat = self.decode_all(base, raw, usize::try_from(count).unwrap_or(0));
-                nest(flat, &dims.iter().map(|d| *d as usize).collect::<Vec<_>>())
+                let Some(dims) = dims_usize(dims) else {
+                    return Value::Null;
+                };
+                let count = dims.iter().try_fold(1usize, |n, d| n.checked_mul(*d));
+                let flat = self.decode_all(base, raw, count.unwrap_or(usize::MAX));
+                nest(flat, &dims)
             }
             Datatype::Opaque { .. } | Datatype::Bitfield { .. } => Value::Bytes(raw.to_vec()),
         }
@@ -186,28 +189,6 @@ pub(crate) fn float_from_bytes(raw: &[u8], size: u8, order: ByteOrder) -> Option
     }
 }
 
-/// Nests a flat row-major list into lists following `dims` (no dims: the
-/// single value itself).
-pub fn nest(flat: Vec<Value>, dims: &[usize]) -> Value {
-    match dims {
-        [] => flat.into_iter().next().unwrap_or(Value::Null),
-        [_] => Value::List(flat),
-        [_, rest @ ..] => {
-            let inner: usize = rest.iter().product();
-            if inner == 0 {
-                return Value::List((0..dims[0]).map(|_| Value::List(Vec::new())).collect());
-            }
-            let mut out = Vec::with_capacity(dims[0]);
-            let mut it = flat.into_iter();
-            for _ in 0..dims[0] {
-                let chunk: Vec<Value> = it.by_ref().take(inner).collect();
-                out.push(nest(chunk, rest));
-            }
-            Value::List(out)
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -229,9 +210,24 @@ mod tests {
     }
 
     #[test]
-    fn nesting() {
-        let flat: Vec<Value> = (0..6).map(Value::Int).collect();
-        let nested = nest(flat, &[2, 3]);
-        assert_eq!(nested.to_json().to_string(), "[[0,1,2],[3,4,5]]");
+    fn decode_all_is_bounded_by_the_bytes() {
+        let decoder = Decoder {
+            offset_size: 8,
+            resolve_ref: &|_| None,
+            resolve_vlen: &|_, _| None,
+        };
+        let int = Datatype::FixedPoint {
+            size: 2,
+            signed: true,
+            byte_order: ByteOrder::LittleEndian,
+        };
+        // A header claiming 2^60 elements over 4 bytes: two values, no 2^60 allocation.
+        let values = decoder.decode_all(&int, &[1, 0, 2, 0], 1 << 60);
+        assert_eq!(values, vec![Value::Int(1), Value::Int(2)]);
+        let array = Datatype::Array {
+            base: Box::new(int),
+            dims: vec![1 << 40, 0],
+        };
+        assert_eq!(decoder.decode(&array, &[]), Value::List(Vec::new()));
     }
 }

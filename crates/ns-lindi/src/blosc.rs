@@ -60,7 +60,7 @@ pub(crate) fn decompress(src: &[u8], max_len: usize) -> Result<Vec<u8>, String> 
     let src = &src[..cbytes];
     if flags & FLAG_MEMCPYED != 0 {
         return src
-            .get(HEADER..HEADER + nbytes)
+            .get(HEADER..HEADER.saturating_add(nbytes))
             .map(<[u8]>::to_vec)
             .ok_or_else(|| "blosc buffer (uncompressed) is truncated".to_string());
     }
@@ -78,8 +78,21 @@ pub(crate) fn decompress(src: &[u8], max_len: usize) -> Result<Vec<u8>, String> 
     let dont_split = flags & FLAG_DONT_SPLIT != 0;
     let nblocks = nbytes.div_ceil(blocksize);
     let leftover = nbytes % blocksize;
+    // Each block has a 4-byte offset after the header.
+    if nblocks
+        .checked_mul(4)
+        .and_then(|n| n.checked_add(HEADER))
+        .is_none_or(|n| n > src.len())
+    {
+        return Err(format!(
+            "blosc buffer of {} bytes cannot hold the offsets of its {nblocks} blocks",
+            src.len()
+        ));
+    }
     let mut out = vec![0u8; nbytes];
-    let mut tmp = vec![0u8; if shuffle { blocksize } else { 0 }];
+    // The header's block size is only a claim: no block holds more than
+    // the whole buffer, so that bounds the staging area.
+    let mut tmp = vec![0u8; if shuffle { blocksize.min(nbytes) } else { 0 }];
     for j in 0..nblocks {
         let is_leftover = j == nblocks - 1 && leftover > 0;
         let bsize = if is_leftover { leftover } else { blocksize };
@@ -116,11 +129,11 @@ fn decode_block(
     let neblock = dest.len() / nsplits;
     for part in dest.chunks_exact_mut(neblock).take(nsplits) {
         let cbytes = read_u32(src, start)?;
-        start += 4;
+        start = start.saturating_add(4);
         let stream = src
             .get(start..start.saturating_add(cbytes))
             .ok_or_else(|| "blosc block is truncated".to_string())?;
-        start += cbytes;
+        start = start.saturating_add(cbytes);
         if cbytes == neblock {
             part.copy_from_slice(stream);
         } else {
@@ -191,7 +204,7 @@ pub(crate) fn unshuffle(typesize: usize, src: &[u8], dest: &mut [u8]) {
 
 fn read_u32(src: &[u8], at: usize) -> Result<usize, String> {
     let bytes = src
-        .get(at..at + 4)
+        .get(at..at.saturating_add(4))
         .ok_or_else(|| "blosc buffer is truncated".to_string())?;
     let v = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
     usize::try_from(v).map_err(|_| "blosc size does not fit in memory".to_string())
@@ -241,5 +254,32 @@ mod tests {
         let mut bad = buf.clone();
         bad[20] = 200;
         assert!(decompress(&bad, 1024).is_err());
+        // A block size of 4 GB (shuffled, so a block is staged): the block
+        // is the buffer's 256 bytes, not a 4 GB allocation.
+        let mut huge_block = buf.clone();
+        huge_block[2] |= FLAG_SHUFFLE;
+        huge_block[3] = 2;
+        huge_block[8..12].copy_from_slice(&u32::MAX.to_le_bytes());
+        let out = decompress(&huge_block, 1024).expect("decodes");
+        assert_eq!(out, data);
+    }
+
+    #[test]
+    fn hostile_headers() {
+        // 4 GB uncompressed: refused before anything is allocated.
+        let mut buf = vec![2, 1, 0x20, 1];
+        buf.extend_from_slice(&u32::MAX.to_le_bytes());
+        buf.extend_from_slice(&1u32.to_le_bytes());
+        buf.extend_from_slice(&16u32.to_le_bytes());
+        let err = decompress(&buf, 1 << 20).expect_err("too big");
+        assert!(err.contains("more than the 1048576 expected"), "{err}");
+        // 1 MB in blocks of 1 byte: a million block offsets that the 16-byte
+        // buffer does not have.
+        buf[4..8].copy_from_slice(&(1u32 << 20).to_le_bytes());
+        let err = decompress(&buf, 1 << 20).expect_err("no offsets");
+        assert!(err.contains("cannot hold the offsets"), "{err}");
+        // Memcpyed with a claimed size past the end.
+        buf[2] = FLAG_MEMCPYED;
+        assert!(decompress(&buf, 1 << 20).is_err());
     }
 }

@@ -10,12 +10,13 @@ use ns_model::{DatasetInfo, Dtype, Node, NodeKind, Value};
 use parking_lot::Mutex;
 use serde_json::{Map, Value as Json};
 
-use crate::refs::{self, ChunkRef, ParseError, Target};
+use crate::refs::{self, ChunkRef, ExternalArrayLink, LINDI_ATTRS, LindiAttrs, ParseError, Target};
 use crate::slice::SliceSource;
 use crate::tar::{self, Members};
 use crate::value::{FieldType, ObjectKind, attr_value, reference};
 use crate::zarr::{ArrayMeta, ElemType};
 use crate::{Error, Result};
+use serde::Deserialize;
 
 /// Opens the file or URL a reference points to, as a byte source. Natively
 /// `ns_io_native::open`; in the browser, the worker's own sources.
@@ -91,15 +92,6 @@ pub struct LindiFile {
 /// Soft links followed in a row before giving up.
 const MAX_LINK_HOPS: usize = 32;
 
-/// Attributes LINDI uses for its own bookkeeping; not the file's.
-const SPECIAL_ATTRS: [&str; 5] = [
-    "_SCALAR",
-    "_COMPOUND_DTYPE",
-    "_REFERENCE",
-    "_EXTERNAL_ARRAY_LINK",
-    "_SOFT_LINK",
-];
-
 impl LindiFile {
     /// Opens a `.lindi.json` document. `location` is where it came from (a
     /// path or URL): `./` references are relative to its folder, and errors
@@ -136,7 +128,18 @@ impl LindiFile {
                 location: location.clone(),
                 reason: format!("the tar has no {} member", tar::LINDI_JSON),
             })?;
-        let json = source.read_range(doc.offset..doc.offset + doc.size)?;
+        if doc.size > options.max_read_bytes as u64 {
+            return Err(Error::NotLindi {
+                location,
+                reason: format!(
+                    "its {} is {} bytes, more than the {}-byte read limit",
+                    tar::LINDI_JSON,
+                    doc.size,
+                    options.max_read_bytes
+                ),
+            });
+        }
+        let json = source.read_range(doc.offset..doc.offset.saturating_add(doc.size))?;
         let size = source.len();
         Self::build(
             &json,
@@ -161,6 +164,15 @@ impl LindiFile {
         match detect(&head) {
             Some(Format::Tar) => Self::open_tar(source, opener, options),
             Some(Format::Json) => {
+                if len > options.max_read_bytes as u64 {
+                    return Err(Error::NotLindi {
+                        location,
+                        reason: format!(
+                            "a {len}-byte reference document is more than the {}-byte read limit",
+                            options.max_read_bytes
+                        ),
+                    });
+                }
                 let json = source.read_range(0..len)?;
                 Self::open(&json, &location, opener, options)
             }
@@ -211,7 +223,7 @@ impl LindiFile {
         let soft_links: Vec<String> = parsed
             .entries
             .iter()
-            .filter(|(_, e)| e.zattrs.contains_key("_SOFT_LINK"))
+            .filter(|(_, e)| e.lindi.soft_link.is_some())
             .map(|(key, _)| node_path(key))
             .collect();
         let mut nodes = Vec::with_capacity(parsed.entries.len());
@@ -226,22 +238,18 @@ impl LindiFile {
                 continue;
             }
             let attrs = user_attrs(&entry.zattrs);
-            if let Some(link) = entry.zattrs.get("_SOFT_LINK") {
-                let target = link
-                    .get("path")
-                    .and_then(Json::as_str)
-                    .ok_or_else(|| file.format_error(&path, "_SOFT_LINK has no path"))?;
+            if let Some(link) = &entry.lindi.soft_link {
                 nodes.push(Node {
                     path,
                     kind: NodeKind::SoftLink {
-                        target: target.to_string(),
+                        target: link.path.clone(),
                     },
                     address: None,
                     attrs: Vec::new(),
                     dataset: None,
                 });
             } else if let Some(zarray) = &entry.zarray {
-                let (info, array) = file.describe_array(key, zarray, &entry.zattrs)?;
+                let (info, array) = file.describe_array(key, zarray, &entry.lindi)?;
                 file.arrays.insert(path.clone(), array);
                 nodes.push(Node {
                     path,
@@ -301,33 +309,25 @@ impl LindiFile {
         &self,
         key: &str,
         zarray: &Json,
-        zattrs: &Map<String, Json>,
+        lindi: &LindiAttrs,
     ) -> Result<(DatasetInfo, ArrayInfo)> {
         let path = node_path(key);
         let meta = ArrayMeta::parse(zarray).map_err(|m| self.format_error(&path, &m))?;
-        let scalar = zattrs.get("_SCALAR").and_then(Json::as_bool) == Some(true)
-            && meta.shape.iter().product::<u64>() == 1;
-        let object = (meta.elem == ElemType::Object).then(|| match zattrs.get("_COMPOUND_DTYPE") {
-            Some(Json::Array(fields)) => ObjectKind::Compound(
+        let scalar = lindi.scalar == Some(true) && meta.len() == Some(1);
+        let object = (meta.elem == ElemType::Object).then(|| match &lindi.compound_dtype {
+            Some(fields) => ObjectKind::Compound(
                 fields
                     .iter()
-                    .map(|f| {
-                        let name = f.get(0).and_then(Json::as_str).unwrap_or("").to_string();
-                        let ty = FieldType::parse(f.get(1).and_then(Json::as_str).unwrap_or(""));
-                        (name, ty)
-                    })
+                    .map(|(name, ty)| (name.clone(), FieldType::parse(ty)))
                     .collect(),
             ),
-            _ => self.peek_object_kind(key, &meta),
+            None => self.peek_object_kind(key, &meta),
         });
-        let external = zattrs.get("_EXTERNAL_ARRAY_LINK").filter(|l| !l.is_null()).map(|link| {
-            let kind = link.get("link_type").and_then(Json::as_str).unwrap_or("");
-            let url = link.get("url").and_then(Json::as_str);
-            let name = link.get("name").and_then(Json::as_str);
-            match (kind, url, name) {
-                ("hdf5_dataset", Some(url), Some(name)) => Ok(ExternalLink {
-                    url: url.to_string(),
-                    name: name.to_string(),
+        let external = lindi.external_array_link.as_ref().map(|link| {
+            match ExternalArrayLink::deserialize(link) {
+                Ok(l) if l.link_type == "hdf5_dataset" => Ok(ExternalLink {
+                    url: l.url,
+                    name: l.name,
                 }),
                 _ => Err(format!("_EXTERNAL_ARRAY_LINK {link} is not supported (only hdf5_dataset links with url and name are)")),
             }
@@ -531,7 +531,7 @@ impl LindiFile {
 fn user_attrs(zattrs: &Map<String, Json>) -> Vec<(String, Value)> {
     zattrs
         .iter()
-        .filter(|(k, _)| !SPECIAL_ATTRS.contains(&k.as_str()))
+        .filter(|(k, _)| !LINDI_ATTRS.contains(&k.as_str()))
         .map(|(k, v)| (k.clone(), attr_value(v)))
         .collect()
 }

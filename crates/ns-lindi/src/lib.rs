@@ -50,6 +50,8 @@
 mod blosc;
 mod error;
 mod file;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 mod json;
 mod read;
 mod refs;

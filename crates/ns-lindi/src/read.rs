@@ -38,7 +38,9 @@ fn plan_dim(dim: &ResolvedDim, chunk: u64) -> DimPlan {
     while i < dim.count {
         let index = dim.start + i * dim.step;
         let k = index / chunk;
-        let chunk_end = (k + 1) * chunk;
+        // Near the end of a 2^64-element dimension the chunk's end does
+        // not fit; nothing is selected past the dimension anyway.
+        let chunk_end = (k + 1).saturating_mul(chunk);
         let n = (chunk_end - index).div_ceil(dim.step).min(dim.count - i);
         plan.insert(
             k,
@@ -52,6 +54,20 @@ fn plan_dim(dim: &ResolvedDim, chunk: u64) -> DimPlan {
         i += n;
     }
     plan
+}
+
+/// Most chunks one read visits: each costs a key and a request, so a file
+/// of one-element chunks cannot make a read build millions of them.
+pub(crate) const MAX_CHUNKS_PER_READ: usize = 1 << 20;
+
+/// How many chunks of size `chunk` the elements of `dim` fall in, at most.
+fn chunks_touched(dim: &ResolvedDim, chunk: u64) -> u64 {
+    let Some(last_offset) = dim.count.checked_sub(1) else {
+        return 0;
+    };
+    // The last selected element is inside the dimension, so this fits.
+    let last = dim.start + last_offset * dim.step;
+    (last / chunk - dim.start / chunk + 1).min(dim.count)
 }
 
 /// A decoded chunk.
@@ -155,6 +171,23 @@ impl LindiFile {
                 message: format!(
                     "one chunk holds {chunk_bytes} bytes, more than the {}-byte read limit",
                     self.options.max_read_bytes
+                ),
+            });
+        }
+        // At most this many chunks along each dimension: checked before the
+        // plans (a map entry per chunk) are built.
+        let touched = dims
+            .iter()
+            .zip(&meta.chunks)
+            .map(|(d, &chunk)| chunks_touched(d, chunk))
+            .try_fold(1u64, u64::checked_mul)
+            .unwrap_or(u64::MAX);
+        if touched > MAX_CHUNKS_PER_READ as u64 {
+            return Err(Error::Selection {
+                location: self.location.clone(),
+                path: path.to_string(),
+                message: format!(
+                    "the selection touches {touched} chunks, more than the {MAX_CHUNKS_PER_READ} one read may"
                 ),
             });
         }
@@ -463,6 +496,17 @@ mod tests {
         // A step longer than a chunk skips chunks.
         let p = plan_dim(&dim(0, 10, 3), 4);
         assert_eq!(p.keys().copied().collect::<Vec<_>>(), vec![0, 2, 5]);
+        // The last element of a dimension of u64::MAX elements, in chunks
+        // whose end would overflow.
+        let chunk = (1u64 << 63) + 1;
+        let p = plan_dim(&dim(u64::MAX - 1, 1, 1), chunk);
+        assert_eq!(p[&1].local, u64::MAX - 1 - chunk);
+        assert_eq!(p[&1].count, 1);
+        // The chunk counts checked before planning.
+        assert_eq!(chunks_touched(&dim(2, 1, 8), 4), 3);
+        assert_eq!(chunks_touched(&dim(0, 10, 3), 4), 3);
+        assert_eq!(chunks_touched(&dim(0, 1, 0), 4), 0);
+        assert_eq!(chunks_touched(&dim(0, 1, 1 << 40), 1), 1 << 40);
     }
 
     #[test]

@@ -11,6 +11,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use base64::Engine;
+use serde::Deserialize;
 use serde_json::{Map, Value as Json};
 
 use crate::tar::Members;
@@ -41,7 +42,66 @@ pub(crate) enum ChunkRef {
 pub(crate) struct Entry {
     pub zgroup: bool,
     pub zarray: Option<Json>,
+    /// Every attribute, LINDI's own included.
     pub zattrs: Map<String, Json>,
+    /// LINDI's own attributes, parsed.
+    pub lindi: LindiAttrs,
+}
+
+/// The attributes LINDI uses for its own bookkeeping (not the file's).
+pub(crate) const LINDI_ATTRS: [&str; 5] = [
+    "_SCALAR",
+    "_COMPOUND_DTYPE",
+    "_REFERENCE",
+    "_EXTERNAL_ARRAY_LINK",
+    "_SOFT_LINK",
+];
+
+/// LINDI's own keys of a `.zattrs`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub(crate) struct LindiAttrs {
+    /// A scalar stored as a 1-element array.
+    #[serde(rename = "_SCALAR", default)]
+    pub scalar: Option<bool>,
+    /// A soft link: the group holds nothing of its own.
+    #[serde(rename = "_SOFT_LINK", default)]
+    pub soft_link: Option<SoftLink>,
+    /// Compound elements stored as JSON lists: `[name, type]` per field.
+    #[serde(rename = "_COMPOUND_DTYPE", default)]
+    pub compound_dtype: Option<Vec<(String, String)>>,
+    /// The dataset is read from an HDF5 file. Kept as JSON: a link of a kind
+    /// this reader does not follow is an error when read, not when opened.
+    #[serde(rename = "_EXTERNAL_ARRAY_LINK", default)]
+    pub external_array_link: Option<Json>,
+}
+
+/// `_SOFT_LINK`.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct SoftLink {
+    pub path: String,
+}
+
+/// The one `_EXTERNAL_ARRAY_LINK` form LINDI writes.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct ExternalArrayLink {
+    pub link_type: String,
+    pub url: String,
+    pub name: String,
+}
+
+impl LindiAttrs {
+    /// LINDI's keys of `zattrs`; an error names the key that is malformed.
+    pub(crate) fn parse(zattrs: &Map<String, Json>) -> Result<Self, String> {
+        let own: Map<String, Json> = zattrs
+            .iter()
+            .filter(|(k, _)| LINDI_ATTRS.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        if own.is_empty() {
+            return Ok(Self::default());
+        }
+        Self::deserialize(&Json::Object(own)).map_err(|e| format!("bad LINDI attribute: {e}"))
+    }
 }
 
 /// A reference document, resolved.
@@ -177,7 +237,10 @@ pub(crate) fn parse(bytes: &[u8], base: &Base<'_>) -> Result<Parsed, ParseError>
                     ".zgroup" => entry.zgroup = true,
                     ".zarray" => entry.zarray = Some(json),
                     _ => match json {
-                        Json::Object(map) => entry.zattrs = map,
+                        Json::Object(map) => {
+                            entry.lindi = LindiAttrs::parse(&map).map_err(bad)?;
+                            entry.zattrs = map;
+                        }
                         other => return Err(bad(format!(".zattrs is {other}, not an object"))),
                     },
                 }
@@ -332,6 +395,7 @@ mod tests {
         }}"#;
         let p = parse(doc, &base()).expect("parses");
         assert!(p.entries[""].zgroup);
+        assert!(p.entries[""].lindi.soft_link.is_none());
         assert_eq!(p.entries[""].zattrs["a"], 1);
         assert!(p.entries["g"].zgroup);
         assert!(p.entries["g/x"].zarray.is_some());
@@ -381,5 +445,13 @@ mod tests {
         assert!(matches!(parse(whole, &base()), Err(ParseError::Key { .. })));
         let b64 = br#"{"refs": {".zgroup": {}, "x/0": "base64:!!"}}"#;
         assert!(matches!(parse(b64, &base()), Err(ParseError::Key { .. })));
+        let link = br#"{"refs": {"x/.zattrs": {"_SOFT_LINK": {"to": "/a"}}}}"#;
+        match parse(link, &base()) {
+            Err(ParseError::Key { key, message }) => {
+                assert_eq!(key, "x/.zattrs");
+                assert!(message.contains("path"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -17,6 +17,9 @@ const ENTRY_NAME: &str = ".tar_entry.json";
 const ENTRY_SIZE: u64 = 1024;
 /// The member holding the reference document.
 pub(crate) const LINDI_JSON: &str = "lindi.json";
+/// Largest tar index read (`.tar_index.json` lists a name and three numbers
+/// per member: a few MB for the largest files LINDI writes).
+pub(crate) const MAX_INDEX_BYTES: u64 = 64 << 20;
 
 /// Whether `head` (at least the first 512 bytes) starts a LINDI tar.
 pub(crate) fn is_lindi_tar(head: &[u8]) -> bool {
@@ -64,6 +67,12 @@ impl Members {
             .map_err(|e| not_lindi(format!("{ENTRY_NAME} is not JSON: {e}")))?;
         let index = member_of(entry.get("index").unwrap_or(&Json::Null))
             .ok_or_else(|| not_lindi(format!("{ENTRY_NAME} does not locate the index")))?;
+        if index.size > MAX_INDEX_BYTES {
+            return Err(not_lindi(format!(
+                "the tar index says it has {} bytes, more than the {MAX_INDEX_BYTES} allowed",
+                index.size
+            )));
+        }
         if index.offset.saturating_add(index.size) > len {
             return Err(not_lindi(format!(
                 "the index (bytes {}..{}) is past the end of the {len}-byte file",
@@ -111,4 +120,46 @@ fn member_of(entry: &Json) -> Option<Member> {
 
 fn usize_of(n: u64) -> usize {
     usize::try_from(n).unwrap_or(usize::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tar whose `.tar_entry.json` is `entry` (no index member).
+    fn tar_with_entry(entry: &str) -> ns_io::MemorySource {
+        let mut tar = vec![0u8; 4096];
+        tar[..ENTRY_NAME.len()].copy_from_slice(ENTRY_NAME.as_bytes());
+        tar[257..262].copy_from_slice(b"ustar");
+        tar[512..1536].fill(b' ');
+        tar[512..512 + entry.len()].copy_from_slice(entry.as_bytes());
+        ns_io::MemorySource::new(tar, "t.lindi.tar")
+    }
+
+    #[test]
+    fn hostile_sizes_are_refused_before_reading() {
+        // A size of 10^18 bytes, and one whose end overflows a u64.
+        for entry in [
+            r#"{"index": {"n": ".tar_index.json", "o": 0, "d": 2048, "s": 1000000000000000000}}"#,
+            r#"{"index": {"n": ".tar_index.json", "o": 0, "d": 18446744073709551615, "s": 10}}"#,
+            r#"{"index": {"n": ".tar_index.json", "o": 0, "d": 2048, "s": 67108865}}"#,
+        ] {
+            let err = Members::read(&tar_with_entry(entry)).expect_err("refused");
+            let text = err.to_string();
+            assert!(
+                text.contains("past the end") || text.contains("allowed"),
+                "{text}"
+            );
+        }
+        // A member of the index with a size of 10^18.
+        let mut tar =
+            tar_with_entry(r#"{"index": {"n": ".tar_index.json", "o": 0, "d": 2048, "s": 128}}"#);
+        let index = br#"{"files": [{"n": "x", "o": 0, "d": 0, "s": 1000000000000000000}]}"#;
+        let mut bytes = tar.read_range(0..4096).expect("reads").to_vec();
+        bytes[2048..2048 + index.len()].copy_from_slice(index);
+        bytes[2048 + index.len()..2048 + 128].fill(b' ');
+        tar = ns_io::MemorySource::new(bytes, "t.lindi.tar");
+        let err = Members::read(&tar).expect_err("refused").to_string();
+        assert!(err.contains("tar member x"), "{err}");
+    }
 }

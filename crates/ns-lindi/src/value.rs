@@ -178,7 +178,13 @@ pub(crate) fn fill_bytes(elem: &ElemType, fill: &Json) -> Vec<u8> {
                 .as_i64()
                 .map(i128::from)
                 .or_else(|| v.as_u64().map(i128::from))
-                .or_else(|| v.as_f64().map(|f| f as i128))
+                .or_else(|| {
+                    #[expect(
+                        clippy::cast_possible_truncation,
+                        reason = "a float fill value for an integer type: cast as numpy does (saturating)"
+                    )]
+                    v.as_f64().map(|f| f as i128)
+                })
                 .unwrap_or(0);
             n.to_le_bytes()[..usize::from(*size)].to_vec()
         }
@@ -187,9 +193,14 @@ pub(crate) fn fill_bytes(elem: &ElemType, fill: &Json) -> Vec<u8> {
                 .as_f64()
                 .or_else(|| v.as_str().and_then(non_finite))
                 .unwrap_or(0.0);
+            #[expect(
+                clippy::cast_possible_truncation,
+                reason = "a fill value stored as float32/float16, rounded as numpy does"
+            )]
+            let single = f as f32;
             match size {
-                2 => f32_to_f16(f as f32).to_le_bytes().to_vec(),
-                4 => (f as f32).to_le_bytes().to_vec(),
+                2 => f32_to_f16(single).to_le_bytes().to_vec(),
+                4 => single.to_le_bytes().to_vec(),
                 _ => f.to_le_bytes().to_vec(),
             }
         }
@@ -317,6 +328,12 @@ pub(crate) fn to_data(elem: &ElemType, raw: &[u8]) -> Data {
 
 /// IEEE 754 single to half precision (round to nearest even; subnormal
 /// halves flush to zero). Only fill values need it.
+#[expect(
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_sign_loss,
+    reason = "bit fields of IEEE 754 numbers, each within its width"
+)]
 fn f32_to_f16(f: f32) -> u16 {
     let bits = f.to_bits();
     let sign = ((bits >> 16) & 0x8000) as u16;

@@ -2,6 +2,7 @@
 
 use std::io::Read;
 
+use serde::Deserialize;
 use serde_json::Value as Json;
 
 use crate::blosc;
@@ -112,22 +113,22 @@ pub(crate) enum Codec {
 }
 
 impl Codec {
-    fn parse(config: &Json) -> Self {
-        let id = config.get("id").and_then(Json::as_str).unwrap_or("");
-        match id {
+    fn parse(config: &Json) -> Result<Self, String> {
+        let config =
+            CodecConfig::deserialize(config).map_err(|e| format!("bad codec {config}: {e}"))?;
+        Ok(match config.id.as_str() {
             "zlib" => Codec::Zlib,
             "gzip" => Codec::Gzip,
             "blosc" => Codec::Blosc,
             "fletcher32" => Codec::Fletcher32,
             "shuffle" => Codec::Shuffle {
                 elementsize: config
-                    .get("elementsize")
-                    .and_then(Json::as_u64)
-                    .and_then(|n| usize::try_from(n).ok())
-                    .unwrap_or(4),
+                    .elementsize
+                    .map_or(Ok(4), usize::try_from)
+                    .map_err(|_| "shuffle element size does not fit in memory".to_string())?,
             },
             other => Codec::Other(other.to_string()),
-        }
+        })
     }
 
     /// The name listed among a dataset's filters: HDF5's where the codec
@@ -244,61 +245,107 @@ pub(crate) struct ArrayMeta {
     pub fortran_order: bool,
 }
 
+/// Most dimensions an array may have (numpy's limit).
+const MAX_RANK: usize = 64;
+
+/// A `.zarray` document as zarr v2 writes it; unknown keys are ignored.
+#[derive(Debug, Deserialize)]
+struct ZArray {
+    shape: Vec<u64>,
+    chunks: Vec<u64>,
+    /// A type string, or a list for structured dtypes (unsupported).
+    #[serde(default)]
+    dtype: Json,
+    #[serde(default)]
+    fill_value: Json,
+    #[serde(default)]
+    filters: Option<Vec<Json>>,
+    #[serde(default)]
+    compressor: Option<Json>,
+    #[serde(default)]
+    dimension_separator: Option<String>,
+    #[serde(default)]
+    order: Option<String>,
+}
+
+/// The part of a codec's configuration this reader uses.
+#[derive(Debug, Deserialize)]
+struct CodecConfig {
+    #[serde(default)]
+    id: String,
+    #[serde(default)]
+    elementsize: Option<u64>,
+}
+
 impl ArrayMeta {
+    /// Parses and checks a `.zarray`: shape and chunks of the same rank (at
+    /// most [`MAX_RANK`]), no zero chunk size, and a chunk whose element
+    /// count fits in a `u64` (the shape itself may be as large as a `u64`
+    /// allows: only the chunks a read touches are visited).
     pub(crate) fn parse(doc: &Json) -> Result<Self, String> {
-        let dims = |key: &str| -> Result<Vec<u64>, String> {
-            doc.get(key)
-                .and_then(Json::as_array)
-                .ok_or_else(|| format!(".zarray has no {key:?} list"))?
-                .iter()
-                .map(|d| {
-                    d.as_u64()
-                        .ok_or_else(|| format!(".zarray {key:?} holds {d}, not a size"))
-                })
-                .collect()
-        };
-        let shape = dims("shape")?;
-        let chunks = dims("chunks")?;
-        if shape.len() != chunks.len() {
-            return Err(format!(".zarray has shape {shape:?} but chunks {chunks:?}"));
+        let z = ZArray::deserialize(doc).map_err(|e| format!("bad .zarray: {e}"))?;
+        if z.shape.len() != z.chunks.len() {
+            return Err(format!(
+                ".zarray has shape {:?} but chunks {:?}",
+                z.shape, z.chunks
+            ));
         }
-        if chunks.contains(&0) {
-            return Err(format!(".zarray has a zero chunk size: {chunks:?}"));
+        if z.shape.len() > MAX_RANK {
+            return Err(format!(
+                ".zarray has {} dimensions, more than {MAX_RANK}",
+                z.shape.len()
+            ));
         }
-        let elem = ElemType::parse(doc.get("dtype").unwrap_or(&Json::Null));
+        if z.chunks.contains(&0) {
+            return Err(format!(".zarray has a zero chunk size: {:?}", z.chunks));
+        }
+        if z.chunks
+            .iter()
+            .try_fold(1u64, |n, c| n.checked_mul(*c))
+            .is_none()
+        {
+            return Err(format!(
+                ".zarray chunks {:?} hold more elements than a 64-bit count",
+                z.chunks
+            ));
+        }
+        let elem = ElemType::parse(&z.dtype);
         let mut codecs = Vec::new();
         let mut object_codec = None;
-        if let Some(filters) = doc.get("filters").and_then(Json::as_array) {
-            for (i, f) in filters.iter().enumerate() {
-                match ObjectCodec::parse(f) {
-                    // zarr puts the object codec first among the filters.
-                    Some(oc) if i == 0 && elem == ElemType::Object => object_codec = Some(oc),
-                    _ => codecs.push(Codec::parse(f)),
-                }
+        for (i, f) in z.filters.iter().flatten().enumerate() {
+            match ObjectCodec::parse(f) {
+                // zarr puts the object codec first among the filters.
+                Some(oc) if i == 0 && elem == ElemType::Object => object_codec = Some(oc),
+                _ => codecs.push(Codec::parse(f)?),
             }
         }
-        if let Some(compressor) = doc.get("compressor").filter(|c| !c.is_null()) {
-            codecs.push(Codec::parse(compressor));
+        if let Some(compressor) = z.compressor.as_ref().filter(|c| !c.is_null()) {
+            codecs.push(Codec::parse(compressor)?);
         }
-        let separator = match doc.get("dimension_separator").and_then(Json::as_str) {
-            Some("/") => '/',
-            _ => '.',
-        };
         Ok(Self {
-            shape,
-            chunks,
+            shape: z.shape,
+            chunks: z.chunks,
             elem,
-            fill: doc.get("fill_value").cloned().unwrap_or(Json::Null),
+            fill: z.fill_value,
             codecs,
             object_codec,
-            separator,
-            fortran_order: doc.get("order").and_then(Json::as_str) == Some("F"),
+            separator: if z.dimension_separator.as_deref() == Some("/") {
+                '/'
+            } else {
+                '.'
+            },
+            fortran_order: z.order.as_deref() == Some("F"),
         })
     }
 
-    /// Elements in one (whole) chunk.
+    /// Elements in one (whole) chunk (checked to fit by [`Self::parse`]).
     pub(crate) fn chunk_len(&self) -> u64 {
-        self.chunks.iter().product()
+        self.chunks.iter().fold(1u64, |n, c| n.saturating_mul(*c))
+    }
+
+    /// Elements in the whole array, `None` if more than a `u64` counts.
+    pub(crate) fn len(&self) -> Option<u64> {
+        self.shape.iter().try_fold(1u64, |n, d| n.checked_mul(*d))
     }
 
     /// The key suffix of the chunk at grid position `coords`.
@@ -443,11 +490,38 @@ mod tests {
     }
 
     #[test]
+    fn hostile_metadata() {
+        // A shape of 2^62 is fine to describe (reads visit only the chunks
+        // they touch), its element count is known not to fit...
+        let huge = ArrayMeta::parse(
+            &json!({"shape": [1u64 << 62, 4], "chunks": [1000, 4], "dtype": "<i2"}),
+        )
+        .expect("parses");
+        assert_eq!(huge.len(), None);
+        assert_eq!(huge.chunk_len(), 4000);
+        // ...but chunks whose element count overflows are refused.
+        let err = ArrayMeta::parse(
+            &json!({"shape": [4, 4], "chunks": [1u64 << 40, 1u64 << 40], "dtype": "<i2"}),
+        )
+        .expect_err("refused");
+        assert!(err.contains("more elements than"), "{err}");
+        // Wrong types are errors naming the key, not defaults.
+        let err = ArrayMeta::parse(&json!({"shape": [-1], "chunks": [1], "dtype": "<i2"}))
+            .expect_err("refused");
+        assert!(err.contains("bad .zarray"), "{err}");
+        let rank = vec![1; 65];
+        assert!(ArrayMeta::parse(&json!({"shape": rank, "chunks": rank, "dtype": "<i2"})).is_err());
+        let bad_codec =
+            json!({"shape": [1], "chunks": [1], "dtype": "<i2", "compressor": {"id": 5}});
+        assert!(ArrayMeta::parse(&bad_codec).is_err());
+    }
+
+    #[test]
     fn fletcher32_known_values() {
         // What numcodecs' Fletcher32 (= HDF5's) stores for these inputs.
         assert_eq!(fletcher32(b"abcde"), 0x4ff0_29c7);
         assert_eq!(fletcher32(b"abcdef"), 0x5056_2a2d);
-        let long: Vec<u8> = (0..2560).map(|i| (i % 256) as u8).collect();
+        let long: Vec<u8> = (0..2560u32).map(|i| (i % 256).to_le_bytes()[0]).collect();
         assert_eq!(fletcher32(&long), 0xf0fa_827d);
         let mut data = b"abcdef".to_vec();
         data.extend_from_slice(&0x5056_2a2du32.to_le_bytes());

@@ -18,4 +18,4 @@ pub use error::{Error, Result};
 pub use node::{DatasetInfo, Node, NodeKind};
 pub use select::{Array, Data, DimSelection, ResolvedDim, Selection};
 pub use store::ObjectStore;
-pub use value::{Value, f16_to_f32, float_json};
+pub use value::{MAX_EMPTY_LISTS, Value, dims_usize, f16_to_f32, float_json, nest};

@@ -109,6 +109,67 @@ pub fn f16_to_f32(h: u16) -> f32 {
     f32::from_bits(bits)
 }
 
+/// Most lists [`nest`] builds beyond one per value and dimension: a shape
+/// read from a file such as `[2^40, 0]` holds no values but names 2^40
+/// empty lists.
+pub const MAX_EMPTY_LISTS: usize = 1 << 16;
+
+/// `dims` (from a file) as `usize`s, `None` if one does not fit.
+pub fn dims_usize(dims: &[u64]) -> Option<Vec<usize>> {
+    dims.iter().map(|d| usize::try_from(*d).ok()).collect()
+}
+
+/// Whether nesting `len` values as `dims` builds a bounded number of lists
+/// (see [`MAX_EMPTY_LISTS`]).
+fn nest_fits(len: usize, dims: &[usize]) -> bool {
+    let mut lists = 0usize;
+    let mut prefix = 1usize;
+    for d in dims.iter().take(dims.len().saturating_sub(1)) {
+        let Some(p) = prefix.checked_mul(*d) else {
+            return false;
+        };
+        prefix = p;
+        let Some(l) = lists.checked_add(prefix) else {
+            return false;
+        };
+        lists = l;
+    }
+    lists
+        <= len
+            .saturating_mul(dims.len())
+            .saturating_add(MAX_EMPTY_LISTS)
+}
+
+/// Nests a flat row-major list into lists following `dims` (no dims: the
+/// single value itself). A shape that would build more lists than the
+/// values justify (see [`MAX_EMPTY_LISTS`]) leaves the list flat.
+pub fn nest(flat: Vec<Value>, dims: &[usize]) -> Value {
+    if !nest_fits(flat.len(), dims) {
+        return Value::List(flat);
+    }
+    nest_unchecked(flat, dims)
+}
+
+fn nest_unchecked(flat: Vec<Value>, dims: &[usize]) -> Value {
+    match dims {
+        [] => flat.into_iter().next().unwrap_or(Value::Null),
+        [_] => Value::List(flat),
+        [_, rest @ ..] => {
+            let inner: usize = rest.iter().product();
+            if inner == 0 {
+                return Value::List((0..dims[0]).map(|_| Value::List(Vec::new())).collect());
+            }
+            let mut out = Vec::with_capacity(dims[0]);
+            let mut it = flat.into_iter();
+            for _ in 0..dims[0] {
+                let chunk: Vec<Value> = it.by_ref().take(inner).collect();
+                out.push(nest_unchecked(chunk, rest));
+            }
+            Value::List(out)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,5 +191,24 @@ mod tests {
             float_json(f64::NEG_INFINITY),
             Json::String("-Infinity".into())
         );
+    }
+
+    #[test]
+    fn nesting() {
+        let flat: Vec<Value> = (0..6).map(Value::Int).collect();
+        let nested = nest(flat, &[2, 3]);
+        assert_eq!(nested.to_json().to_string(), "[[0,1,2],[3,4,5]]");
+        // A zero inner dimension: a few empty lists are fine...
+        assert_eq!(nest(Vec::new(), &[2, 0]).to_json().to_string(), "[[],[]]");
+    }
+
+    #[test]
+    fn nest_bounds_empty_lists() {
+        // ...2^40 of them (a shape from a hostile header) are not built.
+        let huge = 1usize << 40;
+        assert_eq!(nest(Vec::new(), &[huge, 0]), Value::List(Vec::new()));
+        assert_eq!(nest(Vec::new(), &[huge, huge, 0]), Value::List(Vec::new()));
+        let flat: Vec<Value> = (0..3).map(Value::Int).collect();
+        assert_eq!(nest(flat.clone(), &[huge, 1]), Value::List(flat));
     }
 }

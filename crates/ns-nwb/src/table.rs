@@ -383,6 +383,15 @@ impl<'a> Units<'a> {
                 .invalid(&column.path, "is not a singly ragged column".into()));
         };
         let ends = self.table.offsets(index, 0..u64::MAX)?;
+        let data_len = column.shape.first().copied().unwrap_or(0);
+        if let Some(&last) = ends.last()
+            && last > data_len
+        {
+            return Err(self.table.file.invalid(
+                index,
+                format!("ends at {last}, past the {data_len} spike times"),
+            ));
+        }
         let mut prev = 0;
         ends.iter()
             .map(|&end| {
@@ -410,11 +419,24 @@ impl<'a> Units<'a> {
         if range.is_empty() {
             return Ok(Vec::new());
         }
-        Ok(self
+        let times = self
             .table
             .file
             .read(&column.path, &Selection::rows(range.start, range.end))?
-            .to_f64())
+            .to_f64();
+        // A read is clipped to the data: an index past its end is an error,
+        // not a shorter answer.
+        if times.len() as u64 != range.end - range.start {
+            let index = column.index.first().unwrap_or(&column.path);
+            return Err(self.table.file.invalid(
+                index,
+                format!(
+                    "says unit {unit} has spike times {range:?}, past the {} there are",
+                    column.shape.first().copied().unwrap_or(0)
+                ),
+            ));
+        }
+        Ok(times)
     }
 
     /// The spike times of every unit (two reads: the index and the data).

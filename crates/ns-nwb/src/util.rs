@@ -3,40 +3,20 @@
 use ns_model::{Array, Value};
 
 /// One value per row (first dimension) of `array`: the element itself for
-/// 1-D data, nested lists for more dimensions.
+/// 1-D data, nested lists for more dimensions. A shape that names more
+/// (empty) rows than the values justify, such as `[2^40, 0]`, is not
+/// expanded (see `ns_model::MAX_EMPTY_LISTS`): its values come back flat.
 pub(crate) fn rows_of(array: &Array) -> Vec<Value> {
     let values = array.to_values();
-    let dims: Vec<usize> = array
-        .shape
-        .iter()
-        .map(|d| usize::try_from(*d).unwrap_or(0))
-        .collect();
-    match dims.as_slice() {
-        [] | [_] => values,
-        [rows, rest @ ..] => {
-            let inner: usize = rest.iter().product();
-            let mut it = values.into_iter();
-            (0..*rows)
-                .map(|_| nest(it.by_ref().take(inner).collect(), rest))
-                .collect()
-        }
+    let Some(dims) = ns_model::dims_usize(&array.shape) else {
+        return values;
+    };
+    if dims.len() < 2 {
+        return values;
     }
-}
-
-/// Nests a flat row-major list into lists following `dims`.
-fn nest(flat: Vec<Value>, dims: &[usize]) -> Value {
-    match dims {
-        [] => flat.into_iter().next().unwrap_or(Value::Null),
-        [_] => Value::List(flat),
-        [n, rest @ ..] => {
-            let inner: usize = rest.iter().product();
-            let mut it = flat.into_iter();
-            Value::List(
-                (0..*n)
-                    .map(|_| nest(it.by_ref().take(inner).collect(), rest))
-                    .collect(),
-            )
-        }
+    match ns_model::nest(values, &dims) {
+        Value::List(rows) => rows,
+        other => vec![other],
     }
 }
 

@@ -1,6 +1,13 @@
 //! ns-nwb against the pynwb-written fixtures and the values the generator
 //! computed for them with h5py (`<name>.expected.json`, block `nwb`).
-#![expect(clippy::unwrap_used, reason = "tests")]
+#![expect(
+    clippy::unwrap_used,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap,
+    clippy::cast_precision_loss,
+    reason = "tests: small known numbers"
+)]
 
 mod common;
 

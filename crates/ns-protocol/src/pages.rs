@@ -48,5 +48,11 @@ mod tests {
         let mut hostile = 0u64.to_le_bytes().to_vec();
         hostile.extend_from_slice(&u32::MAX.to_le_bytes());
         assert!(decode_pages(&hostile).is_none());
+        // A page claiming u32::MAX bytes over a 13-byte buffer, and a header cut short.
+        let mut buf = 7u64.to_le_bytes().to_vec();
+        buf.extend_from_slice(&u32::MAX.to_le_bytes());
+        buf.push(1);
+        assert!(decode_pages(&buf).is_none());
+        assert!(decode_pages(&buf[..10]).is_none());
     }
 }

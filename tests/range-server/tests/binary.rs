@@ -1,6 +1,9 @@
 //! The `range-server` binary: the ready line, serving, and a clean exit on SIGTERM.
 
-#![expect(clippy::unwrap_used, reason = "test code: a panic is the failure report")]
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a panic is the failure report"
+)]
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};

@@ -315,7 +315,7 @@ fn rows(
             let sel_path = path.clone();
             let kids = children.get(&path).cloned().unwrap_or_default();
             let children2 = Arc::clone(&children);
-            let indent = format!("padding-left: {}em", 0.4 + 1.2 * depth as f64);
+            let indent = format!("padding-left: {}em", 0.4 + 1.2 * f64::from(u16::try_from(depth).unwrap_or(u16::MAX)));
             let summary = o.data_summary.clone().or_else(|| o.target.as_ref().map(|t| format!("→ {t}"))).unwrap_or_default();
             view! {
                 <tr class={move || if selected.get().as_deref() == Some(sel_path.as_str()) { "row selected" } else { "row" }} data-path=path.clone()>
