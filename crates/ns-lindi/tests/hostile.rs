@@ -1,7 +1,7 @@
 //! Documents whose numbers lie: huge shapes, chunk grids and sizes. Each
 //! gives a clear error or a bounded answer, never a panic, an overflow or
 //! an allocation sized by the lie.
-#![allow(clippy::unwrap_used, reason = "tests")]
+#![expect(clippy::unwrap_used, reason = "tests")]
 
 use ns_hdf5::Selection;
 use ns_lindi::{LindiFile, OpenOptions};

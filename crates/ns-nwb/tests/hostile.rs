@@ -3,7 +3,7 @@
 //! LINDI documents written here (a real object store, read by ns-lindi);
 //! every answer is an error or a bounded value, never a wrong one, a panic
 //! or an allocation sized by the lie.
-#![allow(clippy::unwrap_used, reason = "tests")]
+#![expect(clippy::unwrap_used, reason = "tests")]
 
 use base64::Engine;
 use ns_nwb::NwbFile;
