@@ -167,7 +167,11 @@ fn cat(file: &dyn ObjectStore, paths: &[String], slice: Option<&str>, json: bool
     };
     let mut out = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
     for path in paths {
-        let array = file.read(path, &selection)?;
+        let array = file.read(path, &selection).map_err(|e| match e {
+            // Out of range or too much at once: say how to ask otherwise.
+            ns_model::Error::Selection { .. } => anyhow::anyhow!("{e} (see --slice)"),
+            other => other.into(),
+        })?;
         if json {
             let head = serde_json::json!({
                 "path": path,

@@ -118,7 +118,7 @@ impl LindiFile {
         let limit = self.options.max_read_bytes as u64;
         if count.saturating_mul(element) > limit {
             return Err(bad(format!(
-                "selection of {count} elements ({} bytes) is larger than the {limit}-byte read limit; select fewer elements with --slice",
+                "selection of {count} elements ({} bytes) is larger than the {limit}-byte read limit; select fewer elements",
                 count.saturating_mul(element)
             )));
         }
