@@ -1,15 +1,13 @@
-//! Fetches from the main thread: DANDI API JSON (gloo-net), and the size
-//! probe that runs before a remote file is handed to the worker.
+//! Fetches from the main thread, all through gloo-net: DANDI API JSON, and
+//! the size probe that runs before a remote file is handed to the worker.
 //!
 //! The user's DANDI API key goes only where [`api_key_for`] allows: the
 //! DANDI API hosts (see [`ns_links::credentials_allowed`]).
 
-use js_sys::Promise;
 use ns_io::{Expected, RangeRequest, ResponseHead, check_range_response};
 use ns_protocol::{ErrorKind, WorkerError};
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, Headers, Request, RequestInit, Response};
+use web_sys::AbortController;
 
 const API_KEY: &str = "neurosift.dandiApiKey";
 const API_ROOT: &str = "neurosift.dandiApi";
@@ -70,33 +68,6 @@ fn js_text(v: &wasm_bindgen::JsValue) -> String {
         .map(|e| String::from(e.message()))
         .or_else(|| v.as_string())
         .unwrap_or_else(|| format!("{v:?}"))
-}
-
-async fn fetch(
-    url: &str,
-    headers: &[(&str, String)],
-    signal: Option<&web_sys::AbortSignal>,
-) -> Result<Response, String> {
-    let init = RequestInit::new();
-    let h = Headers::new().map_err(|e| js_text(&e))?;
-    for (k, v) in headers {
-        h.set(k, v).map_err(|e| js_text(&e))?;
-    }
-    init.set_headers(&h);
-    // Never from the HTTP cache: the probe is what tells a changed file.
-    init.set_cache(web_sys::RequestCache::NoStore);
-    if let Some(s) = signal {
-        init.set_signal(Some(s));
-    }
-    let request = Request::new_with_str_and_init(url, &init).map_err(|e| js_text(&e))?;
-    let window = web_sys::window().ok_or("no window")?;
-    let promise: Promise = window.fetch_with_request(&request);
-    let value = JsFuture::from(promise)
-        .await
-        .map_err(|e| format!("network error or blocked by CORS: {}", js_text(&e)))?;
-    value
-        .dyn_into::<Response>()
-        .map_err(|_| "not a response".to_string())
 }
 
 /// GETs JSON from the DANDI API (with the API key when one is set and the
@@ -180,13 +151,18 @@ async fn probe_once(url: &str, request: &RangeRequest) -> Result<ProbeAnswer, Wo
     if let Some(key) = api_key_for(url) {
         headers.push(("Authorization", format!("token {key}")));
     }
-    let response = fetch(url, &headers, Some(&controller.signal()))
-        .await
-        .map_err(|e| WorkerError {
-            kind: ErrorKind::Network,
-            message: format!("{url}: {e}"),
-        })?;
-    let header = |name: &str| response.headers().get(name).ok().flatten();
+    let mut builder = gloo_net::http::Request::get(url)
+        // Never from the HTTP cache: the probe is what tells a changed file.
+        .cache(web_sys::RequestCache::NoStore)
+        .abort_signal(Some(&controller.signal()));
+    for (name, value) in &headers {
+        builder = builder.header(name, value);
+    }
+    let response = builder.send().await.map_err(|e| WorkerError {
+        kind: ErrorKind::Network,
+        message: format!("{url}: network error or blocked by CORS: {e}"),
+    })?;
+    let header = |name: &str| response.headers().get(name);
     let content_range = header("content-range");
     let head = ResponseHead {
         status: response.status(),
@@ -208,13 +184,7 @@ async fn probe_once(url: &str, request: &RangeRequest) -> Result<ProbeAnswer, Wo
     // A one-byte answer is read; any other body never is: a server that
     // ignores Range must not send the whole file to us.
     let first_byte = if expected.body_bytes() == 1 {
-        let body = match response.array_buffer() {
-            Ok(p) => JsFuture::from(p)
-                .await
-                .ok()
-                .map(|b| js_sys::Uint8Array::new(&b).to_vec()),
-            Err(_) => None,
-        };
+        let body = response.binary().await.ok();
         match body {
             Some(body) => {
                 expected
