@@ -35,7 +35,6 @@ pub fn exercise(store: &dyn ObjectStore) {
         for (_, value) in &node.attrs {
             let _ = value.to_json();
         }
-        let _ = node.to_json();
         if store.node(&node.path).is_err() || node.kind != NodeKind::Dataset {
             continue;
         }

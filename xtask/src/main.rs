@@ -84,8 +84,8 @@ fn lint() -> Result<()> {
 
 /// Every test: lints (fmt, clippy natively and for wasm32), the Rust
 /// workspace (fixtures written by pynwb/h5py during the run), then the app
-/// built by trunk and driven in Chromium.
-/// `--no-browser` skips the second part.
+/// built by trunk and driven in Chromium, then every fuzz target briefly.
+/// `--no-browser` skips the browser part.
 fn test(extra: &[String]) -> Result<()> {
     let browser = !extra.iter().any(|a| a == "--no-browser");
     let extra: Vec<&String> = extra.iter().filter(|a| *a != "--no-browser").collect();
@@ -101,17 +101,17 @@ fn test(extra: &[String]) -> Result<()> {
     if !status.success() {
         bail!("cargo test failed");
     }
-    // Every fuzz target briefly, where cargo-fuzz and nightly are installed.
-    if fuzz::available() {
-        fuzz::run(&["--secs".into(), "20".into()])?;
-    } else {
-        println!("xtask: fuzzing skipped (needs cargo-fuzz and a nightly toolchain)");
-    }
     if browser {
         web::wasm_tests()?;
         let dist = web::build()?;
         // The Rust tests above generated the fixtures here.
         web::test(&dist, &root().join("target/test-fixtures"))?;
+    }
+    // Every fuzz target briefly, where cargo-fuzz and nightly are installed.
+    if fuzz::available() {
+        fuzz::run(&["--secs".into(), "20".into()])?;
+    } else {
+        println!("xtask: fuzzing skipped (needs cargo-fuzz and a nightly toolchain)");
     }
     Ok(())
 }
