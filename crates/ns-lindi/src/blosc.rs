@@ -281,5 +281,13 @@ mod tests {
         // Memcpyed with a claimed size past the end.
         buf[2] = FLAG_MEMCPYED;
         assert!(decompress(&buf, 1 << 20).is_err());
+        // What the blosc fuzz target found on the code before the fix
+        // (a 4 GB staging allocation from the block size of a shuffled
+        // 1146-byte buffer): now an error about the buffer itself.
+        let found = [
+            0x02, 0x01, 0x61, 0x06, 0x7a, 0x04, 0x00, 0x00, 0xb0, 0x80, 0xfe, 0xff, 0x19, 0x00,
+            0x00, 0x00, 0x14, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x09,
+        ];
+        assert!(decompress(&found, 1 << 20).is_err());
     }
 }
