@@ -7,23 +7,10 @@ use ns_model::Dtype;
 /// The [`Dtype`] that values of an HDF5 datatype read as.
 pub fn dtype_of(datatype: &Datatype) -> Dtype {
     match datatype {
-        Datatype::FixedPoint { size, signed, .. } => match (size, signed) {
-            (1, true) => Dtype::Int8,
-            (2, true) => Dtype::Int16,
-            (4, true) => Dtype::Int32,
-            (8, true) => Dtype::Int64,
-            (1, false) => Dtype::UInt8,
-            (2, false) => Dtype::UInt16,
-            (4, false) => Dtype::UInt32,
-            (8, false) => Dtype::UInt64,
-            _ => Dtype::Opaque,
-        },
-        Datatype::FloatingPoint { size, .. } => match size {
-            2 => Dtype::Float16,
-            4 => Dtype::Float32,
-            8 => Dtype::Float64,
-            _ => Dtype::Opaque,
-        },
+        Datatype::FixedPoint { size, signed, .. } => {
+            Dtype::int(*size, *signed).unwrap_or(Dtype::Opaque)
+        }
+        Datatype::FloatingPoint { size, .. } => Dtype::float(*size).unwrap_or(Dtype::Opaque),
         Datatype::String { .. } => Dtype::String,
         Datatype::VarLen { base, .. } if is_string(datatype) || base.is_vlen_string_base() => {
             Dtype::String

@@ -542,24 +542,11 @@ fn dtype_of(elem: &ElemType, object: Option<&ObjectKind>) -> (Dtype, String) {
     match elem {
         ElemType::Bool => plain(Dtype::Bool),
         ElemType::Int { size, signed, big } => {
-            let d = match (size, signed) {
-                (1, true) => Dtype::Int8,
-                (2, true) => Dtype::Int16,
-                (4, true) => Dtype::Int32,
-                (8, true) => Dtype::Int64,
-                (1, false) => Dtype::UInt8,
-                (2, false) => Dtype::UInt16,
-                (4, false) => Dtype::UInt32,
-                _ => Dtype::UInt64,
-            };
+            let d = Dtype::int(*size, *signed).unwrap_or(Dtype::Opaque);
             endian(d, *big && *size > 1)
         }
         ElemType::Float { size, big } => {
-            let d = match size {
-                2 => Dtype::Float16,
-                4 => Dtype::Float32,
-                _ => Dtype::Float64,
-            };
+            let d = Dtype::float(*size).unwrap_or(Dtype::Opaque);
             endian(d, *big)
         }
         ElemType::Bytes(n) => (Dtype::String, format!("string (fixed {n} bytes)")),

@@ -24,6 +24,31 @@ pub enum Dtype {
 }
 
 impl Dtype {
+    /// The integer type of `size_bytes` bytes (1, 2, 4 or 8), `None` for others.
+    pub fn int(size_bytes: u8, signed: bool) -> Option<Self> {
+        Some(match (size_bytes, signed) {
+            (1, true) => Self::Int8,
+            (2, true) => Self::Int16,
+            (4, true) => Self::Int32,
+            (8, true) => Self::Int64,
+            (1, false) => Self::UInt8,
+            (2, false) => Self::UInt16,
+            (4, false) => Self::UInt32,
+            (8, false) => Self::UInt64,
+            _ => return None,
+        })
+    }
+
+    /// The float type of `size_bytes` bytes (2, 4 or 8), `None` for others.
+    pub fn float(size_bytes: u8) -> Option<Self> {
+        Some(match size_bytes {
+            2 => Self::Float16,
+            4 => Self::Float32,
+            8 => Self::Float64,
+            _ => return None,
+        })
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Self::Int8 => "int8",
