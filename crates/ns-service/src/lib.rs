@@ -30,6 +30,9 @@ pub struct Limits {
     pub max_window_values: u64,
     /// Values read at once while decimating a window.
     pub window_block_values: u64,
+    /// Most buckets × channels one `GetWindow` may answer (its reply holds
+    /// two f32 per cell; checked before reading).
+    pub max_window_cells: u64,
 }
 
 impl Default for Limits {
@@ -38,6 +41,7 @@ impl Default for Limits {
             max_values: 1_000_000,
             max_window_values: 64 * 1024 * 1024,
             window_block_values: 4 * 1024 * 1024,
+            max_window_cells: 4 * 1024 * 1024,
         }
     }
 }

@@ -76,7 +76,16 @@ pub(crate) fn window(
         .map_err(|_| bad(ErrorKind::TooLarge, "too many channels".into()))?;
     let cells = buckets
         .checked_mul(width)
-        .ok_or_else(|| bad(ErrorKind::TooLarge, "too many buckets".into()))?;
+        .filter(|c| u64::try_from(*c).is_ok_and(|c| c <= limits.max_window_cells))
+        .ok_or_else(|| {
+            bad(
+                ErrorKind::TooLarge,
+                format!(
+                    "{buckets} buckets × {width} channels; at most {} at once (ask for fewer buckets or channels)",
+                    limits.max_window_cells
+                ),
+            )
+        })?;
     let mut min = vec![f64::NAN; cells];
     let mut max = vec![f64::NAN; cells];
     let mut times = Vec::with_capacity(buckets);

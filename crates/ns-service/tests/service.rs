@@ -269,6 +269,31 @@ fn window_limits_and_bad_requests() {
         "{}",
         e.message
     );
+    // The reply's size is bounded too: buckets × channels.
+    let s = service(
+        "nwb_ecephys.nwb",
+        Limits {
+            max_window_cells: 1000,
+            ..Limits::default()
+        },
+    );
+    let e = ask(
+        &s,
+        GetWindow {
+            path: "/acquisition/ElectricalSeries".into(),
+            start_secs: 1.25,
+            end_secs: 1.3,
+            channels: None,
+            max_buckets: 100,
+        },
+    )
+    .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::TooLarge);
+    assert!(
+        e.message.contains("100 buckets × 16 channels"),
+        "{}",
+        e.message
+    );
     for (buckets, t0) in [(0, 0.0), (1, f64::NAN)] {
         let q: Query = GetWindow {
             path: "/acquisition/ElectricalSeries".into(),
