@@ -4,7 +4,7 @@
 
 use std::ops::Range;
 
-use ns_nwb::NwbFile;
+use ns_nwb::{NwbFile, Timing};
 use ns_protocol::{ErrorKind, GetWindow, TypedBuffer, Window, WorkerError};
 
 use crate::Limits;
@@ -111,12 +111,25 @@ pub(crate) fn window(
                 ),
             ));
         }
-        let block_times = series.timestamps(row..end).map_err(|e| nwb_error(&e))?;
+        // Stored times are read with their block; a rate's are computed
+        // for the buckets' first samples only.
+        let block_times = match series.timing() {
+            Timing::Timestamps { .. } => {
+                Some(series.timestamps(row..end).map_err(|e| nwb_error(&e))?)
+            }
+            Timing::Rate { .. } => None,
+        };
         for (i, values) in block.chunks(width.max(1)).enumerate() {
             let index = row - samples.start + i as u64;
             let bucket = usize::try_from(index / per_bucket).unwrap_or(usize::MAX);
             if index.is_multiple_of(per_bucket) {
-                times.push(block_times.get(i).copied().unwrap_or(f64::NAN));
+                let time = match &block_times {
+                    Some(stored) => stored.get(i).copied().unwrap_or(f64::NAN),
+                    None => series
+                        .time_of_sample(samples.start + index)
+                        .map_err(|e| nwb_error(&e))?,
+                };
+                times.push(time);
             }
             for (c, v) in values.iter().enumerate() {
                 let v = scale(*v);
