@@ -187,23 +187,33 @@ fn crashed(index: usize, serial: u64, message: String) {
         Some((c.current.clone()?, c.generation))
     });
     if let Some((current, generation)) = reopen {
-        wasm_bindgen_futures::spawn_local(async move {
-            let source = current.source;
-            let opened = send(
-                Target::Slot(index),
-                move |id| ToWorker::Request {
-                    id,
-                    query: OpenFile { source }.into(),
-                },
-                current.file,
-                current.pages,
-            )
-            .await;
-            if opened.is_ok() {
-                mark_opened(index, generation);
-            }
-        });
+        open_in_background(index, current, generation);
     }
+}
+
+/// Opens the file in worker `index` from pages another worker read (no
+/// request to the server), and marks it open for `generation` once done.
+fn open_in_background(index: usize, open: CurrentOpen, generation: u64) {
+    wasm_bindgen_futures::spawn_local(async move {
+        let CurrentOpen {
+            source,
+            file,
+            pages,
+        } = open;
+        let opened = send(
+            Target::Slot(index),
+            move |id| ToWorker::Request {
+                id,
+                query: OpenFile { source }.into(),
+            },
+            file,
+            pages,
+        )
+        .await;
+        if opened.is_ok() {
+            mark_opened(index, generation);
+        }
+    });
 }
 
 /// `window.neurosiftCrashWorker(index)`: makes worker `index` panic and
@@ -471,34 +481,20 @@ pub async fn open(
         )
     })?;
     mark_opened(0, generation);
+    let current = CurrentOpen {
+        source,
+        file,
+        pages: pages.clone(),
+    };
     CLIENT.with(|c| {
         if let Some(c) = c.borrow_mut().as_mut()
             && c.generation == generation
         {
-            c.current = Some(CurrentOpen {
-                source: source.clone(),
-                file: file.clone(),
-                pages: pages.clone(),
-            });
+            c.current = Some(current.clone());
         }
     });
     for index in 1..POOL_SIZE {
-        let (source, file, pages) = (source.clone(), file.clone(), pages.clone());
-        wasm_bindgen_futures::spawn_local(async move {
-            let opened = send(
-                Target::Slot(index),
-                move |id| ToWorker::Request {
-                    id,
-                    query: OpenFile { source }.into(),
-                },
-                file,
-                pages,
-            )
-            .await;
-            if opened.is_ok() {
-                mark_opened(index, generation);
-            }
-        });
+        open_in_background(index, current.clone(), generation);
     }
     Ok((overview, pages))
 }
