@@ -161,26 +161,34 @@ impl ServeDir {
     }
 }
 
-impl<B> tower_service::Service<Request<B>> for ServeDir {
-    type Response = Response;
-    type Error = Infallible;
-    type Future = ServeFuture;
+/// A tower `Service` over a type's `serve(raw_path, method, headers)`: the
+/// request's path (percent-encoded, without its leading `/`) is answered.
+macro_rules! path_service {
+    ($ty:ty) => {
+        impl<B> tower_service::Service<Request<B>> for $ty {
+            type Response = Response;
+            type Error = Infallible;
+            type Future = ServeFuture;
 
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        Poll::Ready(Ok(()))
-    }
+            fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+                Poll::Ready(Ok(()))
+            }
 
-    fn call(&mut self, req: Request<B>) -> ServeFuture {
-        let this = self.clone();
-        let (parts, _body) = req.into_parts();
-        Box::pin(async move {
-            let Some(raw) = request_path(&parts.uri) else {
-                return Ok(not_found());
-            };
-            Ok(this.serve(raw, &parts.method, &parts.headers).await)
-        })
-    }
+            fn call(&mut self, req: Request<B>) -> ServeFuture {
+                let this = self.clone();
+                let (parts, _body) = req.into_parts();
+                Box::pin(async move {
+                    let Some(raw) = request_path(&parts.uri) else {
+                        return Ok(not_found());
+                    };
+                    Ok(this.serve(raw, &parts.method, &parts.headers).await)
+                })
+            }
+        }
+    };
 }
+
+path_service!(ServeDir);
 
 // ---------------------------------------------------------------------------------------------
 
@@ -240,26 +248,7 @@ impl NamedFiles {
     }
 }
 
-impl<B> tower_service::Service<Request<B>> for NamedFiles {
-    type Response = Response;
-    type Error = Infallible;
-    type Future = ServeFuture;
-
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, req: Request<B>) -> ServeFuture {
-        let this = self.clone();
-        let (parts, _body) = req.into_parts();
-        Box::pin(async move {
-            let Some(raw) = request_path(&parts.uri) else {
-                return Ok(not_found());
-            };
-            Ok(this.serve(raw, &parts.method, &parts.headers).await)
-        })
-    }
-}
+path_service!(NamedFiles);
 
 // ---------------------------------------------------------------------------------------------
 
