@@ -9,8 +9,11 @@
 //! message loop around it.
 
 mod error;
+mod events;
 mod open;
 mod overview;
+mod series;
+mod table;
 mod values;
 mod window;
 
@@ -85,6 +88,14 @@ impl Service {
             Query::Object(r) => overview::object(&self.nwb, &r.path).map(Answer::Object),
             Query::Values(r) => values::values(&self.nwb, &r, &self.limits).map(Answer::Values),
             Query::Window(r) => window::window(&self.nwb, &r, &self.limits).map(Answer::Window),
+            Query::Series(r) => series::series(&self.nwb, &r.path).map(Answer::Series),
+            Query::Table(r) => table::page(&self.nwb, &r, &self.limits).map(Answer::Table),
+            Query::Cell(r) => table::cell(&self.nwb, &r, &self.limits).map(Answer::Cell),
+            Query::Intervals(r) => {
+                table::intervals(&self.nwb, &r, &self.limits).map(Answer::Intervals)
+            }
+            Query::Events(r) => events::events(&self.nwb, &r, &self.limits).map(Answer::Events),
+            Query::Samples(r) => events::samples(&self.nwb, &r, &self.limits).map(Answer::Samples),
         }
     }
 }

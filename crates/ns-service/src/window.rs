@@ -160,5 +160,7 @@ pub(crate) fn window(
         min: TypedBuffer::from_f32(&narrow(&min)),
         max: TypedBuffer::from_f32(&narrow(&max)),
         unit: data.unit.clone(),
+        pending: false,
+        progress: 1.0,
     })
 }
