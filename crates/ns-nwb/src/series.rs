@@ -53,6 +53,7 @@ pub struct TimeSeries<'a> {
     data: SeriesData,
     timing: Timing,
     search_window: u64,
+    warnings: Vec<String>,
 }
 
 /// Most times computed in one call for a rate (1 GiB of f64), like the
@@ -85,20 +86,36 @@ impl<'a> TimeSeries<'a> {
             resolution: attr_f64("resolution").filter(|r| *r >= 0.0),
             has_data,
         };
+        let mut warnings = Vec::new();
         let timing = if let Some(start) = file.node(&format!("{path}/starting_time")) {
             let rate = start.attr("rate").and_then(scalar_f64);
-            let Some(rate) = rate.filter(|r| r.is_finite() && *r > 0.0) else {
-                return Err(file.invalid(
-                    &start.path,
-                    format!("rate {rate:?} is not a positive number"),
-                ));
+            // As Neurosift reads it: a rate that is not a positive number
+            // is taken as 1 Hz, and said so.
+            let rate = match rate.filter(|r| r.is_finite() && *r > 0.0) {
+                Some(rate) => rate,
+                None => {
+                    warnings.push(format!(
+                        "starting_time has rate {}; samples are drawn 1 s apart",
+                        rate.map_or_else(|| "missing".to_string(), |r| r.to_string())
+                    ));
+                    1.0
+                }
             };
-            let starting_time = file
+            let stored = file
                 .read(&start.path, &Selection::all())?
                 .to_f64()
                 .first()
-                .copied()
-                .unwrap_or(0.0);
+                .copied();
+            let starting_time = match stored {
+                Some(t) if t.is_finite() => t,
+                other => {
+                    warnings.push(format!(
+                        "starting_time is {}; the first sample is drawn at 0 s",
+                        other.map_or_else(|| "empty".to_string(), |t| t.to_string())
+                    ));
+                    0.0
+                }
+            };
             Timing::Rate {
                 rate,
                 starting_time,
@@ -122,7 +139,13 @@ impl<'a> TimeSeries<'a> {
             data,
             timing,
             search_window: SEARCH_WINDOW,
+            warnings,
         })
+    }
+
+    /// What was odd in its timing and how it is read anyway.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     /// Sets how many timestamps the time search reads at once at its end

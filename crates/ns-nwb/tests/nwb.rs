@@ -633,6 +633,8 @@ fn behavior_series_and_tables() {
         [
             "/acquisition/lick_signal",
             "/acquisition/running_speed",
+            "/acquisition/tone_on",
+            "/processing/behavior/BehavioralEvents/rewards",
             "/processing/behavior/Position/position_xy",
             "/stimulus/presentation/movie"
         ]

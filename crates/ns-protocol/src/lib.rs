@@ -327,6 +327,29 @@ pub struct Overview {
     pub size_bytes: u64,
     pub session: Vec<(String, String)>,
     pub objects: Vec<ObjectSummary>,
+    /// For each neurodata type the objects have: the type followed by its
+    /// ancestors, nearest first (views match through inheritance).
+    pub type_chains: Vec<Vec<String>>,
+}
+
+impl Overview {
+    /// The type of the object at `path` and its ancestors (empty when it
+    /// has no type or is not listed).
+    pub fn type_chain(&self, path: &str) -> Vec<String> {
+        let Some(ty) = self
+            .objects
+            .iter()
+            .find(|o| o.path == path)
+            .and_then(|o| o.neurodata_type.as_deref())
+        else {
+            return Vec::new();
+        };
+        self.type_chains
+            .iter()
+            .find(|c| c.first().map(String::as_str) == Some(ty))
+            .cloned()
+            .unwrap_or_else(|| vec![ty.to_string()])
+    }
 }
 
 /// One row of the object tree.

@@ -27,7 +27,7 @@ pub(crate) fn overview(nwb: &NwbFile) -> Overview {
     add("Experiment description", s.experiment_description.clone());
     add("Session ID", s.session_id.clone());
     add("NWB version", s.nwb_version.clone());
-    let objects = nwb
+    let objects: Vec<ObjectSummary> = nwb
         .nodes()
         .iter()
         .map(|node| {
@@ -51,11 +51,28 @@ pub(crate) fn overview(nwb: &NwbFile) -> Overview {
             }
         })
         .collect();
+    let mut types: Vec<&str> = objects
+        .iter()
+        .filter_map(|o: &ObjectSummary| o.neurodata_type.as_deref())
+        .collect();
+    types.sort_unstable();
+    types.dedup();
+    let type_chains = types
+        .into_iter()
+        .map(|t| {
+            nwb.types()
+                .ancestors(t)
+                .into_iter()
+                .map(str::to_string)
+                .collect()
+        })
+        .collect();
     Overview {
         location: nwb.location().to_string(),
         size_bytes: nwb.store().size_bytes(),
         session,
         objects,
+        type_chains,
     }
 }
 

@@ -23,7 +23,7 @@ pub(crate) fn series(nwb: &NwbFile, path: &str) -> Result<SeriesInfo, WorkerErro
         [_, c, ..] if data.has_data => *c,
         _ => 1,
     };
-    let mut warnings = Vec::new();
+    let mut warnings = series.warnings().to_vec();
     if data.has_data && data.shape.len() > 2 {
         warnings.push(format!(
             "data has {} dimensions; traces show the first element of the dimensions after the second",
