@@ -364,3 +364,62 @@ fn strided_samples_of_a_trajectory() {
     .unwrap_err();
     assert_eq!(err.kind, ErrorKind::BadRequest);
 }
+
+#[test]
+fn odd_series_say_what_is_wrong_and_still_answer() {
+    let s = service("nwb_odd.nwb");
+    let info = |path: &str| -> SeriesInfo { ask(&s, GetSeries { path: path.into() }).unwrap() };
+    let empty = info("/acquisition/empty");
+    assert_eq!(empty.num_samples, 0);
+    assert_eq!(empty.start_secs, empty.end_secs);
+
+    let nan = info("/acquisition/nan_timestamps");
+    assert!(nan.warnings.iter().any(|w| w.contains("2 timestamps are NaN")), "{:?}", nan.warnings);
+    assert!((nan.start_secs - 0.0).abs() < 1e-12 && nan.end_secs > 9.9);
+
+    let unsorted = info("/acquisition/unsorted");
+    assert!(unsorted.warnings.iter().any(|w| w.contains("not in ascending order")), "{:?}", unsorted.warnings);
+
+    let rate0 = info("/acquisition/rate0");
+    assert_eq!(rate0.rate, Some(1.0));
+    assert!(rate0.warnings.iter().any(|w| w.contains("rate 0")), "{:?}", rate0.warnings);
+
+    let nan_start = info("/acquisition/nan_start");
+    assert_eq!(nan_start.start_secs, 0.0);
+    assert!(nan_start.warnings.iter().any(|w| w.contains("starting_time is NaN")), "{:?}", nan_start.warnings);
+
+    let wider = info("/acquisition/wider");
+    assert_eq!(wider.num_channels, 6);
+    assert!(wider.warnings.iter().any(|w| w.contains("has 4 rows but the data has 6 channels")), "{:?}", wider.warnings);
+    let labels: Vec<&str> = wider.channels.iter().map(|c| c.label.as_str()).collect();
+    assert_eq!(labels, ["0", "1", "2", "3", "4", "5"]);
+
+    let wide = info("/acquisition/wide");
+    assert_eq!((wide.num_channels, wide.channels.len()), (1000, 1000));
+    // A window of a page of its channels.
+    let w: ns_protocol::Window = ask(
+        &s,
+        ns_protocol::GetWindow {
+            path: "/acquisition/wide".into(),
+            start_secs: 0.0,
+            end_secs: 3.0,
+            channels: Some((992, 1010)),
+            max_buckets: 100,
+        },
+    )
+    .unwrap();
+    assert_eq!((w.channel_start, w.channels), (992, 8));
+    // The window of an empty series is empty, not an error.
+    let w: ns_protocol::Window = ask(
+        &s,
+        ns_protocol::GetWindow {
+            path: "/acquisition/empty".into(),
+            start_secs: 0.0,
+            end_secs: 3.0,
+            channels: None,
+            max_buckets: 100,
+        },
+    )
+    .unwrap();
+    assert_eq!(w.buckets(), 0);
+}
