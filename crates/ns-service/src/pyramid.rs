@@ -93,7 +93,7 @@ impl Segment {
         self.done >= self.len
     }
 
-    fn bytes(&self) -> u64 {
+    pub fn bytes(&self) -> u64 {
         let numbers = (self.min.len() + self.max.len()) * 4 + self.times.len() * 8;
         u64::try_from(numbers).unwrap_or(u64::MAX)
     }
@@ -231,6 +231,11 @@ impl Pyramid {
     /// Bytes held (numbers and per-entry overhead).
     pub fn bytes(&self) -> u64 {
         self.lock().bytes
+    }
+
+    /// Bytes it may hold.
+    pub fn budget(&self) -> u64 {
+        self.lock().budget
     }
 
     /// Segments held.
@@ -392,6 +397,19 @@ impl<'a, 'f> Build<'a, 'f> {
             out[i] = Some(s);
         }
         Ok(out.into_iter().flatten().collect())
+    }
+
+    /// Makes `segments` (segment `segment` of `level` for each of `groups`,
+    /// as [`Build::segments`] gave them) the most recently used, cached
+    /// again if building later ones evicted them: a pending window's next
+    /// request then finds what this one computed.
+    pub fn keep(&self, level: u32, segment: u64, groups: &[u64], segments: &[Arc<Segment>]) {
+        let mut lru = self.pyramid.lock();
+        for (g, s) in groups.iter().zip(segments) {
+            if s.done > 0 {
+                lru.insert(self.key(*g, level, segment), Arc::clone(s));
+            }
+        }
     }
 
     /// Level-0 segment `segment` of `groups`: cached, else read with the

@@ -82,6 +82,7 @@ pub(crate) fn window(
         req,
         limits,
         series: &series,
+        total_channels,
         channels,
         samples,
         per_bucket,
@@ -101,6 +102,8 @@ struct Ask<'a, 'f> {
     req: &'a GetWindow,
     limits: &'a Limits,
     series: &'a TimeSeries<'f>,
+    /// Columns of `data` (1 for 1-D).
+    total_channels: u64,
     channels: Range<u64>,
     samples: Range<u64>,
     /// Samples per bucket for at most `max_buckets` buckets.
@@ -265,6 +268,30 @@ fn zoomed(ask: &Ask<'_, '_>, pyramid: &Pyramid) -> Result<Window, WorkerError> {
     {
         level -= 1;
     }
+    // Coarser while the window's own segments would not fit in the part of
+    // the cache a window keeps: a pending window must find them again.
+    let channels = ask.channels.clone();
+    let groups: Vec<u64> = (channels.start / pyramid::GROUP
+        ..=(channels.end.saturating_sub(1)) / pyramid::GROUP)
+        .collect();
+    let bucket_bytes: u64 = groups
+        .iter()
+        .map(|g| {
+            let start = g * pyramid::GROUP;
+            let width =
+                (start + pyramid::GROUP).min(ask.total_channels) - start.min(ask.total_channels);
+            width * 8 + 8
+        })
+        .sum();
+    let keep_bytes = pyramid.budget() / 4 * 3;
+    let fits = |level: u32| {
+        let buckets = (ask.samples.end - ask.samples.start) / pyramid::bucket_samples(level)
+            + 2 * pyramid::SEGMENT_BUCKETS;
+        buckets.saturating_mul(bucket_bytes) <= keep_bytes
+    };
+    while level < pyramid::MAX_LEVEL && !fits(level) {
+        level += 1;
+    }
     let unit = pyramid::bucket_samples(level);
     let (s0, s1) = (ask.samples.start, ask.samples.end);
     let max_buckets = u64::from(ask.req.max_buckets);
@@ -288,10 +315,6 @@ fn zoomed(ask: &Ask<'_, '_>, pyramid: &Pyramid) -> Result<Window, WorkerError> {
     }
     let (a0, a1, count) = plan(size);
     let (buckets, width) = ask.cells(count)?;
-    let channels = ask.channels.clone();
-    let groups: Vec<u64> = (channels.start / pyramid::GROUP
-        ..=(channels.end.saturating_sub(1)) / pyramid::GROUP)
-        .collect();
     let chunk = ask
         .nwb
         .node(&series.data().path)
@@ -318,8 +341,18 @@ fn zoomed(ask: &Ask<'_, '_>, pyramid: &Pyramid) -> Result<Window, WorkerError> {
     // Level buckets of the span.
     let wanted = a0 / unit..a1.div_ceil(unit);
     let per_output = size / unit;
+    // The window's own segments, cached again at the end (as many as fit in
+    // three quarters of the cache), so that building the later ones cannot
+    // evict the earlier ones before a pending window's next request.
+    let mut kept = Vec::new();
+    let mut kept_bytes = 0u64;
     for segment in a0 / seg_samples..a1.div_ceil(seg_samples) {
         let segments = build.segments(level, segment, &groups)?;
+        let bytes: u64 = segments.iter().map(|s| s.bytes()).sum();
+        if kept_bytes + bytes <= keep_bytes {
+            kept_bytes += bytes;
+            kept.push((segment, segments.clone()));
+        }
         let first = segment * pyramid::SEGMENT_BUCKETS;
         for (gi, (g, seg)) in groups.iter().zip(&segments).enumerate() {
             let cols = build.group_columns(*g);
@@ -344,6 +377,9 @@ fn zoomed(ask: &Ask<'_, '_>, pyramid: &Pyramid) -> Result<Window, WorkerError> {
                 }
             }
         }
+    }
+    for (segment, segments) in kept {
+        build.keep(level, segment, &groups, &segments);
     }
     if let Timing::Rate { .. } = series.timing() {
         // Computed, so known for pending buckets too.
