@@ -295,8 +295,8 @@ fn every_zoom_level_equals_numpy() {
     let sizes: Vec<u64> = windows.iter().map(|w| w.samples_per_bucket).collect();
     assert_eq!(
         sizes,
-        [2048, 1_048_576, 2_097_152, 448, 448, 32, 16, 32],
-        "k × 16·4^j samples"
+        [2048, 786_432, 2_097_152, 448, 448, 32, 18, 32],
+        "k × 16·4^j samples (18: read raw)"
     );
     assert_eq!(windows[1].sample_end, BIG_SAMPLES, "clipped to the series");
     // Panning by 0.5 s: the buckets both windows have are the same ones.
