@@ -23,6 +23,14 @@
 //! request may read at most `Limits::window_read_values` raw values; when
 //! they run out, the segments stay partial (a computed prefix of buckets,
 //! cached too) and the next request continues where this one stopped.
+//!
+//! Progress across requests needs the window's own segments and the chain
+//! of partial ones below them to survive in the cache until the next
+//! request: a window re-caches its segments last ([`Build::keep`]) and is
+//! drawn at a level whose segments fit in three quarters of the cache (a
+//! coarser level, fewer buckets than asked, when they would not). A cache
+//! too small to hold even that could make a window pending forever; the
+//! default (32 MiB) holds a 4M-cell window's segments.
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
