@@ -30,7 +30,8 @@
 //! drawn at a level whose segments fit in three quarters of the cache (a
 //! coarser level, fewer buckets than asked, when they would not). A cache
 //! too small to hold even that could make a window pending forever; the
-//! default (32 MiB) holds a 4M-cell window's segments.
+//! default (32 MiB) holds the segments of windows up to about 3M bucket ×
+//! channel cells at the level asked; larger ones are drawn coarser.
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
