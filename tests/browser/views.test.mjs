@@ -200,7 +200,7 @@ test('every view opens from Neurosift view names, current and older', async () =
   await page.screenshot({ path: join(shots, 'view-intervalseries.png'), fullPage: true });
   for (const tab of ['view:dynamic-table|/processing/behavior/events', 'view:DynamicTable|/processing/behavior/events']) {
     await page.goto(link('nwb_behavior.nwb', tab));
-    await page.getByTestId('table').getByText('[4 items]').click();
+    await page.getByTestId('table').getByText('[4 items]').first().click();
     await page.getByTestId('cell-values').getByText('a, b, c, ä').waitFor();
   }
   await page.goto(link('nwb_ecephys.nwb', 'view:Units|/units'));
@@ -240,10 +240,11 @@ test('a 60 s x 64 channel recording at 50 ms latency zooms out to its whole dura
   assert.ok(width >= 1600, `canvas ${width} px`);
   const t1 = Date.now();
   await page.getByTestId('show-all').click();
+  await page.waitForFunction(() => /^-?0\.0.* – 6[0-6]\.\d/.test(document.querySelector('[data-testid="window-text"]').innerText));
   await page.waitForFunction(() => {
-    const s = document.querySelector('[data-testid="view-status"]')?.innerText ?? '';
-    return !s.includes('summarizing') && /per pixel/.test(s);
-  }, null, { timeout: 120000 });
+    const s = document.querySelector('[data-testid="view-status"]');
+    return s?.dataset.settled === 'true';
+  }, null, { timeout: 180000, polling: 200 });
   const whole = Date.now() - t1;
   const all = await waitForInk(page, 'timeseries-canvas', 20000);
   assert.ok(all.tenths.every((n) => n > 1000), `trace over the whole duration: ${all.tenths}`);

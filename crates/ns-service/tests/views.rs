@@ -374,23 +374,54 @@ fn odd_series_say_what_is_wrong_and_still_answer() {
     assert_eq!(empty.start_secs, empty.end_secs);
 
     let nan = info("/acquisition/nan_timestamps");
-    assert!(nan.warnings.iter().any(|w| w.contains("2 timestamps are NaN")), "{:?}", nan.warnings);
+    assert!(
+        nan.warnings
+            .iter()
+            .any(|w| w.contains("2 timestamps are NaN")),
+        "{:?}",
+        nan.warnings
+    );
     assert!((nan.start_secs - 0.0).abs() < 1e-12 && nan.end_secs > 9.9);
 
     let unsorted = info("/acquisition/unsorted");
-    assert!(unsorted.warnings.iter().any(|w| w.contains("not in ascending order")), "{:?}", unsorted.warnings);
+    assert!(
+        unsorted
+            .warnings
+            .iter()
+            .any(|w| w.contains("not in ascending order")),
+        "{:?}",
+        unsorted.warnings
+    );
 
     let rate0 = info("/acquisition/rate0");
     assert_eq!(rate0.rate, Some(1.0));
-    assert!(rate0.warnings.iter().any(|w| w.contains("rate 0")), "{:?}", rate0.warnings);
+    assert!(
+        rate0.warnings.iter().any(|w| w.contains("rate 0")),
+        "{:?}",
+        rate0.warnings
+    );
 
     let nan_start = info("/acquisition/nan_start");
     assert_eq!(nan_start.start_secs, 0.0);
-    assert!(nan_start.warnings.iter().any(|w| w.contains("starting_time is NaN")), "{:?}", nan_start.warnings);
+    assert!(
+        nan_start
+            .warnings
+            .iter()
+            .any(|w| w.contains("starting_time is NaN")),
+        "{:?}",
+        nan_start.warnings
+    );
 
     let wider = info("/acquisition/wider");
     assert_eq!(wider.num_channels, 6);
-    assert!(wider.warnings.iter().any(|w| w.contains("has 4 rows but the data has 6 channels")), "{:?}", wider.warnings);
+    assert!(
+        wider
+            .warnings
+            .iter()
+            .any(|w| w.contains("has 4 rows but the data has 6 channels")),
+        "{:?}",
+        wider.warnings
+    );
     let labels: Vec<&str> = wider.channels.iter().map(|c| c.label.as_str()).collect();
     assert_eq!(labels, ["0", "1", "2", "3", "4", "5"]);
 

@@ -206,6 +206,8 @@ fn Traces(info: SeriesInfo, time: TimeContext) -> impl IntoView {
     let progress = RwSignal::new(None::<f64>);
     let want = StoredValue::new(None::<Key>);
     let busy = StoredValue::new(false);
+    // The drawn data is the complete answer for the newest window.
+    let settled = RwSignal::new(false);
     let path = info.path.clone();
     // Asks for the newest wanted window; a pending answer is asked again
     // until it is complete, unless the view moved meanwhile.
@@ -218,13 +220,16 @@ fn Traces(info: SeriesInfo, time: TimeContext) -> impl IntoView {
         leptos::task::spawn_local(async move {
             while let Some(key) = want.get_value() {
                 want.set_value(None);
-                let reply = client::request(GetWindow {
-                    path: path.clone(),
-                    start_secs: key.window.0,
-                    end_secs: key.window.1,
-                    channels: Some(key.channels),
-                    max_buckets: key.buckets,
-                })
+                let reply = client::request_with_affinity(
+                    &path,
+                    GetWindow {
+                        path: path.clone(),
+                        start_secs: key.window.0,
+                        end_secs: key.window.1,
+                        channels: Some(key.channels),
+                        max_buckets: key.buckets,
+                    },
+                )
                 .await;
                 match reply {
                     Ok(w) => {
@@ -246,6 +251,7 @@ fn Traces(info: SeriesInfo, time: TimeContext) -> impl IntoView {
                 }
             }
             busy.set_value(false);
+            settled.set(progress.get_untracked().is_none() && error.get_untracked().is_none());
         });
     };
     Effect::new(move |_| {
@@ -271,6 +277,7 @@ fn Traces(info: SeriesInfo, time: TimeContext) -> impl IntoView {
             channels: (*lo, hi + 1),
             buckets,
         }));
+        settled.set(false);
         fetch();
     });
     // A new channel set gets its own amplitude.
@@ -402,7 +409,7 @@ fn Traces(info: SeriesInfo, time: TimeContext) -> impl IntoView {
         </div>
         <channel_filter::FilterBox filter=filter columns=columns error=Signal::derive(move || filtered.get().err())/>
         <TimeCanvas time=time height=height draw=draw width=width test_id="timeseries-canvas"/>
-        <p class="view-status" data-testid="view-status">
+        <p class="view-status" data-testid="view-status" data-settled=move || settled.get().to_string()>
             {move || error.get().map(|e| view! { <ErrorPanel error=e/> })}
             {move || progress.get().map(|p| view! {
                 <span class="progress" data-testid="progress">{format!("summarizing the window: {:.0}%", p * 100.0)}
