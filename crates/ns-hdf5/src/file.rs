@@ -91,7 +91,8 @@ impl H5File {
         let (storage, io_error) = crate::storage::SourceStorage::new(Arc::clone(&source));
         let h5_options = hdf5_reader::OpenOptions::default()
             .with_max_read_bytes(options.max_read_bytes)
-            .with_chunk_cache_bytes(64 << 20);
+            .with_chunk_cache_bytes(64 << 20)
+            .with_filter_registry(crate::filters::registry());
         let inner =
             Hdf5File::from_storage_with_options(Arc::new(storage), h5_options).map_err(|e| {
                 if let Some(io) = io_error.lock().take() {
@@ -292,9 +293,12 @@ impl H5File {
                 .messages
                 .iter()
                 .find_map(|m| match m {
-                    HdfMessage::FilterPipeline(p) => {
-                        Some(p.filters.iter().map(|f| filter_name(f.id)).collect())
-                    }
+                    HdfMessage::FilterPipeline(p) => Some(
+                        p.filters
+                            .iter()
+                            .map(|f| crate::filters::name(f.id))
+                            .collect(),
+                    ),
                     _ => None,
                 })
                 .unwrap_or_default();
@@ -441,18 +445,6 @@ fn link_node(path: &str, kind: NodeKind) -> Node {
         address: None,
         attrs: Vec::new(),
         dataset: None,
-    }
-}
-
-fn filter_name(id: u16) -> String {
-    match id {
-        1 => "deflate".into(),
-        2 => "shuffle".into(),
-        3 => "fletcher32".into(),
-        4 => "szip".into(),
-        5 => "nbit".into(),
-        6 => "scaleoffset".into(),
-        other => format!("filter_{other}"),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Hyperslab selections (`start:stop[:step]` or an index per dimension) and
 //! reading them into typed arrays.
 
+use hdf5_reader::messages::HdfMessage;
 use hdf5_reader::{Dataset, H5Type, SliceInfo, SliceInfoElem};
 use ns_model::path::normalize;
 use ns_model::{Array, Data, Dtype, ResolvedDim, Selection, Value};
@@ -30,6 +31,7 @@ impl H5File {
             .inner
             .dataset(&path)
             .map_err(|e| self.error(&path, &e))?;
+        self.check_filters(&ds, &path)?;
         let shape = ds.shape().to_vec();
         let dtype = dtype_of(ds.dtype());
         let bad = |message: String| Error::Selection {
@@ -75,6 +77,30 @@ impl H5File {
             dtype,
             data,
         })
+    }
+
+    /// A filter this reader cannot decode is an error naming it and the
+    /// dataset, before any chunk is read (never fill values or raw bytes).
+    fn check_filters(&self, ds: &Dataset, path: &str) -> Result<()> {
+        let header = self
+            .inner
+            .get_or_parse_header(ds.address())
+            .map_err(|e| self.error(path, &e))?;
+        for msg in &header.messages {
+            if let HdfMessage::FilterPipeline(pipeline) = msg
+                && let Some(message) = pipeline
+                    .filters
+                    .iter()
+                    .find_map(crate::filters::unsupported_reason)
+            {
+                return Err(Error::Unsupported {
+                    location: self.location.clone(),
+                    path: path.to_string(),
+                    message,
+                });
+            }
+        }
+        Ok(())
     }
 
     fn read_numeric(
