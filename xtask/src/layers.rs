@@ -51,7 +51,10 @@ mod tests {
             ("ns-codecs", &[]),
             ("ns-io-native", &["ns-io", "ns-links"]),
             ("ns-model", &["ns-io"]),
-            ("ns-hdf5", &["ns-io", "ns-model", "ns-codecs", "hdf5-reader"]),
+            (
+                "ns-hdf5",
+                &["ns-io", "ns-model", "ns-codecs", "hdf5-reader"],
+            ),
             ("ns-lindi", &["ns-io", "ns-model", "ns-codecs", "ns-hdf5"]),
             // NWB semantics know no file format.
             ("ns-nwb", &["ns-io", "ns-model"]),

@@ -123,8 +123,8 @@ fn a_hostile_plugin_chunk_is_an_error_not_an_allocation() {
     // [offset, size, filter mask] of every chunk, as h5py reported them.
     let chunks = read_json(&fixtures().join("filters.chunks.json"));
     let mut paths = Vec::new();
-    for (path, list) in chunks.as_object().unwrap() {
-        for chunk in list.as_array().unwrap() {
+    for (path, entry) in chunks.as_object().unwrap() {
+        for chunk in entry["chunks"].as_array().unwrap() {
             let at = usize::try_from(chunk[0].as_u64().unwrap()).unwrap();
             let len = usize::try_from(chunk[1].as_u64().unwrap()).unwrap().min(16);
             bytes[at..at + len].fill(0xff);
