@@ -162,7 +162,10 @@ impl H5File {
     /// costs about one round of requests per level of the tree.
     pub fn walk(&self) -> Result<Vec<Node>> {
         let root = self.root()?;
-        let root_attrs = self.attributes_of(&root, "/")?;
+        let (root_attrs, root_error) = match self.attributes_of(&root, "/") {
+            Ok(attrs) => (attrs, None),
+            Err(e) => (Vec::new(), Some(object_error(e)?)),
+        };
         let mut raw_nodes: Vec<(Node, Vec<Attribute>)> = vec![(
             Node {
                 path: "/".into(),
@@ -170,6 +173,7 @@ impl H5File {
                 address: Some(root.address()),
                 attrs: Vec::new(),
                 dataset: None,
+                error: root_error,
             },
             root_attrs,
         )];
@@ -190,7 +194,21 @@ impl H5File {
             });
             let mut pending: Vec<(&Group, String, Link)> = Vec::new();
             for ((path, group), links) in frontier.iter().zip(listed) {
-                for link in links? {
+                // A group whose members cannot be listed is listed itself,
+                // with the error; its siblings and the rest of the file are not
+                // affected.
+                let links = match links {
+                    Ok(links) => links,
+                    Err(e) => {
+                        let message = object_error(e)?;
+                        if let Some((node, _)) = raw_nodes.iter_mut().find(|(n, _)| &n.path == path)
+                        {
+                            node.error = Some(format!("its members cannot be listed: {message}"));
+                        }
+                        continue;
+                    }
+                };
+                for link in links {
                     let child = join(path, &link.name);
                     pending.push((group, child, link));
                 }
@@ -199,8 +217,17 @@ impl H5File {
                 self.describe_child(parent, path, link)
             });
             let mut next = Vec::new();
-            for described in described {
-                let (node, attrs, group) = described?;
+            for (described, (_, path, link)) in described.into_iter().zip(&pending) {
+                let (node, attrs, group) = match described {
+                    Ok(described) => described,
+                    // One object that cannot be decoded is listed with its
+                    // error; I/O errors still fail the walk.
+                    Err(e) => (
+                        self.unreadable_node(path, link, object_error(e)?),
+                        Vec::new(),
+                        None,
+                    ),
+                };
                 if let Some(group) = group {
                     // A group reachable from its own subtree would never end.
                     if node.path.matches('/').count() < 256
@@ -231,6 +258,40 @@ impl H5File {
                 node
             })
             .collect())
+    }
+
+    /// The node of an object that could not be described: a dataset or a
+    /// group if its header says so, else `Other`, with the error.
+    fn unreadable_node(&self, path: &str, link: &Link, message: String) -> Node {
+        let address = match &link.kind {
+            LinkKind::Hard(address) => Some(*address),
+            _ => None,
+        };
+        let kind = address
+            .and_then(|a| self.inner.get_or_parse_header(a).ok())
+            .map_or(NodeKind::Other, |header| {
+                let has = |f: fn(&HdfMessage) -> bool| header.messages.iter().any(f);
+                if has(|m| matches!(m, HdfMessage::DataLayout(_))) {
+                    NodeKind::Dataset
+                } else if has(|m| {
+                    matches!(
+                        m,
+                        HdfMessage::SymbolTable(_) | HdfMessage::Link(_) | HdfMessage::LinkInfo(_)
+                    )
+                }) {
+                    NodeKind::Group
+                } else {
+                    NodeKind::Other
+                }
+            });
+        Node {
+            path: path.to_string(),
+            kind,
+            address,
+            attrs: Vec::new(),
+            dataset: None,
+            error: Some(message),
+        }
     }
 
     fn describe_child(
@@ -317,17 +378,28 @@ impl H5File {
                 address: Some(address),
                 attrs: Vec::new(),
                 dataset: Some(info),
+                error: None,
             };
             Ok((node, mark_null_attributes(ds.attributes(), &header), None))
         } else if is_group {
             let group = parent.group(&link.name).map_err(|e| self.error(path, &e))?;
-            let attrs = self.attributes_of(&group, path)?;
+            let (attrs, error) = match self.attributes_of(&group, path) {
+                Ok(attrs) => (attrs, None),
+                Err(e) => (
+                    Vec::new(),
+                    Some(format!(
+                        "its attributes cannot be read: {}",
+                        object_error(e)?
+                    )),
+                ),
+            };
             let node = Node {
                 path: path.to_string(),
                 kind: NodeKind::Group,
                 address: Some(address),
                 attrs: Vec::new(),
                 dataset: None,
+                error,
             };
             Ok((node, attrs, Some(group)))
         } else {
@@ -391,6 +463,7 @@ impl H5File {
                 address: Some(root.address()),
                 attrs: self.decode_attributes(&attrs),
                 dataset: None,
+                error: None,
             });
         }
         let (parent_path, name) = path.rsplit_once('/').unwrap_or(("", &path));
@@ -438,6 +511,18 @@ impl H5File {
     }
 }
 
+/// The message of an error about one object (for [`Node::error`]), or the
+/// error itself if it is an I/O error, which concerns the whole file.
+fn object_error(e: Error) -> Result<String> {
+    match e {
+        Error::Io(_) => Err(e),
+        Error::Format { message, .. }
+        | Error::Unsupported { message, .. }
+        | Error::Selection { message, .. } => Ok(message),
+        other => Ok(other.to_string()),
+    }
+}
+
 fn link_node(path: &str, kind: NodeKind) -> Node {
     Node {
         path: path.to_string(),
@@ -445,6 +530,7 @@ fn link_node(path: &str, kind: NodeKind) -> Node {
         address: None,
         attrs: Vec::new(),
         dataset: None,
+        error: None,
     }
 }
 
