@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use hdf5_reader::group::Group;
 use hdf5_reader::messages::HdfMessage;
-use hdf5_reader::{Attribute, Datatype, Hdf5File, VarLenKind};
+use hdf5_reader::{Attribute, Hdf5File};
 use ns_io::{DynSource, ReadAt};
 use parking_lot::{Mutex, RwLock};
 
@@ -363,8 +363,13 @@ impl H5File {
                     _ => None,
                 })
                 .unwrap_or_default();
+            let null = header.messages.iter().any(|m| {
+                matches!(m, HdfMessage::Dataspace(d)
+                    if d.dataspace_type == hdf5_reader::messages::dataspace::DataspaceType::Null)
+            });
             let info = DatasetInfo {
-                shape: ds.shape().to_vec(),
+                // A null dataspace (h5py's `Empty`) holds no elements.
+                shape: if null { vec![0] } else { ds.shape().to_vec() },
                 dtype: dtype_of(ds.dtype()),
                 dtype_description: describe(ds.dtype()),
                 chunks: ds
@@ -564,13 +569,7 @@ fn decode_attribute(decoder: &Decoder<'_>, attr: &Attribute) -> Value {
         .iter()
         .try_fold(1usize, |n, d| n.checked_mul(*d))
         .unwrap_or(usize::MAX);
-    let is_vlen_string = matches!(
-        &attr.datatype,
-        Datatype::VarLen {
-            kind: VarLenKind::String,
-            ..
-        }
-    ) || matches!(&attr.datatype, Datatype::VarLen { base, .. } if base.is_vlen_string_base());
+    let is_vlen_string = crate::dtype::is_text(&attr.datatype);
     if is_vlen_string {
         if let Some(strings) = &attr.decoded_strings {
             let flat = strings.iter().cloned().map(Value::String).collect();
