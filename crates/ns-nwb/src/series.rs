@@ -395,7 +395,10 @@ impl<'a> ElectricalSeries<'a> {
         let region = file
             .node(&format!("{}/electrodes", node.path))
             .filter(|n| n.dataset.is_some());
-        let table = match region.and_then(|r| r.attr("table")) {
+        let table = match region
+            .and_then(|r| r.attr("table"))
+            .map(crate::file::single)
+        {
             Some(Value::Ref(Some(p))) if p.starts_with('/') => Some(p.clone()),
             _ if region.is_some() => file.node(DEFAULT_ELECTRODES).map(|n| n.path.clone()),
             _ => None,

@@ -394,7 +394,7 @@ fn column_at(file: &NwbFile, table: &str, name: &str) -> Option<Column> {
         next.push_str("_index");
     }
     index.reverse();
-    let table_ref = match data.attr("table") {
+    let table_ref = match data.attr("table").map(crate::file::single) {
         Some(Value::Ref(Some(p))) if p.starts_with('/') => Some(p.clone()),
         _ => None,
     };

@@ -36,6 +36,12 @@ pub(crate) fn overview(nwb: &NwbFile) -> Overview {
                 let dims: Vec<String> = d.shape.iter().map(ToString::to_string).collect();
                 format!("{} [{}]", d.dtype_description, dims.join(" × "))
             });
+            // An object the reader could not decode is listed with its error
+            // (the app shows the summary in the tree).
+            let data_summary = match &node.error {
+                Some(error) => Some(format!("⚠ cannot be read: {error}")),
+                None => data_summary,
+            };
             let target = match &node.kind {
                 NodeKind::SoftLink { target } => Some(target.clone()),
                 NodeKind::ExternalLink { file, target } => Some(format!("{file}:{target}")),
@@ -82,6 +88,12 @@ pub(crate) fn object(nwb: &NwbFile, path: &str) -> Result<ObjectInfo, WorkerErro
         Some(node) => node.clone(),
         None => nwb.store().node(path).map_err(|e| model_error(&e))?,
     };
+    if let Some(error) = &node.error {
+        return Err(WorkerError::new(
+            ns_protocol::ErrorKind::Format,
+            format!("{}: {}: {error}", nwb.location(), node.path),
+        ));
+    }
     let dataset = node.dataset.as_ref();
     Ok(ObjectInfo {
         path: node.path.clone(),
