@@ -129,7 +129,7 @@ test('the timeseries view draws traces, pans, zooms and keeps the window in the 
   assert.ok(a < 1.5 && a > 1.3 && Math.abs(b - a - 0.5) < 1e-6, `panned to ${a},${b}`);
   // A click sets the current time (third value).
   await page.mouse.click(box.x + box.width * 0.6, box.y + 40);
-  assert.equal(tabTime(page).split(',').length, 3);
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('tab-time')?.split(',').length === 3);
   await waitForInk(page, 'timeseries-canvas', 2000);
   await page.screenshot({ path: join(shots, 'view-timeseries.png') });
   // A reload shows the same window.
