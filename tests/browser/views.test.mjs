@@ -226,6 +226,27 @@ test('every view opens from Neurosift view names, current and older', async () =
   assert.deepEqual(page.errors, []);
 });
 
+test('odd series say what is wrong and still draw (never a blank panel)', async () => {
+  const page = await newPage();
+  await page.goto(link('nwb_odd.nwb', '/acquisition/empty'));
+  await page.getByTestId('empty').getByText('This series has no samples.').waitFor();
+  for (const [path, warning] of [['/acquisition/nan_timestamps', 'are NaN'], ['/acquisition/unsorted', 'ascending'],
+    ['/acquisition/rate0', 'rate 0'], ['/acquisition/nan_start', 'starting_time is NaN'],
+    ['/acquisition/wider', 'has 4 rows but the data has 6 channels']]) {
+    await page.goto(link('nwb_odd.nwb', path));
+    await page.getByTestId('warning').getByText(warning, { exact: false }).waitFor();
+    await waitForInk(page, 'timeseries-canvas', 200);
+  }
+  // 1,000 channels: the first 16, paged.
+  await page.goto(link('nwb_odd.nwb', '/acquisition/wide'));
+  await waitForInk(page, 'timeseries-canvas', 500);
+  assert.match(await page.getByTestId('channel-range').innerText(), /channels 1–16 of 1000/);
+  await page.getByRole('button', { name: '›' }).click();
+  await page.getByTestId('channel-range').getByText('channels 17–32 of 1000').waitFor();
+  await page.screenshot({ path: join(shots, 'view-odd-wide.png') });
+  assert.deepEqual(page.errors, []);
+});
+
 test('a 60 s x 64 channel recording at 50 ms latency zooms out to its whole duration', async () => {
   const page = await newPage(2300);
   const url = `${slow}/files/long.nwb`;

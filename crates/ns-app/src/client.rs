@@ -306,6 +306,7 @@ fn publish(c: &Client) {
     let total = c.slots.iter().fold(IoStats::default(), |acc, s| IoStats {
         requests: acc.requests + s.stats.requests,
         bytes: acc.bytes + s.stats.bytes,
+        memory_bytes: acc.memory_bytes + s.stats.memory_bytes,
     });
     c.stats.set(total);
 }

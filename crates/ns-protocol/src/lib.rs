@@ -270,6 +270,11 @@ pub enum FromWorker {
 pub struct IoStats {
     pub requests: u64,
     pub bytes: u64,
+    /// The worker's memory (its wasm linear memory), in bytes: caches are
+    /// bounded, so this stays bounded however long one pans. Summed over
+    /// the pool in the app.
+    #[serde(default)]
+    pub memory_bytes: u64,
 }
 
 /// A failure, said so that a person can act on it.
