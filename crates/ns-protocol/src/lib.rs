@@ -15,11 +15,16 @@
 //! `ArrayBuffer`s (not copied, not printed as JSON numbers).
 
 mod buffer;
+mod imaging;
 mod pages;
 
 use serde::{Deserialize, Serialize};
 
 pub use buffer::{NumericType, TypedBuffer};
+pub use imaging::{
+    Frame, FrameAt, GetFrame, GetImageInfo, GetProjection, GetRois, ImageInfo, Orientation,
+    Projection, ReferenceImage, Rois,
+};
 pub use ns_model::{DimSelection, Selection};
 pub use pages::{decode_pages, encode_pages};
 
@@ -214,6 +219,10 @@ request_reply! {
     GetIntervals => Intervals(Intervals),
     GetEvents => Events(Events),
     GetSamples => Samples(Samples),
+    GetImageInfo => ImageInfo(ImageInfo),
+    GetFrame => Frame(Frame),
+    GetProjection => Projection(Projection),
+    GetRois => Rois(Rois),
 }
 
 /// What the app asks of the worker.
@@ -614,6 +623,9 @@ impl Buffers for Answer {
                 out
             }
             Answer::Samples(s) => vec![&mut s.times, &mut s.values],
+            Answer::Frame(f) => vec![&mut f.times, &mut f.pixels],
+            Answer::Projection(p) => vec![&mut p.mean, &mut p.max],
+            Answer::Rois(r) => vec![&mut r.weights],
             _ => Vec::new(),
         }
     }
