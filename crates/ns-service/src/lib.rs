@@ -10,9 +10,11 @@
 
 mod error;
 mod events;
+mod images;
 mod open;
 mod overview;
 mod pyramid;
+mod rois;
 mod series;
 mod table;
 mod values;
@@ -51,6 +53,13 @@ pub struct Limits {
     /// Most buckets × channels one `GetWindow` may answer (its reply holds
     /// two f32 per cell; checked before reading).
     pub max_window_cells: u64,
+    /// Most values (pixels × channels × frames) one `GetFrame` answers;
+    /// frames past it are left for the next request (one frame always
+    /// comes: its size is bounded by the request's `max_size`).
+    pub max_frame_values: u64,
+    /// Values read at once while downsampling or projecting frames and
+    /// while reading image masks (memory stays bounded by it).
+    pub frame_block_values: u64,
 }
 
 impl Default for Limits {
@@ -63,6 +72,8 @@ impl Default for Limits {
             window_read_values: 16 * 1024 * 1024,
             window_cache_bytes: 32 * 1024 * 1024,
             max_window_cells: 4 * 1024 * 1024,
+            max_frame_values: 16 * 1024 * 1024,
+            frame_block_values: 4 * 1024 * 1024,
         }
     }
 }
@@ -128,6 +139,12 @@ impl Service {
             }
             Query::Events(r) => events::events(&self.nwb, &r, &self.limits).map(Answer::Events),
             Query::Samples(r) => events::samples(&self.nwb, &r, &self.limits).map(Answer::Samples),
+            Query::ImageInfo(r) => images::info(&self.nwb, &r.path).map(Answer::ImageInfo),
+            Query::Frame(r) => images::frame(&self.nwb, &r, &self.limits).map(Answer::Frame),
+            Query::Projection(r) => {
+                images::projection(&self.nwb, &r, &self.limits).map(Answer::Projection)
+            }
+            Query::Rois(r) => rois::rois(&self.nwb, &r, &self.limits).map(Answer::Rois),
         }
     }
 }

@@ -71,7 +71,7 @@ pub(crate) fn series(nwb: &NwbFile, path: &str) -> Result<SeriesInfo, WorkerErro
 }
 
 /// First time, time just after the last sample, and the rate.
-fn extent(
+pub(crate) fn extent(
     series: &TimeSeries<'_>,
     warnings: &mut Vec<String>,
 ) -> ns_nwb::Result<(f64, f64, Option<f64>)> {
