@@ -96,7 +96,11 @@ impl Orientation {
 
     /// The shown height and width of a stored `rows × cols` image.
     pub fn dims(self, rows: usize, cols: usize) -> (usize, usize) {
-        if self.swap { (cols, rows) } else { (rows, cols) }
+        if self.swap {
+            (cols, rows)
+        } else {
+            (rows, cols)
+        }
     }
 
     /// The stored `(row, col)` of the shown pixel `(y, x)`, for an image
@@ -352,8 +356,7 @@ impl Projection {
     /// # Errors
     /// When the two are of different sizes.
     pub fn merge(&mut self, other: &Projection) -> Result<(), String> {
-        if (self.width, self.height, self.channels) != (other.width, other.height, other.channels)
-        {
+        if (self.width, self.height, self.channels) != (other.width, other.height, other.channels) {
             return Err(format!(
                 "projections of {}×{} and {}×{} pixels cannot be combined",
                 self.width, self.height, other.width, other.height

@@ -111,7 +111,9 @@ pub(crate) fn layout(nwb: &NwbFile, path: &str) -> Result<Layout, WorkerError> {
             .to_strings(),
         _ => Vec::new(),
     };
-    let data = nwb.node(&format!("{path}/data")).filter(|n| n.dataset.is_some());
+    let data = nwb
+        .node(&format!("{path}/data"))
+        .filter(|n| n.dataset.is_some());
     let Some(data) = data else {
         if external.is_empty() {
             return Err(error(
@@ -206,8 +208,7 @@ pub(crate) fn info(nwb: &NwbFile, path: &str) -> Result<ImageInfo, WorkerError> 
     if l.is_series && l.frames > 0 {
         let series = nwb.time_series(path).map_err(|e| nwb_error(&e))?;
         warnings.extend(series.warnings().iter().cloned());
-        let (a, b, r) =
-            crate::series::extent(&series, &mut warnings).map_err(|e| nwb_error(&e))?;
+        let (a, b, r) = crate::series::extent(&series, &mut warnings).map_err(|e| nwb_error(&e))?;
         (start_secs, end_secs, rate) = (a, b, r);
     }
     Ok(ImageInfo {
@@ -420,7 +421,11 @@ fn head_f64(array: &Array, n: usize) -> Vec<f64> {
         Data::UInt64(v) => head!(v),
         Data::Float32(v) => head!(v),
         Data::Float64(v) => head!(v),
-        Data::Values(v) => v.iter().take(n).map(|x| x.as_f64().unwrap_or(f64::NAN)).collect(),
+        Data::Values(v) => v
+            .iter()
+            .take(n)
+            .map(|x| x.as_f64().unwrap_or(f64::NAN))
+            .collect(),
     }
 }
 
@@ -517,7 +522,11 @@ pub(crate) fn frame(nwb: &NwbFile, req: &GetFrame, limits: &Limits) -> Result<Fr
     let (hs, ws, ch) = (usize_of(h), usize_of(w), usize_of(l.channels));
     let per = hs * ws * ch;
     let (pixels, first) = if step == 1 {
-        let array = read(nwb, &l, &selection(&l, index..index + count, 0..l.rows, req.plane))?;
+        let array = read(
+            nwb,
+            &l,
+            &selection(&l, index..index + count, 0..l.rows, req.plane),
+        )?;
         let first = head_f64(&array, per);
         let pixels = oriented(&array, hs, ws, ch, o).ok_or_else(|| {
             error(

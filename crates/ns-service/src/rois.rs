@@ -24,6 +24,8 @@ const MAX_ROIS: u64 = 2000;
 /// when no image tells their size.
 const MAX_SCANNED_ROWS: u64 = 100_000;
 
+const SUMMARY: &str = "summary images of the module";
+
 const MASKS: [&str; 3] = ["image_mask", "pixel_mask", "voxel_mask"];
 
 /// One mask as cropped: its stored box and weights (row-major).
@@ -189,7 +191,12 @@ fn candidates(nwb: &NwbFile, path: &str) -> Vec<(ReferenceImage, Option<Dims>)> 
     for n in nwb.children(&format!("{path}/reference_images")) {
         out.push(ReferenceImage {
             path: n.path.clone(),
-            kind: if n.dataset.is_some() { "image" } else { "series" }.into(),
+            kind: if n.dataset.is_some() {
+                "image"
+            } else {
+                "series"
+            }
+            .into(),
             source: "reference_images".into(),
         });
     }
@@ -216,7 +223,7 @@ fn candidates(nwb: &NwbFile, path: &str) -> Vec<(ReferenceImage, Option<Dims>)> 
     out.extend(summary.into_iter().map(|p| ReferenceImage {
         path: p,
         kind: "image".into(),
-        source: "summary images of the module".into(),
+        source: SUMMARY.into(),
     }));
     // Imaging series of the same imaging plane.
     if let Some(plane) = nwb.node(&format!("{path}/imaging_plane")) {
@@ -311,7 +318,14 @@ pub(crate) fn rois(nwb: &NwbFile, req: &GetRois, limits: &Limits) -> Result<Rois
             }
         }
     } else {
-        let from_image = found.iter().find_map(|(_, d)| *d);
+        // The table's own references and the series of its plane tell the
+        // size; summary images of the module only when nothing else does
+        // (a module may hold several planes).
+        let authoritative = found
+            .iter()
+            .filter(|(r, _)| r.source != SUMMARY)
+            .find_map(|(_, d)| *d);
+        let from_image = authoritative.or_else(|| found.iter().find_map(|(_, d)| *d));
         match from_image {
             Some((r, c, z)) if kind == "pixel_mask" || z > 1 => (r, c, z),
             _ => {
@@ -358,14 +372,23 @@ pub(crate) fn rois(nwb: &NwbFile, req: &GetRois, limits: &Limits) -> Result<Rois
     let b = req.rois.1.min(n).min(a + most).max(a);
     let ids = table.ids_of(a..b).map_err(|e| nwb_error(&e))?;
     let crops = if kind == "image_mask" {
-        image_masks(nwb, &column.path, (a, b), (rows, cols, planes), req.plane, limits)?
+        image_masks(
+            nwb,
+            &column.path,
+            (a, b),
+            (rows, cols, planes),
+            req.plane,
+            limits,
+        )?
     } else {
         let voxel = kind == "voxel_mask";
         let cells = table.rows(kind, a..b).map_err(|e| nwb_error(&e))?;
         let mut outside = 0;
         let crops = cells
             .iter()
-            .map(|cell| Crop::of_pixels(&entries(cell, voxel, req.plane).0, rows, cols, &mut outside))
+            .map(|cell| {
+                Crop::of_pixels(&entries(cell, voxel, req.plane).0, rows, cols, &mut outside)
+            })
             .collect();
         if outside > 0 {
             warnings.push(format!(
