@@ -12,6 +12,7 @@
 pub mod canvas;
 pub mod channel_filter;
 mod events;
+pub mod image;
 mod intervals;
 pub mod raw;
 mod table;
@@ -83,7 +84,7 @@ pub const VIEWS: &[&ViewDef] = &[
     ),
     &not_yet("PSTH", "PSTH", &[], &["TimeIntervals"]),
     &not_yet("TrialAlignedSeries", "Trial-aligned series", &[], &[]),
-    &not_yet("Image", "Image", &["Images"], &["Image", "Images"]),
+    &image::DEF,
     &not_yet("TwoPhotonSeries", "Imaging series", &[], &["ImageSeries"]),
     &not_yet(
         "ImageSegmentation",
