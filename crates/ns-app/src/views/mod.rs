@@ -13,6 +13,7 @@ pub mod canvas;
 pub mod channel_filter;
 mod events;
 pub mod image;
+mod imaging;
 mod intervals;
 pub mod raw;
 mod table;
@@ -73,6 +74,7 @@ pub const VIEWS: &[&ViewDef] = &[
     &events::INTERVAL_SERIES,
     &events::BEHAVIORAL_EVENTS,
     &events::DEF,
+    &imaging::DEF,
     &timeseries::DEF,
     &events::AS_EVENTS,
     &intervals::DEF,
@@ -85,7 +87,6 @@ pub const VIEWS: &[&ViewDef] = &[
     &not_yet("PSTH", "PSTH", &[], &["TimeIntervals"]),
     &not_yet("TrialAlignedSeries", "Trial-aligned series", &[], &[]),
     &image::DEF,
-    &not_yet("TwoPhotonSeries", "Imaging series", &[], &["ImageSeries"]),
     &not_yet(
         "ImageSegmentation",
         "Segmentation",
