@@ -1,0 +1,266 @@
+// The image views in real Chromium on the pynwb-written ophys fixture:
+// frames draw and follow the tab's time cursor (and move it), orientation
+// changes the pixels as expected and stays in the URL, planes of a volume,
+// play, projections with progress, still images and galleries, external
+// and empty series, ROIs over their image (hover names them, a click
+// selects one). Prints time to first frame and frames per second while
+// playing at 50 ms latency. Screenshots go to target/screenshots/.
+//
+// Needs: NEUROSIFT_DIST, NEUROSIFT_FIXTURES, NEUROSIFT_RANGE_SERVER.
+// `cargo xtask test` sets them.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { chromium } from 'playwright-core';
+
+const dist = process.env.NEUROSIFT_DIST;
+const fixtures = process.env.NEUROSIFT_FIXTURES;
+const serverBin = process.env.NEUROSIFT_RANGE_SERVER;
+const shots = process.env.NEUROSIFT_SCREENSHOTS ?? 'target/screenshots';
+mkdirSync(shots, { recursive: true });
+
+const servers = [];
+function startServer(args) {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(serverBin, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    servers.push(child);
+    child.on('error', reject);
+    createInterface({ input: child.stdout }).once('line', (line) => {
+      const m = line.match(/listening on (http:\/\/\S+)/);
+      m ? resolvePromise(m[1]) : reject(new Error(`unexpected: ${line}`));
+    });
+  });
+}
+
+let browser, app, slow;
+
+before(async () => {
+  app = await startServer(['--dir', fixtures, '--app-dir', dist]);
+  slow = await startServer(['--dir', fixtures, '--latency-ms', '50']);
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  for (const s of servers) s.kill();
+});
+
+async function newPage(width = 1400) {
+  const context = await browser.newContext({ viewport: { width, height: 1100 } });
+  await context.addInitScript(() => {
+    localStorage.setItem('neurosift.lindiBase', 'http://127.0.0.1:9/none');
+  });
+  const page = await context.newPage();
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push(e.message));
+  if (process.env.DEBUG_BROWSER) page.on('console', (m) => console.log('console:', m.type(), m.text()));
+  return page;
+}
+
+const FILE = 'nwb_ophys.nwb';
+const link = (tab, extra = '', server = app, file = FILE) =>
+  `${app}/nwb?url=${encodeURIComponent(`${server}/files/${file}`)}&tab=${encodeURIComponent(tab)}${extra}`;
+
+/// The pixels of a canvas (its own resolution): width, height, and gray
+/// levels (the red channel) and the count of non-black pixels.
+async function pixels(page, testId, nth = 0) {
+  return page.evaluate(([id, nth]) => {
+    const c = document.querySelectorAll(`[data-testid="${id}"]`)[nth];
+    if (!c || !c.width || !c.height) return null;
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    const red = [], rgba = [];
+    let lit = 0;
+    for (let i = 0; i < d.length; i += 4) {
+      red.push(d[i]);
+      rgba.push([d[i], d[i + 1], d[i + 2], d[i + 3]]);
+      if (d[i] + d[i + 1] + d[i + 2] > 30) lit++;
+    }
+    return { width: c.width, height: c.height, red, rgba, lit };
+  }, [testId, nth]);
+}
+
+async function waitForPixels(page, testId, min = 100, nth = 0, timeout = 20000) {
+  const start = Date.now();
+  for (;;) {
+    const p = await pixels(page, testId, nth);
+    if (p && p.lit >= min) return p;
+    if (Date.now() - start > timeout) throw new Error(`${testId} stayed blank: ${p && p.lit}`);
+    await page.waitForTimeout(50);
+  }
+}
+
+const frameShown = (page) => page.getByTestId('frame-box').getAttribute('data-frame');
+const tabTime = (page) => new URL(page.url()).searchParams.get('tab-time');
+
+async function waitForFrame(page, want) {
+  await page.waitForFunction((w) => document.querySelector('[data-testid="frame-box"]')?.dataset.frame === w,
+    String(want), { timeout: 20000 });
+}
+
+test('the frame follows the time cursor of a timeseries in the same tab, and moves it', async () => {
+  const page = await newPage();
+  const tab = JSON.stringify(['/acquisition/TwoPhotonSeries', '/processing/ophys/Fluorescence/RoiResponseSeries']);
+  await page.goto(link(tab, '&tab-time=0.5,4.5,1.25'));
+  await waitForPixels(page, 'frame-canvas', 1000);
+  // Frames at 0.5 + i/10 s: the last at or before 1.25 s is frame 7.
+  await waitForFrame(page, 7);
+  const p = await pixels(page, 'frame-canvas');
+  assert.deepEqual([p.width, p.height], [64, 48]);
+  // A click on the traces sets the time; the frame follows.
+  await page.getByTestId('timeseries-canvas').scrollIntoViewIfNeeded();
+  const box = await page.getByTestId('timeseries-canvas').boundingBox();
+  await page.mouse.click(box.x + box.width * 0.7, box.y + 40);
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('tab-time')?.split(',')[2] !== '1.25');
+  const t = Number(tabTime(page).split(',')[2]);
+  const want = Math.min(39, Math.floor((t - 0.5) * 10 + 1e-9));
+  await waitForFrame(page, want);
+  // The next frame moves the cursor to its time.
+  await page.getByTestId('next-frame').click();
+  await waitForFrame(page, want + 1);
+  await page.waitForFunction((w) => Math.abs(Number(new URL(location.href).searchParams.get('tab-time')?.split(',')[2]) - w) < 1e-6,
+    0.5 + (want + 1) / 10);
+  await page.screenshot({ path: join(shots, 'images-series-with-traces.png'), fullPage: true });
+  assert.deepEqual(page.errors, []);
+});
+
+test('orientation turns the pixels as expected and stays in the URL', async () => {
+  const page = await newPage();
+  await page.goto(link('/acquisition/TwoPhotonSeries'));
+  await waitForPixels(page, 'frame-canvas', 1000);
+  await waitForFrame(page, 0);
+  const a = await pixels(page, 'frame-canvas');
+  const [w, h] = [a.width, a.height];
+  await page.getByTestId('rotate').click();
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('orient') !== null);
+  await page.waitForFunction(() => document.querySelector('[data-testid="frame-canvas"]').width === 48);
+  const r = await waitForPixels(page, 'frame-canvas', 1000);
+  assert.deepEqual([r.width, r.height], [h, w]);
+  // Rotated 90° clockwise: shown (y, x) is stored (h-1-x, y).
+  let diff = 0;
+  for (let y = 0; y < r.height; y++) for (let x = 0; x < r.width; x++) {
+    if (r.red[y * r.width + x] !== a.red[(h - 1 - x) * w + y]) diff++;
+  }
+  assert.equal(diff, 0, 'rotated pixels');
+  assert.equal(new URL(page.url()).searchParams.get('orient'), 'swap,fx');
+  await page.getByTestId('flip-x').click();
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('orient') === 'swap');
+  await page.waitForTimeout(300);
+  const s = await waitForPixels(page, 'frame-canvas', 1000);
+  diff = 0;
+  for (let y = 0; y < s.height; y++) for (let x = 0; x < s.width; x++) {
+    if (s.red[y * s.width + x] !== a.red[x * w + y]) diff++;
+  }
+  assert.equal(diff, 0, 'transposed pixels');
+  // Reloaded, the orientation is kept.
+  await page.reload();
+  await waitForPixels(page, 'frame-canvas', 1000);
+  const k = await pixels(page, 'frame-canvas');
+  assert.deepEqual([k.width, k.height], [48, 64]);
+  assert.match(await page.getByTestId('orient-text').innerText(), /rows ↔ columns/);
+  // The pixel under the pointer is named in stored coordinates.
+  const cbox = await page.getByTestId('frame-canvas').boundingBox();
+  await page.mouse.move(cbox.x + 2, cbox.y + cbox.height - 2);
+  await page.getByTestId('pixel-readout').getByText(/row 0, column 63: \d+/).waitFor();
+  await page.screenshot({ path: join(shots, 'images-orientation.png') });
+  assert.deepEqual(page.errors, []);
+});
+
+test('planes of a volume, frame stepping, display range and projections', async () => {
+  const page = await newPage();
+  await page.goto(link('/acquisition/Volume'));
+  await waitForPixels(page, 'frame-canvas', 200);
+  const p0 = await pixels(page, 'frame-canvas');
+  assert.deepEqual([p0.width, p0.height], [40, 32]);
+  await page.getByTestId('plane').selectOption('2');
+  await page.waitForFunction((before) => {
+    const c = document.querySelector('[data-testid="frame-canvas"]');
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let s = 0; for (let i = 0; i < d.length; i += 4) s += d[i];
+    return s !== before;
+  }, p0.red.reduce((x, y) => x + y, 0));
+  await page.getByTestId('frame-slider').fill('5');
+  await waitForFrame(page, 5);
+  // A NaN pixel is drawn magenta (frame 3, plane 1... here plane 0 at frame 3).
+  await page.getByTestId('plane').selectOption('0');
+  await page.getByTestId('frame-slider').fill('3');
+  await waitForFrame(page, 3);
+  await page.waitForTimeout(200);
+  const nan = await pixels(page, 'frame-canvas');
+  assert.deepEqual(nan.rgba[1 * 40 + 2].slice(0, 3), [255, 0, 255]);
+  // Display range typed in: everything above is white.
+  await page.getByTestId('range-max').first().fill('0');
+  await page.getByTestId('range-max').first().press('Enter');
+  await page.getByTestId('range-min').first().fill('-1');
+  await page.getByTestId('range-min').first().press('Enter');
+  await page.waitForTimeout(200);
+  const clipped = await pixels(page, 'frame-canvas');
+  assert.ok(clipped.red.filter((v) => v === 255).length > clipped.red.length / 2);
+  // A projection of all frames, with progress, drawn.
+  await page.getByTestId('projection').locator('summary').click();
+  await page.getByTestId('projection-run').click();
+  await page.getByTestId('projection-done').waitFor();
+  await waitForPixels(page, 'projection-canvas', 100);
+  assert.match(await page.getByTestId('projection-done').innerText(), /mean of frames 0–11 \(12 frames\)/);
+  await page.screenshot({ path: join(shots, 'images-volume-projection.png'), fullPage: true });
+  assert.deepEqual(page.errors, []);
+});
+
+test('still images, galleries, and series without frames', async () => {
+  const page = await newPage();
+  await page.goto(link('view:Images|/acquisition/stills'));
+  await page.getByTestId('gallery').waitFor();
+  for (let i = 0; i < 4; i++) await waitForPixels(page, 'image-canvas', 20, i);
+  const rgb = await pixels(page, 'image-canvas', 2);
+  assert.deepEqual([rgb.width, rgb.height], [30, 20]);
+  // Stored (row 1, column 2) = (12, 16, 128), drawn over 0..255.
+  assert.deepEqual(rgb.rgba[1 * 30 + 2], [12, 16, 128, 255]);
+  const rgba = await pixels(page, 'image-canvas', 3);
+  assert.deepEqual(rgba.rgba[0], [0, 0, 255, 200]);
+  await page.screenshot({ path: join(shots, 'images-gallery.png'), fullPage: true });
+  // The behavior file's Images and ImageSeries, by Neurosift's names.
+  await page.goto(link('view:Image|/acquisition/images/gray', '', app, 'nwb_behavior.nwb'));
+  await waitForPixels(page, 'image-canvas', 100);
+  await page.goto(link('view:TwoPhotonSeries|/stimulus/presentation/movie', '', app, 'nwb_behavior.nwb'));
+  await waitForPixels(page, 'frame-canvas', 100);
+  await page.goto(link('/acquisition/external_movie'));
+  await page.getByTestId('external-file').getByText('behavior_movie.avi').waitFor();
+  await page.goto(link('/acquisition/empty_movie'));
+  await page.getByTestId('no-frames').waitFor();
+  // 4096 x 4096: shown downsampled, the tab stays responsive.
+  await page.goto(link('/acquisition/big_frame'));
+  const big = await waitForPixels(page, 'frame-canvas', 1000, 0, 60000);
+  assert.deepEqual([big.width, big.height], [1024, 1024]);
+  await page.getByTestId('pixel-readout').getByText('', { exact: false }).waitFor();
+  await page.screenshot({ path: join(shots, 'images-big-frame.png') });
+  assert.deepEqual(page.errors, []);
+});
+
+test('at 50 ms latency: time to first frame and frames per second while playing', async () => {
+  const page = await newPage();
+  const t0 = Date.now();
+  await page.goto(link('/acquisition/TwoPhotonSeries', '', slow));
+  await waitForPixels(page, 'frame-canvas', 1000, 0, 60000);
+  const first = Date.now() - t0;
+  const inView = await page.getByTestId('frame-box').getAttribute('data-first-frame-ms');
+  await page.getByTestId('speed').selectOption('30');
+  await page.getByTestId('play').click();
+  const t1 = Date.now();
+  await page.waitForTimeout(3000);
+  const played = Number(await frameShown(page));
+  const seconds = (Date.now() - t1) / 1000;
+  const fps = await page.getByTestId('frame-box').getAttribute('data-fps');
+  await page.getByTestId('play').click();
+  console.log(`# ophys TwoPhotonSeries (40 x 48 x 64 uint16, gzip per frame) at 50 ms latency: first frame ${first} ms ` +
+    `from page load (${inView} ms in the view); playing at 30 fps asked: ${played} frames in ${seconds.toFixed(1)} s ` +
+    `(${(played / seconds).toFixed(1)} fps), last second ${fps} fps`);
+  assert.ok(played >= 20, `played ${played} frames`);
+  assert.deepEqual(page.errors, []);
+});
