@@ -2,7 +2,7 @@
 
 use std::ops::Range;
 
-use ns_model::{Array, DimSelection, Dtype, Node, Selection, Value};
+use ns_model::{Array, Data, DimSelection, Dtype, Node, Selection, Value};
 
 use crate::Result;
 use crate::file::{NwbFile, first_string, type_of};
@@ -27,6 +27,10 @@ pub struct SeriesData {
     /// ndx-events `Events` type): `path` and `shape` are then those of
     /// the timestamps, and reading data is an error.
     pub has_data: bool,
+    /// Stored `[channels × time]` (some writers store RoiResponseSeries
+    /// `[ROIs × time]`): `shape` is then the shape read (`[time ×
+    /// channels]`), the stored one reversed, and reads are transposed.
+    pub transposed: bool,
 }
 
 /// When the samples of a series were taken.
@@ -85,8 +89,28 @@ impl<'a> TimeSeries<'a> {
             offset: attr_f64("offset").unwrap_or(0.0),
             resolution: attr_f64("resolution").filter(|r| *r >= 0.0),
             has_data,
+            transposed: false,
         };
         let mut warnings = Vec::new();
+        let mut data = data;
+        // [ROIs × time]: the first dimension is as long as `rois`, the
+        // second is not.
+        if has_data
+            && let [a, b] = data.shape.as_slice()
+            && file.is_a(&path, "RoiResponseSeries")
+            && let Some(rois) = file
+                .node(&format!("{path}/rois"))
+                .and_then(|n| n.dataset.as_ref())
+                .and_then(|d| d.shape.first().copied())
+            && rois == *a
+            && rois != *b
+        {
+            warnings.push(format!(
+                "data is stored [ROIs × time] ({a} × {b}; rois has {rois} rows) instead of [time × ROIs]; it is read transposed"
+            ));
+            data.shape = vec![*b, *a];
+            data.transposed = true;
+        }
         let timing = if let Some(start) = file.node(&format!("{path}/starting_time")) {
             let rate = start.attr("rate").and_then(scalar_f64);
             // As Neurosift reads it: a rate that is not a positive number
@@ -277,6 +301,19 @@ impl<'a> TimeSeries<'a> {
             stop: Some(rows.end),
             step: step.max(1),
         }];
+        if self.data.transposed {
+            let cols = columns.unwrap_or(0..self.data.shape.get(1).copied().unwrap_or(0));
+            dims.insert(
+                0,
+                DimSelection::Range {
+                    start: Some(cols.start),
+                    stop: Some(cols.end),
+                    step: 1,
+                },
+            );
+            let stored = self.file.read(&self.data.path, &Selection(dims))?;
+            return Ok(transpose(stored));
+        }
         if let Some(cols) = columns {
             if self.data.shape.len() < 2 {
                 return Err(self.file.invalid(
@@ -359,6 +396,48 @@ impl<'a> TimeSeries<'a> {
                 Ok(lo + pos as u64)
             }
         }
+    }
+}
+
+/// A 2-D array with its dimensions exchanged.
+fn transpose(a: Array) -> Array {
+    let [r, c] = a.shape.as_slice() else {
+        return a;
+    };
+    let (rows, cols) = (
+        usize::try_from(*r).unwrap_or(0),
+        usize::try_from(*c).unwrap_or(0),
+    );
+    macro_rules! t {
+        ($v:expr, $variant:path) => {{
+            let mut out = Vec::with_capacity($v.len());
+            for j in 0..cols {
+                for i in 0..rows {
+                    if let Some(x) = $v.get(i * cols + j) {
+                        out.push(x.clone());
+                    }
+                }
+            }
+            $variant(out)
+        }};
+    }
+    let data = match &a.data {
+        Data::Int8(v) => t!(v, Data::Int8),
+        Data::Int16(v) => t!(v, Data::Int16),
+        Data::Int32(v) => t!(v, Data::Int32),
+        Data::Int64(v) => t!(v, Data::Int64),
+        Data::UInt8(v) => t!(v, Data::UInt8),
+        Data::UInt16(v) => t!(v, Data::UInt16),
+        Data::UInt32(v) => t!(v, Data::UInt32),
+        Data::UInt64(v) => t!(v, Data::UInt64),
+        Data::Float32(v) => t!(v, Data::Float32),
+        Data::Float64(v) => t!(v, Data::Float64),
+        Data::Values(v) => t!(v, Data::Values),
+    };
+    Array {
+        shape: vec![*c, *r],
+        dtype: a.dtype,
+        data,
     }
 }
 

@@ -39,8 +39,15 @@ pub(crate) fn series(nwb: &NwbFile, path: &str) -> Result<SeriesInfo, WorkerErro
         })
         .collect();
     let mut channel_columns = Vec::new();
-    if nwb.is_a(path, "ElectricalSeries") {
-        match electrode_labels(nwb, path, num_channels) {
+    let labels = if nwb.is_a(path, "ElectricalSeries") {
+        Some(electrode_labels(nwb, path, num_channels))
+    } else if nwb.is_a(path, "RoiResponseSeries") {
+        Some(roi_labels(nwb, path, num_channels))
+    } else {
+        None
+    };
+    if let Some(labels) = labels {
+        match labels {
             Ok((labels, columns)) => {
                 for (c, label) in channels.iter_mut().zip(labels) {
                     c.label = label;
@@ -162,31 +169,80 @@ fn electrode_labels(
     let rows = es
         .electrode_rows()
         .map_err(|e| format!("electrodes: {e}"))?;
+    let table = es.electrodes_table().map(str::to_string);
+    region_labels(nwb, "electrodes", &rows, table.as_deref(), num_channels)
+}
+
+/// Each channel's label (the ROI id) and the ROI table's columns as text
+/// per channel, from the series' `rois` region.
+fn roi_labels(
+    nwb: &NwbFile,
+    path: &str,
+    num_channels: u64,
+) -> Result<(Vec<String>, ChannelColumns), String> {
+    let Some(region) = nwb
+        .node(&format!("{path}/rois"))
+        .filter(|n| n.dataset.is_some())
+    else {
+        return Ok((Vec::new(), Vec::new()));
+    };
+    let table = match region.attr("table") {
+        Some(ns_model::Value::Ref(Some(p))) => Some(p.clone()),
+        Some(ns_model::Value::List(items)) => items.iter().find_map(|v| match v {
+            ns_model::Value::Ref(Some(p)) => Some(p.clone()),
+            _ => None,
+        }),
+        _ => None,
+    };
+    let rows: Vec<u64> = nwb
+        .store()
+        .read(&region.path, &ns_model::Selection::all())
+        .map_err(|e| format!("rois: {e}"))?
+        .to_values()
+        .iter()
+        .map(|v| match v {
+            ns_model::Value::UInt(u) => Ok(*u),
+            ns_model::Value::Int(i) => u64::try_from(*i).map_err(|_| format!("rois: row {i}")),
+            other => Err(format!("rois: row {other:?} is not a row index")),
+        })
+        .collect::<Result<_, _>>()?;
+    region_labels(nwb, "rois", &rows, table.as_deref(), num_channels)
+}
+
+/// Labels and columns per channel from the rows of a region (`what`
+/// names it) into `table`.
+fn region_labels(
+    nwb: &NwbFile,
+    what: &str,
+    rows: &[u64],
+    table: Option<&str>,
+    num_channels: u64,
+) -> Result<(Vec<String>, ChannelColumns), String> {
     if rows.is_empty() {
         return Ok((Vec::new(), Vec::new()));
     }
     if rows.len() as u64 != num_channels {
         return Err(format!(
-            "the electrodes region has {} rows but the data has {num_channels} channels; channels are labeled by index",
+            "the {what} region has {} rows but the data has {num_channels} channels; channels are labeled by index",
             rows.len()
         ));
     }
     if num_channels > SeriesInfo::MAX_CHANNELS {
         return Ok((Vec::new(), Vec::new()));
     }
-    let Some(table_path) = es.electrodes_table() else {
+    let Some(table_path) = table else {
         return Ok((Vec::new(), Vec::new()));
     };
     let table = nwb
         .dynamic_table(table_path)
-        .map_err(|e| format!("electrodes: {e}"))?;
+        .map_err(|e| format!("{what}: {e}"))?;
     if table.num_rows() > SeriesInfo::MAX_CHANNELS * 10 {
         return Err(format!(
             "{table_path} has {} rows; channels are labeled by index",
             table.num_rows()
         ));
     }
-    let ids = table.ids().map_err(|e| format!("electrodes: {e}"))?;
+    let ids = table.ids().map_err(|e| format!("{what}: {e}"))?;
     let pick = |values: &[String]| -> Vec<String> {
         rows.iter()
             .map(|r| {

@@ -320,6 +320,13 @@ fn zoomed(ask: &Ask<'_, '_>, pyramid: &Pyramid) -> Result<Window, WorkerError> {
         .node(&series.data().path)
         .and_then(|n| n.dataset.as_ref())
         .and_then(|d| d.chunks.clone())
+        .map(|mut c| {
+            // Stored [channels × time]: rows are the stored columns.
+            if series.data().transposed {
+                c.reverse();
+            }
+            c
+        })
         .unwrap_or_default();
     let mut build = Build::new(BuildSetup {
         pyramid,

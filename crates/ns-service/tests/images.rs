@@ -176,7 +176,11 @@ fn frames_are_turned_as_numpy_turns_them() {
         )
         .unwrap();
         let (h, w) = o.dims(48, 64);
-        assert_eq!((f.height, f.width), (h as u32, w as u32), "{o}");
+        assert_eq!(
+            (f.height, f.width),
+            (u32::try_from(h).unwrap(), u32::try_from(w).unwrap()),
+            "{o}"
+        );
         assert_eq!((f.index, f.count, f.step, f.channels), (7, 1, 1, 1));
         assert_eq!(f.pixels.dtype, ns_protocol::NumericType::UInt16);
         assert_eq!(f.pixels.to_f64(), floats(&want[o.to_string()]), "{o}");
@@ -454,7 +458,7 @@ fn check_rois(r: &Rois, want: &Json) {
             .map(|v| u32::try_from(v.as_u64().unwrap()).unwrap())
             .collect();
         assert_eq!(b.to_vec(), want_box, "box of ROI {i}");
-        let n = (b[2] * b[3]) as usize;
+        let n = usize::try_from(b[2] * b[3]).unwrap();
         same(
             &weights[at..at + n],
             &floats(&w["w"]),
@@ -598,4 +602,53 @@ fn masks_of_another_size_than_the_images_are_said_so() {
         r.warnings
     );
     assert_eq!(r.boxes[1], [3, 10, 6, 4]);
+}
+
+#[test]
+fn roi_traces_are_labeled_by_roi_and_read_transposed_when_stored_so() {
+    use ns_protocol::{GetSeries, GetWindow, SeriesInfo, Window};
+    let s = service();
+    let info: SeriesInfo = ask(
+        &s,
+        GetSeries {
+            path: "/processing/ophys/Fluorescence/RoiResponseSeries".into(),
+        },
+    )
+    .unwrap();
+    let labels: Vec<&str> = info.channels.iter().map(|c| c.label.as_str()).collect();
+    assert_eq!(labels, ["100", "101", "102", "103", "104", "105"]);
+    let quality = info
+        .channel_columns
+        .iter()
+        .find(|(n, _)| n == "quality")
+        .unwrap();
+    assert_eq!(quality.1[5], "empty");
+    assert!(info.warnings.is_empty(), "{:?}", info.warnings);
+    let path = "/processing/ophys/DfOverF/Transposed";
+    let info: SeriesInfo = ask(&s, GetSeries { path: path.into() }).unwrap();
+    assert_eq!((info.num_samples, info.num_channels), (40, 6));
+    assert!((info.end_secs - 4.5).abs() < 1e-12);
+    assert!(
+        info.warnings[0].contains("[ROIs × time] (6 × 40"),
+        "{:?}",
+        info.warnings
+    );
+    assert_eq!(info.channels[2].label, "102");
+    let w: Window = ask(
+        &s,
+        GetWindow {
+            path: path.into(),
+            start_secs: 0.5,
+            end_secs: 4.5,
+            channels: Some((1, 4)),
+            max_buckets: 1000,
+        },
+    )
+    .unwrap();
+    assert_eq!((w.sample_end - w.sample_start, w.channels), (40, 3));
+    let want = numpy(&format!(
+        "print(json.dumps(flat(f['{path}/data'][()].T[:, 1:4])))"
+    ));
+    same(&w.min.to_f64(), &floats(&want), 1e-6, "transposed window");
+    assert_eq!(w.min, w.max);
 }

@@ -32,7 +32,9 @@ pub const DEF: ViewDef = ViewDef {
 /// Largest side frames are asked for at (larger ones come downsampled).
 pub const MAX_SIZE: u32 = 1024;
 /// Largest side an image is shown at, in CSS pixels.
-const SHOWN: f64 = 560.0;
+pub const SHOWN: f64 = 560.0;
+/// In a gallery.
+const THUMB: f64 = 280.0;
 /// Shown for NaN pixels.
 const NAN_COLOR: [u8; 3] = [255, 0, 255];
 /// The URL parameter keeping the orientation.
@@ -345,6 +347,10 @@ pub fn ImageCanvas(
     #[prop(optional)] on_hover: Option<PixelHandler>,
     #[prop(optional)] on_click: Option<PixelHandler>,
     #[prop(into)] test_id: String,
+    /// Largest side shown, in CSS pixels.
+    #[prop(default = SHOWN)]
+    shown: f64,
+    #[prop(optional, into)] class: String,
 ) -> impl IntoView {
     let canvas = NodeRef::<Canvas>::new();
     let buffer = StoredValue::new_local(Vec::<u8>::new());
@@ -390,7 +396,7 @@ pub fn ImageCanvas(
         };
         #[expect(clippy::cast_precision_loss, reason = "image sizes")]
         let (wf, hf) = (w.max(1) as f64, h.max(1) as f64);
-        let mut scale = (SHOWN / wf).min(SHOWN / hf);
+        let mut scale = (shown / wf).min(shown / hf);
         if scale > 1.0 {
             scale = scale.floor();
         }
@@ -427,7 +433,7 @@ pub fn ImageCanvas(
     let hover = on_hover.clone();
     let leave = on_hover;
     view! {
-        <canvas class="image-canvas" node_ref=canvas data-testid=test_id style=style
+        <canvas class=format!("image-canvas {class}") node_ref=canvas data-testid=test_id style=style
             on:mousemove=move |ev| if let Some(h) = &hover { h(pixel(&ev)); }
             on:mouseleave=move |_| if let Some(h) = &leave { h(None); }
             on:click=move |ev| if let Some(c) = &on_click { c(pixel(&ev)); }
@@ -505,7 +511,7 @@ fn LazyImage(path: String, orient: RwSignal<Orientation>) -> impl IntoView {
         <figure class="gallery-item" node_ref=node data-path=attr_path>
             <figcaption>{name}</figcaption>
             {move || if visible.get() {
-                view! { <StillImage path=path.clone() orient=orient/> }.into_any()
+                view! { <StillImage path=path.clone() orient=orient shown=THUMB/> }.into_any()
             } else {
                 view! { <p class="loading">"…"</p> }.into_any()
             }}
@@ -515,7 +521,11 @@ fn LazyImage(path: String, orient: RwSignal<Orientation>) -> impl IntoView {
 
 /// One Image dataset with its display range.
 #[component]
-fn StillImage(path: String, orient: RwSignal<Orientation>) -> impl IntoView {
+fn StillImage(
+    path: String,
+    orient: RwSignal<Orientation>,
+    #[prop(default = SHOWN)] shown: f64,
+) -> impl IntoView {
     let info_path = path.clone();
     let info = LocalResource::new(move || {
         let path = info_path.clone();
@@ -544,7 +554,7 @@ fn StillImage(path: String, orient: RwSignal<Orientation>) -> impl IntoView {
             })}
             {move || frame.get().map(|r| match r {
                 Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
-                Ok(f) => view! { <StillCanvas frame=f/> }.into_any(),
+                Ok(f) => view! { <StillCanvas frame=f shown=shown/> }.into_any(),
             })}
         </Suspense>
     }
@@ -561,7 +571,9 @@ pub fn ImageHead(info: ImageInfo) -> impl IntoView {
     };
     let text = format!(
         "{} · [{}] {}{kind}",
-        info.neurodata_type.clone().unwrap_or_else(|| "Image".into()),
+        info.neurodata_type
+            .clone()
+            .unwrap_or_else(|| "Image".into()),
         dims.join(" × "),
         info.dtype
     );
@@ -573,7 +585,7 @@ pub fn ImageHead(info: ImageInfo) -> impl IntoView {
 }
 
 #[component]
-fn StillCanvas(frame: Frame) -> impl IntoView {
+fn StillCanvas(frame: Frame, shown: f64) -> impl IntoView {
     let Some(pixels) = Pixels::frames(&frame).into_iter().next() else {
         return view! { <p class="empty">"The image holds no pixels."</p> }.into_any();
     };
@@ -598,7 +610,7 @@ fn StillCanvas(frame: Frame) -> impl IntoView {
             <RangeControls range=range auto=Signal::derive(move || auto) full=Signal::derive(move || full)/>
             {(step > 1).then(|| view! { <span class="count">{format!("shown at 1/{step} (mean of {step} × {step} pixels)")}</span> })}
         </div>
-        <ImageCanvas size=Signal::derive(move || Some(size)) render=render on_hover=on_hover test_id="image-canvas"/>
+        <ImageCanvas size=Signal::derive(move || Some(size)) render=render on_hover=on_hover test_id="image-canvas" shown=shown/>
         <p class="pixel-readout" data-testid="pixel-readout">{move || hover.get().unwrap_or_default()}</p>
     }
     .into_any()

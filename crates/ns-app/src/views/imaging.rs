@@ -16,8 +16,7 @@ use std::time::Duration;
 use futures_channel::oneshot;
 use leptos::prelude::*;
 use ns_protocol::{
-    FrameAt, GetFrame, GetImageInfo, GetProjection, ImageInfo, Orientation, Projection,
-    WorkerError,
+    FrameAt, GetFrame, GetImageInfo, GetProjection, ImageInfo, Orientation, Projection, WorkerError,
 };
 
 use super::image::{
@@ -346,7 +345,8 @@ fn Player(
             if busy >= client::POOL_SIZE * 2 {
                 break;
             }
-            let missing = cache.with_value(|c| !c.frames.contains_key(&i) && !c.in_flight.contains(&i));
+            let missing =
+                cache.with_value(|c| !c.frames.contains_key(&i) && !c.in_flight.contains(&i));
             if missing {
                 let len = cache.with_value(|c| {
                     (i..(i + u64::from(batch)).min(n))
@@ -517,14 +517,14 @@ impl Job {
 }
 
 /// The mean and maximum of frames `a..b`, asked for in parts of at most
-/// [`PART_VALUES`] values, several workers at once; `progress` goes from 0
-/// to 1. `Ok(None)` when cancelled.
+/// [`PART_VALUES`] values, several workers at once; `progress` is told
+/// the fraction done after each part. `Ok(None)` when cancelled.
 pub async fn project(
     info: &ImageInfo,
     (a, b): (u64, u64),
     plane: u64,
     orientation: Orientation,
-    progress: RwSignal<Option<f64>>,
+    progress: Rc<dyn Fn(f64)>,
     job: Job,
 ) -> Result<Option<Projection>, WorkerError> {
     let per = (info.rows * info.cols * info.channels).max(1);
@@ -536,6 +536,7 @@ pub async fn project(
     for _ in 0..client::POOL_SIZE {
         let (tx, rx) = oneshot::channel::<Result<Option<Projection>, WorkerError>>();
         let (next, done, job) = (Rc::clone(&next), Rc::clone(&done), job.clone());
+        let progress = Rc::clone(&progress);
         let path = info.path.clone();
         leptos::task::spawn_local(async move {
             let mut acc: Option<Projection> = None;
@@ -559,7 +560,7 @@ pub async fn project(
                         done.set(done.get() + (e - s));
                         #[expect(clippy::cast_precision_loss, reason = "frame counts")]
                         let f = done.get() as f64 / total as f64;
-                        let _ = progress.try_set(Some(f));
+                        progress(f);
                         match &mut acc {
                             Some(acc) => {
                                 if let Err(m) = acc.merge(&p) {
@@ -626,10 +627,7 @@ fn ProjectionPanel(
     // A result for another plane or orientation is not shown.
     Effect::new(move |_| {
         let key = (plane.get(), orient.get());
-        if result
-            .get_untracked()
-            .is_some_and(|r| (r.2, r.1) != key)
-        {
+        if result.get_untracked().is_some_and(|r| (r.2, r.1) != key) {
             result.set(None);
         }
     });
@@ -647,7 +645,10 @@ fn ProjectionPanel(
         error.set(None);
         let t0 = now();
         leptos::task::spawn_local(async move {
-            let r = project(&info, (a, b), p, o, progress, j).await;
+            let report = Rc::new(move |f: f64| {
+                let _ = progress.try_set(Some(f));
+            });
+            let r = project(&info, (a, b), p, o, report, j).await;
             let _ = progress.try_set(None);
             match r {
                 Ok(Some(proj)) => {

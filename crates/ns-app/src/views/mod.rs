@@ -16,6 +16,7 @@ pub mod image;
 mod imaging;
 mod intervals;
 pub mod raw;
+mod rois;
 mod table;
 pub mod time;
 mod timeseries;
@@ -87,13 +88,8 @@ pub const VIEWS: &[&ViewDef] = &[
     &not_yet("PSTH", "PSTH", &[], &["TimeIntervals"]),
     &not_yet("TrialAlignedSeries", "Trial-aligned series", &[], &[]),
     &image::DEF,
-    &not_yet(
-        "ImageSegmentation",
-        "Segmentation",
-        &[],
-        &["ImageSegmentation"],
-    ),
-    &not_yet("PlaneSegmentation", "ROIs", &[], &["PlaneSegmentation"]),
+    &rois::SEGMENTATION,
+    &rois::PLANE,
     &not_yet(
         "PoseEstimation",
         "Pose estimation",

@@ -3,6 +3,8 @@
 //! view of the tab redraws from it; the active tab writes it to the URL
 //! (`tab-time=<start>,<end>,<current>`).
 
+use std::sync::Arc;
+
 use leptos::prelude::*;
 
 /// Shortest window, in seconds (below it, zooming in stops).
@@ -15,6 +17,9 @@ pub struct TimeContext {
     /// The visible window (start, end seconds).
     pub window: RwSignal<Option<(f64, f64)>>,
     pub current: RwSignal<Option<f64>>,
+    /// ROIs (row ids) selected in a segmentation view of the tab; the
+    /// traces of a RoiResponseSeries follow it.
+    pub rois: RwSignal<Option<Arc<Vec<i64>>>>,
 }
 
 impl TimeContext {
@@ -24,6 +29,7 @@ impl TimeContext {
             extent: RwSignal::new(None),
             window: RwSignal::new(initial.map(|(a, b, _)| (a, b))),
             current: RwSignal::new(initial.and_then(|(_, _, c)| c)),
+            rois: RwSignal::new(None),
         }
     }
 
