@@ -264,3 +264,76 @@ test('at 50 ms latency: time to first frame and frames per second while playing'
   assert.ok(played >= 20, `played ${played} frames`);
   assert.deepEqual(page.errors, []);
 });
+
+const PS = '/processing/ophys/ImageSegmentation/PlaneSegmentation';
+
+test('ROIs over their reference image: hover names one, a click selects it and its trace', async () => {
+  const page = await newPage();
+  const tab = JSON.stringify([`PlaneSegmentation|${PS}`, '/processing/ophys/Fluorescence/RoiResponseSeries']);
+  await page.goto(link(tab));
+  await page.getByTestId('roi-status').getByText('6 of 6 ROIs (image_mask)').waitFor();
+  await page.getByTestId('roi-status').getByText(/over .*mean_image/).waitFor();
+  const p = await waitForPixels(page, 'rois-canvas', 1000);
+  assert.deepEqual([p.width, p.height], [64, 48]);
+  // ROI 101 is centered on stored (row 20, column 40): drawn green over gray.
+  const c = p.rgba[20 * 64 + 40];
+  assert.ok(c[1] > c[0] + 40 && c[1] > c[2] + 40, `green at ROI 101: ${c}`);
+  const canvas = page.getByTestId('rois-canvas');
+  await canvas.scrollIntoViewIfNeeded();
+  const box = await canvas.boundingBox();
+  const at = (row, col) => [box.x + (col + 0.5) * box.width / 64, box.y + (row + 0.5) * box.height / 48];
+  await page.mouse.move(...at(20, 40));
+  await page.getByTestId('roi-hover').getByText(/ROI 101 · quality: bad · area: \d+ · weight 1\.000/).waitFor();
+  await page.mouse.click(...at(20, 40));
+  await page.getByTestId('roi-status').getByText('1 selected').waitFor();
+  await page.locator('[data-testid="roi-list"] tr.selected[data-id="101"]').waitFor();
+  // The traces of the same tab show the selected ROI only.
+  await page.getByTestId('channel-range').getByText('channels 1–1 of 1 (filtered from 6)').waitFor();
+  // Others dimmed, the selected one stronger.
+  await page.waitForTimeout(200);
+  const q = await pixels(page, 'rois-canvas');
+  const s = q.rgba[20 * 64 + 40], other = q.rgba[8 * 64 + 10];
+  assert.ok(s[1] >= c[1], `selected stronger: ${s} vs ${c}`);
+  assert.ok(other[0] < p.rgba[8 * 64 + 10][0], 'others dimmed');
+  // Shift-click adds; column conditions select.
+  await page.keyboard.down('Shift');
+  await page.mouse.click(...at(8, 10));
+  await page.keyboard.up('Shift');
+  await page.getByTestId('roi-status').getByText('2 selected').waitFor();
+  await page.getByTestId('roi-filter').fill('quality=good');
+  await page.getByTestId('roi-filter').press('Enter');
+  await page.getByTestId('roi-status').getByText('3 selected').waitFor();
+  await page.getByTestId('channel-range').getByText('channels 1–3 of 3 (filtered from 6)').waitFor();
+  await page.screenshot({ path: join(shots, 'images-rois-with-traces.png'), fullPage: true });
+  // Orientation turns the masks with the image.
+  await page.getByTestId('rotate').first().click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="rois-canvas"]').width === 48);
+  const r = await waitForPixels(page, 'rois-canvas', 1000);
+  // Stored (20, 40) is shown at (y=40, x=47-20).
+  const g = r.rgba[40 * 48 + 27];
+  assert.ok(g[1] > g[0] + 40, `green after rotating: ${g}`);
+  assert.deepEqual(page.errors, []);
+});
+
+test('pixel masks, voxel masks by plane, masks of another size, and the segmentation view', async () => {
+  const page = await newPage();
+  await page.goto(link('view:ImageSegmentation|/processing/ophys/ImageSegmentation'));
+  const options = await page.getByTestId('plane-segmentation').locator('option').allInnerTexts();
+  assert.deepEqual(options, ['Mismatch', 'PixelMasks', 'PlaneSegmentation', 'VoxelMasks']);
+  // The first: masks of 20 x 20 on a 48 x 64 plane, said so, drawn on black.
+  await page.getByTestId('warning').getByText('SummaryImages/mean is 48 × 64 but the masks are 20 × 20', { exact: false }).waitFor();
+  await waitForPixels(page, 'rois-canvas', 20);
+  await page.getByTestId('plane-segmentation').selectOption({ label: 'PixelMasks' });
+  await page.getByTestId('roi-status').getByText('4 of 4 ROIs (pixel_mask)').waitFor();
+  await page.getByTestId('roi-status').getByText(/over .*SummaryImages\/mean/).waitFor();
+  await waitForPixels(page, 'rois-canvas', 1000);
+  await page.screenshot({ path: join(shots, 'images-pixel-masks.png'), fullPage: true });
+  await page.getByTestId('plane-segmentation').selectOption({ label: 'VoxelMasks' });
+  await page.getByTestId('roi-status').getByText('3 of 3 ROIs (voxel_mask)').waitFor();
+  await page.getByTestId('roi-status').getByText(/mean of the first 12 frames of \/acquisition\/Volume/).waitFor();
+  await page.getByTestId('roi-plane').selectOption('3');
+  // Plane 3 holds only ROI 2 (voxels on planes 2 and 3).
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="roi-list"] td')].filter((t) => t.innerText.includes('(empty)')).length === 2);
+  await page.screenshot({ path: join(shots, 'images-voxel-masks.png'), fullPage: true });
+  assert.deepEqual(page.errors, []);
+});

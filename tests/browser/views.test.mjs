@@ -209,8 +209,6 @@ test('every view opens from Neurosift view names, current and older', async () =
   // Named views not built yet say so (never a blank page).
   for (const [file, tab] of [['nwb_ecephys.nwb', 'view:Raster|/units'], ['nwb_ecephys.nwb', 'view:RasterPlot|/units'],
     ['nwb_ecephys.nwb', 'view:DirectRasterPlot|/units'], ['nwb_ecephys.nwb', 'view:PSTH|/intervals/trials^/units'],
-    ['nwb_behavior.nwb', 'view:Image|/acquisition/images/gray'], ['nwb_behavior.nwb', 'view:Images|/acquisition/images'],
-    ['nwb_behavior.nwb', 'view:TwoPhotonSeries|/stimulus/presentation/movie'],
     ['nwb_behavior.nwb', 'view:NoSuchView|/acquisition/images']]) {
     await page.goto(link(file, tab));
     await page.getByTestId('not-available').waitFor();

@@ -1,5 +1,5 @@
 //! Channel subsetting by electrodes-table columns (`location=CA1`,
-//! `group~shank0`, `id>=8`), kept in the URL (`channels=`).
+//! `group~shank0`, `id>=8`, `id=3|5|8`), kept in the URL (`channels=`).
 
 use leptos::prelude::*;
 use ns_protocol::SeriesInfo;
@@ -73,8 +73,9 @@ fn parse(filter: &str) -> Result<Vec<Condition>, String> {
 fn holds(cond: &Condition, text: &str) -> bool {
     let number = |s: &str| s.parse::<f64>().ok();
     match cond.op {
-        Op::Eq => text == cond.value,
-        Op::Ne => text != cond.value,
+        // `a|b|c`: any of them.
+        Op::Eq => cond.value.split('|').any(|v| text == v.trim()),
+        Op::Ne => cond.value.split('|').all(|v| text != v.trim()),
         Op::Contains => text.contains(&cond.value),
         Op::Lt | Op::Le | Op::Gt | Op::Ge => match (number(text), number(&cond.value)) {
             (Some(a), Some(b)) => match cond.op {
@@ -188,6 +189,8 @@ mod tests {
         assert_eq!(apply(&i, "location!=CA1, id>=12"), Ok(vec![3]));
         assert_eq!(apply(&i, "location~CA"), Ok(vec![0, 1, 2]));
         assert_eq!(apply(&i, "index<2"), Ok(vec![0, 1]));
+        assert_eq!(apply(&i, "id=10|13"), Ok(vec![0, 3]));
+        assert_eq!(apply(&i, "id!=10|13"), Ok(vec![1, 2]));
         assert!(
             apply(&i, "depth=3")
                 .unwrap_err()

@@ -276,6 +276,21 @@ fn Traces(info: SeriesInfo, time: TimeContext) -> impl IntoView {
         channel_filter::to_url(&f);
         first_channel.set(0);
     });
+    // ROIs selected in a segmentation view of the tab select their traces.
+    if info.neurodata_type.as_deref() == Some("RoiResponseSeries") {
+        Effect::new(move |before: Option<bool>| {
+            let chosen = time.rois.get();
+            match &chosen {
+                Some(ids) => {
+                    let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+                    filter.set(format!("id={}", ids.join("|")));
+                }
+                None if before == Some(true) => filter.set(String::new()),
+                None => {}
+            }
+            chosen.is_some()
+        });
+    }
 
     let spread = RwSignal::new(None::<f32>);
     // The series' extent is cut into one part per worker, each part always
