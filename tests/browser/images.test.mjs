@@ -283,7 +283,7 @@ test('ROIs over their reference image: hover names one, a click selects it and i
   const box = await canvas.boundingBox();
   const at = (row, col) => [box.x + (col + 0.5) * box.width / 64, box.y + (row + 0.5) * box.height / 48];
   await page.mouse.move(...at(20, 40));
-  await page.getByTestId('roi-hover').getByText(/ROI 101 · quality: bad · area: \d+ · weight 1\.000/).waitFor();
+  await page.getByTestId('roi-hover').getByText(/ROI 101 · quality: bad · area: [\d.]+ · weight 1\.000/).waitFor();
   await page.mouse.click(...at(20, 40));
   await page.getByTestId('roi-status').getByText('1 selected').waitFor();
   await page.locator('[data-testid="roi-list"] tr.selected[data-id="101"]').waitFor();
@@ -311,13 +311,14 @@ test('ROIs over their reference image: hover names one, a click selects it and i
   const r = await waitForPixels(page, 'rois-canvas', 1000);
   // Stored (20, 40) is shown at (y=40, x=47-20).
   const g = r.rgba[40 * 48 + 27];
-  assert.ok(g[1] > g[0] + 40, `green after rotating: ${g}`);
+  assert.ok(g[1] > g[0] + 15 && g[1] > g[2] + 15, `green (dimmed: not selected) after rotating: ${g}`);
   assert.deepEqual(page.errors, []);
 });
 
 test('pixel masks, voxel masks by plane, masks of another size, and the segmentation view', async () => {
   const page = await newPage();
   await page.goto(link('view:ImageSegmentation|/processing/ophys/ImageSegmentation'));
+  await page.getByTestId('plane-segmentation').waitFor();
   const options = await page.getByTestId('plane-segmentation').locator('option').allInnerTexts();
   assert.deepEqual(options, ['Mismatch', 'PixelMasks', 'PlaneSegmentation', 'VoxelMasks']);
   // The first: masks of 20 x 20 on a 48 x 64 plane, said so, drawn on black.
