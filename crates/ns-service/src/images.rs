@@ -20,7 +20,7 @@ use crate::Limits;
 use crate::error::{model_error, nwb_error};
 
 /// Values sampled from a frame for its display range.
-const STAT_SAMPLES: usize = 1 << 18;
+const STAT_SAMPLES: usize = 1 << 16;
 /// Sides a request may ask frames to be shown at, at most and at least.
 const SIZE_RANGE: (u32, u32) = (16, 16384);
 
@@ -347,18 +347,20 @@ fn stats(values: &[f64]) -> (f64, f64, f64, f64) {
     if sample.is_empty() {
         return (f64::NAN, f64::NAN, f64::NAN, f64::NAN);
     }
-    sample.sort_by(f64::total_cmp);
-    let at = |p: f64| {
+    let mut at = |p: f64| {
+        let last = sample.len() - 1;
         #[expect(
             clippy::cast_possible_truncation,
             clippy::cast_sign_loss,
             clippy::cast_precision_loss,
             reason = "an index into the sample"
         )]
-        let i = ((sample.len() - 1) as f64 * p).round() as usize;
-        sample[i.min(sample.len() - 1)]
+        let i = (last as f64 * p).round() as usize;
+        *sample.select_nth_unstable_by(i.min(last), f64::total_cmp).1
     };
-    (min, max, at(0.005), at(0.995))
+    let low = at(0.005);
+    let high = at(0.995);
+    (min, max, low, high)
 }
 
 /// Frames of a read `array` (`frames × rows × cols × channels`), each

@@ -12,7 +12,9 @@ use std::sync::Arc;
 
 use leptos::html::{Canvas, Figure};
 use leptos::prelude::*;
-use ns_protocol::{Frame, FrameAt, GetFrame, GetImageInfo, ImageInfo, Orientation, Projection};
+use ns_protocol::{
+    Frame, FrameAt, GetFrame, GetImageInfo, ImageInfo, Orientation, Projection, TypedBuffer,
+};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::{Clamped, JsCast};
 use web_sys::CanvasRenderingContext2d;
@@ -56,9 +58,40 @@ fn usize_of(n: u32) -> usize {
     usize::try_from(n).unwrap_or(0)
 }
 
-fn f32s(values: &[f64]) -> Vec<f32> {
-    #[expect(clippy::cast_possible_truncation, reason = "pixels for display")]
-    values.iter().map(|v| *v as f32).collect()
+/// The values of a buffer as f32, straight from its bytes (a frame has
+/// hundreds of thousands; this is the hot path of playing).
+#[expect(
+    clippy::cast_possible_truncation,
+    clippy::cast_precision_loss,
+    reason = "pixels for display"
+)]
+pub fn decode(b: &TypedBuffer) -> Vec<f32> {
+    use ns_protocol::NumericType as T;
+    let bytes = b.bytes();
+    macro_rules! each {
+        ($n:literal, $t:ty) => {
+            bytes
+                .chunks_exact($n)
+                .map(|c| {
+                    let mut a = [0u8; $n];
+                    a.copy_from_slice(c);
+                    <$t>::from_le_bytes(a) as f32
+                })
+                .collect()
+        };
+    }
+    match b.dtype {
+        T::UInt8 => bytes.iter().map(|v| f32::from(*v)).collect(),
+        T::Int8 => bytes.iter().map(|v| f32::from(v.cast_signed())).collect(),
+        T::UInt16 => each!(2, u16),
+        T::Int16 => each!(2, i16),
+        T::UInt32 => each!(4, u32),
+        T::Int32 => each!(4, i32),
+        T::Float32 => each!(4, f32),
+        T::UInt64 => each!(8, u64),
+        T::Int64 => each!(8, i64),
+        T::Float64 => each!(8, f64),
+    }
 }
 
 impl Pixels {
@@ -66,7 +99,7 @@ impl Pixels {
     pub fn frames(f: &Frame) -> Vec<Arc<Pixels>> {
         let (w, h, ch) = (usize_of(f.width), usize_of(f.height), usize_of(f.channels));
         let per = (w * h * ch).max(1);
-        let all = f32s(&f.pixels.to_f64());
+        let all = decode(&f.pixels);
         all.chunks_exact(per)
             .map(|values| {
                 Arc::new(Pixels {
@@ -87,7 +120,7 @@ impl Pixels {
             width: usize_of(p.width),
             height: usize_of(p.height),
             channels: usize_of(p.channels),
-            values: f32s(&if max { p.max.to_f64() } else { p.mean.to_f64() }),
+            values: decode(if max { &p.max } else { &p.mean }),
             step: p.step,
             orientation,
         }
@@ -646,6 +679,15 @@ mod tests {
         paint(&c, (0.0, 255.0), &mut out);
         assert_eq!(out, vec![255, 0, 128, 64]);
         assert_eq!(p.full_range(), Some((0.0, 5.0)));
+    }
+
+    #[test]
+    fn decodes_every_type() {
+        assert_eq!(decode(&TypedBuffer::from_u16(&[1, 65535])), vec![1.0, 65535.0]);
+        assert_eq!(decode(&TypedBuffer::from_i16(&[-3])), vec![-3.0]);
+        assert_eq!(decode(&TypedBuffer::from_i8(&[-3])), vec![-3.0]);
+        assert_eq!(decode(&TypedBuffer::from_f64(&[0.5])), vec![0.5]);
+        assert!(decode(&TypedBuffer::from_f32(&[f32::NAN]))[0].is_nan());
     }
 
     #[test]

@@ -307,38 +307,8 @@ fn Player(
         fetch(FrameAt::Index(index.get_untracked()), 1);
         show();
     });
-    // The frame of the index.
-    Effect::new(move |_| {
-        let i = index.get();
-        error.set(None);
-        if cache.with_value(|c| c.frames.contains_key(&i)) {
-            show();
-        } else if !playing.get_untracked() {
-            fetch(FrameAt::Index(i), 1);
-        }
-    });
-    // The frame at the tab's current time.
-    Effect::new(move |_| {
-        let Some(t) = time.current.get() else {
-            return;
-        };
-        if playing.get_untracked() || last_time.get_value() == Some(t) {
-            return;
-        }
-        last_time.set_value(Some(t));
-        fetch(FrameAt::Time(t), 1);
-    });
     // Fetches ahead of `from`, in batches, a few requests at a time.
-    let prefetch = move |from: u64| {
-        let ahead = {
-            #[expect(
-                clippy::cast_possible_truncation,
-                clippy::cast_sign_loss,
-                reason = "a small positive count"
-            )]
-            let a = (fps.get_untracked() * 1.5).ceil() as u64;
-            a.clamp(4, 90)
-        };
+    let prefetch = move |from: u64, ahead: u64| {
         let mut i = from;
         while i < (from + ahead).min(n) {
             let busy = cache.with_value(|c| c.requests);
@@ -361,6 +331,31 @@ fn Player(
             }
         }
     };
+    // The frame of the index.
+    Effect::new(move |_| {
+        let i = index.get();
+        error.set(None);
+        if cache.with_value(|c| c.frames.contains_key(&i)) {
+            show();
+        } else if !playing.get_untracked() {
+            fetch(FrameAt::Index(i), 1);
+        }
+        // The next frames, so that stepping and playing start at once.
+        if !playing.get_untracked() {
+            prefetch(i + 1, u64::from(batch));
+        }
+    });
+    // The frame at the tab's current time.
+    Effect::new(move |_| {
+        let Some(t) = time.current.get() else {
+            return;
+        };
+        if playing.get_untracked() || last_time.get_value() == Some(t) {
+            return;
+        }
+        last_time.set_value(Some(t));
+        fetch(FrameAt::Time(t), 1);
+    });
     // Playing: one frame per tick when it is there; the speed actually
     // reached is measured over the last second.
     let ticks = StoredValue::new_local(Vec::<f64>::new());
@@ -389,7 +384,13 @@ fn Player(
                 playing.set(false);
                 return;
             }
-            prefetch(next);
+            #[expect(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                reason = "a small positive count"
+            )]
+            let ahead = ((speed * 1.5).ceil() as u64).clamp(4, 90);
+            prefetch(next, ahead);
             if cache.with_value(|c| c.frames.contains_key(&next)) {
                 origin.set_value(Origin::User);
                 index.set(next);
