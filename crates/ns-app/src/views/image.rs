@@ -683,7 +683,10 @@ mod tests {
 
     #[test]
     fn decodes_every_type() {
-        assert_eq!(decode(&TypedBuffer::from_u16(&[1, 65535])), vec![1.0, 65535.0]);
+        assert_eq!(
+            decode(&TypedBuffer::from_u16(&[1, 65535])),
+            vec![1.0, 65535.0]
+        );
         assert_eq!(decode(&TypedBuffer::from_i16(&[-3])), vec![-3.0]);
         assert_eq!(decode(&TypedBuffer::from_i8(&[-3])), vec![-3.0]);
         assert_eq!(decode(&TypedBuffer::from_f64(&[0.5])), vec![0.5]);
