@@ -190,7 +190,7 @@ mod tests {
         assert_eq!(apply(&i, "index<2"), Ok(vec![0, 1]));
         assert!(
             apply(&i, "depth=3")
-                .unwrap_err()
+                .expect_err("no such column")
                 .contains("no column \"depth\"")
         );
         assert!(apply(&i, "location").is_err());
