@@ -19,6 +19,7 @@ pub mod raw;
 mod table;
 pub mod time;
 mod timeseries;
+mod units_table;
 mod xy;
 
 use std::sync::Arc;
@@ -78,6 +79,7 @@ pub const VIEWS: &[&ViewDef] = &[
     &events::AS_EVENTS,
     &intervals::DEF,
     &raster::DEF,
+    &units_table::DEF,
     &psth::DEF,
     &not_yet("TrialAlignedSeries", "Trial-aligned series", &[], &[]),
     &not_yet("Image", "Image", &["Images"], &["Image", "Images"]),

@@ -235,10 +235,15 @@ fn Psths(info: Arc<UnitsInfo>, trials_path: String) -> impl IntoView {
     let state = RwSignal::new(initial);
     Effect::new(move |_| write_hash(&state.get()));
     // The units shown: selected ids in the list's order.
+    // The units selection of the URL (from the raster or the units table).
+    let selection = crate::url::param(super::raster::UNITS_PARAM).unwrap_or_default();
+    let allowed: Vec<usize> = super::raster::filtered_rows(&info, &selection)
+        .unwrap_or_else(|_| (0..info.ids.len()).collect());
     let i2 = Arc::clone(&info);
+    let allowed2 = allowed.clone();
     let shown = Memo::new(move |_| {
         let s = state.get();
-        let all: Vec<usize> = (0..i2.ids.len()).collect();
+        let all = allowed2.clone();
         let order = sorted_rows(&i2, &all, s.sort_by.as_deref().unwrap_or("id"), s.sort_desc);
         order
             .into_iter()
@@ -351,8 +356,8 @@ fn Psths(info: Arc<UnitsInfo>, trials_path: String) -> impl IntoView {
                 <div class="units-list" data-testid="units-list">
                     <label><input type="checkbox" prop:checked=move || state.get().units.is_none()
                         on:change=move |ev| { let all = event_target_checked(&ev); set(&|s| s.units = if all { None } else { Some(Vec::new()) }) }/>"all"</label>
-                    {ids.iter().zip(&counts).map(|(id, n)| {
-                        let id = *id;
+                    {(!selection.is_empty()).then(|| view! { <span class="count">{format!("units where {selection}:")}</span> })}
+                    {allowed.iter().filter_map(|r| Some((*ids.get(*r)?, *counts.get(*r)?))).map(|(id, n)| {
                         view! { <label><input type="checkbox" data-unit=id.to_string()
                             prop:checked=move || state.get().units.as_ref().is_none_or(|u| u.contains(&id))
                             on:change=move |ev| { let on = event_target_checked(&ev); set(&|s| {
