@@ -325,3 +325,99 @@ fn psth_equals_numpy() {
     .unwrap_err();
     assert_eq!(err.kind, ErrorKind::NotFound);
 }
+
+#[test]
+fn odd_units_and_trials_are_said_and_survived() {
+    let s = service("nwb_odd.nwb");
+    let info: UnitsInfo = ask(
+        &s,
+        GetUnits {
+            path: "/units".into(),
+        },
+    )
+    .unwrap();
+    assert_eq!(info.spike_counts, [4, 0, 3]);
+    assert!(
+        info.warnings.iter().any(|w| w.contains("out of order")),
+        "{:?}",
+        info.warnings
+    );
+    assert!(
+        info.warnings.iter().any(|w| w.contains("no spikes")),
+        "{:?}",
+        info.warnings
+    );
+    // Drawn sorted.
+    let r: Raster = ask(
+        &s,
+        GetRaster {
+            path: "/units".into(),
+            units: vec![0, 1],
+            start_secs: 0.0,
+            end_secs: 2.0,
+            max_spikes: 100,
+            bins: 10,
+        },
+    )
+    .unwrap();
+    assert_eq!(r.counts, [4, 0]);
+    assert_eq!(r.times.unwrap().to_f64(), [0.2, 0.5, 0.7, 0.9]);
+    // A Units table without an index is one unit.
+    let one: UnitsInfo = ask(
+        &s,
+        GetUnits {
+            path: "/processing/one_unit".into(),
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        (one.ids.as_slice(), one.spike_counts.as_slice()),
+        (&[7][..], &[4][..])
+    );
+    let r: Raster = ask(
+        &s,
+        GetRaster {
+            path: "/processing/one_unit".into(),
+            units: vec![0],
+            start_secs: 0.4,
+            end_secs: 1.5,
+            max_spikes: 100,
+            bins: 10,
+        },
+    )
+    .unwrap();
+    assert_eq!(r.times.unwrap().to_f64(), [0.5, 1.25]);
+    // Trials without a start, or stopping before they start.
+    let p: Psth = ask(
+        &s,
+        GetPsth {
+            units_path: "/units".into(),
+            units: vec![0, 1, 2],
+            trials_path: "/intervals/trials".into(),
+            align_to: "start_time".into(),
+            window_start: -0.5,
+            window_end: 1.0,
+            num_bins: 3,
+            smoothed: false,
+            group_by: None,
+            categories: Vec::new(),
+            trial_filter: Vec::new(),
+        },
+    )
+    .unwrap();
+    assert_eq!(p.trials_per_group, [2]);
+    assert!(
+        p.warnings
+            .iter()
+            .any(|w| w.contains("1 trial(s) have no start_time")),
+        "{:?}",
+        p.warnings
+    );
+    assert!(
+        p.warnings
+            .iter()
+            .any(|w| w.contains("1 trial(s) stop before they start")),
+        "{:?}",
+        p.warnings
+    );
+}
