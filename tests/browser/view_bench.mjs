@@ -104,6 +104,30 @@ const frames = (await page.evaluate(() => window.neurosiftFrameTimes())).sort((a
 const q = (p) => frames[Math.min(frames.length - 1, Math.floor(frames.length * p))].toFixed(1);
 const width = await page.evaluate(() => document.querySelector('[data-testid="timeseries-canvas"]').width);
 rows.push([`draw while panning 64 ch × ${width} px`, `p50 ${q(0.5)} / p95 ${q(0.95)} / max ${frames.at(-1).toFixed(1)} ms`, frames.length + ' frames', '']);
+// Minutes of panning and zooming over the whole recording: the readers'
+// memory (sum of the workers' wasm memory) must stay bounded.
+const memoryOf = async () => {
+  const text = await page.getByTestId('status').innerText();
+  const m = text.match(/readers' memory ([\d.]+) (MB|GB)/);
+  return m ? Number(m[1]) * (m[2] === 'GB' ? 1000 : 1) : NaN;
+};
+const panSecs = Number(process.env.PAN_SECS ?? '120');
+const memStart = await memoryOf();
+const tPan = Date.now();
+let moves = 0;
+while (Date.now() - tPan < panSecs * 1000) {
+  const key = ['ArrowRight', 'ArrowRight', 'ArrowRight', '=', '-', 'ArrowLeft'][moves % 6];
+  await page.keyboard.press(key);
+  if (moves % 25 === 0) {
+    await page.getByTestId('show-all').click();
+    await canvas.focus();
+  }
+  moves++;
+  await page.waitForTimeout(100);
+}
+await settled(page);
+rows.push([`${panSecs} s of panning and zooming (${moves} moves)`, `readers' memory ${memStart} → ${await memoryOf()} MB`, '', '']);
+
 // Raster and PSTH, each in a fresh browser context (cold: no cached metadata).
 async function coldView(tab, testId) {
   const ctx = await browser.newContext({ viewport: { width: 1600, height: 1100 } });
