@@ -27,6 +27,7 @@ use std::path::PathBuf;
 
 pub use location::Location;
 pub use ns_store_uri::{Sha1Hash, StoreUri, Zone};
+pub use object_store;
 pub use store::{NoProgress, Progress, Store, Stored};
 
 /// Objects up to this size are buffered and checked whole: a local or S3 write is then one

@@ -173,8 +173,9 @@ pub fn router(store: &Store, config: &Config) -> Result<Router, Error> {
     };
     let mut zones = BTreeMap::new();
     for (name, zone) in &config.zones {
+        // Named by zone in messages: clients are not told where the server keeps its files.
         let zone_store = if name == DEFAULT_ZONE {
-            store.clone()
+            Store::with_object_store(Arc::clone(root), format!("zone {name}"))
         } else {
             let prefix = format!("zones/{name}");
             Store::with_object_store(
@@ -182,7 +183,7 @@ pub fn router(store: &Store, config: &Config) -> Result<Router, Error> {
                     Arc::clone(root),
                     prefix.as_str(),
                 )),
-                format!("{}/{prefix}", store.name()),
+                format!("zone {name}"),
             )
         };
         zones.insert(

@@ -73,27 +73,37 @@ impl Store {
         let name = location.to_string();
         match location {
             Location::Dir(dir) => Store::local(dir),
-            Location::S3 { bucket, prefix } => {
-                crate::init_tls();
-                let s3 = object_store::aws::AmazonS3Builder::from_env()
-                    .with_bucket_name(bucket)
-                    .build()
-                    .map_err(|source| Error::Backend {
-                        store: name.clone(),
-                        source,
-                    })?;
-                let objects: Arc<dyn ObjectStore> = if prefix.is_empty() {
-                    Arc::new(s3)
-                } else {
-                    Arc::new(object_store::prefix::PrefixStore::new(s3, prefix.as_str()))
-                };
-                Ok(Store::with_object_store(objects, name))
-            }
+            Location::S3 { bucket, prefix } => Store::with_s3(
+                object_store::aws::AmazonS3Builder::from_env().with_bucket_name(bucket),
+                prefix,
+                name,
+            ),
             Location::Server { url } => Ok(Store {
                 backend: Backend::Remote(Remote::new(url, token)?),
                 name,
             }),
         }
+    }
+
+    /// The store in S3-compatible object storage, below `prefix` (may be empty) of the bucket
+    /// that `builder` names. [`Store::open`] configures it from the environment.
+    pub fn with_s3(
+        builder: object_store::aws::AmazonS3Builder,
+        prefix: &str,
+        name: impl Into<String>,
+    ) -> Result<Store, Error> {
+        crate::init_tls();
+        let name = name.into();
+        let s3 = builder.build().map_err(|source| Error::Backend {
+            store: name.clone(),
+            source,
+        })?;
+        let objects: Arc<dyn ObjectStore> = if prefix.is_empty() {
+            Arc::new(s3)
+        } else {
+            Arc::new(object_store::prefix::PrefixStore::new(s3, prefix))
+        };
+        Ok(Store::with_object_store(objects, name))
     }
 
     /// The store in a local directory (created if missing). Writes go to a file beside the
