@@ -88,6 +88,27 @@ impl Location {
         Ok(Location::Dir(data.join("neurosift").join("store")))
     }
 
+    /// The location that holds objects of `zone` (from a `kachery:<zone>:…` URI): a store
+    /// server's root URL becomes the zone's URL (`http://host` → `http://host/<zone>`); a
+    /// server URL that names a zone, a directory and S3 stay as they are.
+    #[must_use]
+    pub fn for_zone(&self, zone: &Zone) -> Location {
+        match self {
+            Location::Server { url } if zone.as_str() != ns_store_uri::DEFAULT_ZONE => {
+                let names_zone = reqwest::Url::parse(url)
+                    .is_ok_and(|u| !u.path().trim_matches('/').is_empty());
+                if names_zone {
+                    self.clone()
+                } else {
+                    Location::Server {
+                        url: format!("{url}/{zone}"),
+                    }
+                }
+            }
+            _ => self.clone(),
+        }
+    }
+
     /// `text` parsed, or the per-user default when it is `None`.
     pub fn from_option(text: Option<&str>) -> Result<Location, Error> {
         match text {
@@ -137,6 +158,14 @@ mod tests {
             }
         );
         assert!(Location::parse("https://store.example.org").is_ok());
+        let lab = Zone::new("lab").unwrap();
+        let root = Location::parse("http://h:1").unwrap();
+        assert_eq!(root.for_zone(&lab).to_string(), "http://h:1/lab");
+        assert_eq!(root.for_zone(&Zone::default_zone()), root);
+        let zoned = Location::parse("http://h:1/other").unwrap();
+        assert_eq!(zoned.for_zone(&lab), zoned);
+        let dir = Location::parse("/d").unwrap();
+        assert_eq!(dir.for_zone(&lab), dir);
         for (bad, why) in [
             ("", "empty"),
             ("s3://", "no bucket"),
