@@ -95,8 +95,8 @@ impl Location {
     pub fn for_zone(&self, zone: &Zone) -> Location {
         match self {
             Location::Server { url } if zone.as_str() != ns_store_uri::DEFAULT_ZONE => {
-                let names_zone = reqwest::Url::parse(url)
-                    .is_ok_and(|u| !u.path().trim_matches('/').is_empty());
+                let names_zone =
+                    reqwest::Url::parse(url).is_ok_and(|u| !u.path().trim_matches('/').is_empty());
                 if names_zone {
                     self.clone()
                 } else {
