@@ -168,7 +168,11 @@ async fn main() -> Result<()> {
     let router = kachery::server::router(&store, &Config::single_zone(Some(TOKEN.into())))?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
-    tokio::spawn(kachery::server::serve(listener, router, std::future::pending()));
+    tokio::spawn(kachery::server::serve(
+        listener,
+        router,
+        std::future::pending(),
+    ));
     let client = reqwest::Client::new();
     let size_bytes = o.size_bytes;
 
@@ -190,8 +194,11 @@ async fn main() -> Result<()> {
         .await
     };
     let stored = up.latencies_secs.len().max(1);
-    let hashes: Arc<Vec<Sha1Hash>> =
-        Arc::new((0..stored).map(|i| Sha1Hash::of(&content(i, size_bytes))).collect());
+    let hashes: Arc<Vec<Sha1Hash>> = Arc::new(
+        (0..stored)
+            .map(|i| Sha1Hash::of(&content(i, size_bytes)))
+            .collect(),
+    );
     let down = {
         let client = client.clone();
         let base = base.clone();
