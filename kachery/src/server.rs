@@ -510,8 +510,9 @@ async fn put(
                 })
         })
         .boxed();
+    // Stored with another length than the one declared: damaged, so written again.
     let already = match zone.store.size_of(hash).await {
-        Ok(size) => size.is_some(),
+        Ok(size) => size.is_some() && declared.is_none_or(|d| size == Some(d)),
         Err(e) => return store_error(&e),
     };
     let stored = if already {

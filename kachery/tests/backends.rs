@@ -388,3 +388,33 @@ async fn wrong_content_for_a_hash_is_refused() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_damaged_object_of_the_wrong_length_is_stored_again() {
+    for b in backends() {
+        let name = b.name;
+        let content = data(3000, 21);
+        let hash = b
+            .store
+            .put_bytes(Bytes::from(content.clone()))
+            .await
+            .unwrap()
+            .hash;
+        b.corrupt(hash, content[..1000].to_vec()).await;
+        assert!(b.store.get_bytes(hash, 1 << 20).await.is_err(), "{name}");
+        let again = b
+            .store
+            .put_bytes(Bytes::from(content.clone()))
+            .await
+            .unwrap();
+        assert!(
+            !again.already_stored,
+            "{name}: a truncated object counted as stored"
+        );
+        assert_eq!(
+            b.store.get_bytes(hash, 1 << 20).await.unwrap(),
+            content,
+            "{name}"
+        );
+    }
+}
