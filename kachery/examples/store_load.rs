@@ -173,6 +173,8 @@ async fn main() -> Result<()> {
         router,
         std::future::pending(),
     ));
+    // reqwest is built with rustls and no provider chosen (as kachery uses it): ring.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::new();
     let size_bytes = o.size_bytes;
 
