@@ -8,7 +8,7 @@
 //! `.zarray`s, chunks and Blosc buffers inside the LINDI documents) into
 //! `fuzz/corpus/<target>/`, which also keeps what the fuzzer finds.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
@@ -17,11 +17,12 @@ use serde_json::Value as Json;
 use crate::root;
 
 /// Every target, in the order they run.
-pub const TARGETS: [&str; 7] = [
+pub const TARGETS: [&str; 8] = [
     "hdf5",
     "lindi_json",
     "lindi_tar",
     "blosc",
+    "hdf5_filters",
     "zarr_chunk",
     "pages",
     "http_range",
@@ -154,6 +155,7 @@ pub fn seed() -> Result<()> {
             count += seed_from_lindi(name, &bytes)?;
         }
     }
+    count += seed_from_filter_chunks(&fixtures)?;
     println!(
         "xtask: {count} fuzz seeds from {} in fuzz/corpus/",
         fixtures.display()
@@ -164,6 +166,62 @@ pub fn seed() -> Result<()> {
 fn write_seed(target: &str, name: &str, bytes: &[u8]) -> Result<()> {
     let path = corpus_dir(target).join(name);
     std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))
+}
+
+/// Seeds for `hdf5_filters`: the first chunk of every dataset of
+/// `filters.h5` (one plugin filter each), after its selector byte and
+/// filter parameters, as `filters.chunks.json` lists them.
+fn seed_from_filter_chunks(fixtures: &Path) -> Result<usize> {
+    let (Ok(list), Ok(file)) = (
+        std::fs::read(fixtures.join("filters.chunks.json")),
+        std::fs::read(fixtures.join("filters.h5")),
+    ) else {
+        return Ok(0);
+    };
+    let list: Json = serde_json::from_slice(&list)?;
+    let mut count = 0;
+    for (path, entry) in list.as_object().into_iter().flatten() {
+        let filters = entry["filters"].as_array().cloned().unwrap_or_default();
+        // The plugin is the last filter applied, so the first one undone.
+        let Some(plugin) = filters.last() else {
+            continue;
+        };
+        let selector: u8 = match plugin[0].as_u64() {
+            Some(32001) => 0,
+            Some(32015) => 1,
+            Some(32004) => 2,
+            Some(32008) => 3,
+            Some(32000) => 4,
+            Some(307) => 5,
+            _ => continue,
+        };
+        let Some(chunk) = entry["chunks"].as_array().and_then(|c| c.first()) else {
+            continue;
+        };
+        let (Some(at), Some(size)) = (chunk[0].as_u64(), chunk[1].as_u64()) else {
+            continue;
+        };
+        let (Ok(at), Ok(size)) = (usize::try_from(at), usize::try_from(size)) else {
+            continue;
+        };
+        let Some(stored) = file.get(at..at.saturating_add(size)) else {
+            continue;
+        };
+        let mut seed = vec![selector];
+        let params = plugin[1].as_array().cloned().unwrap_or_default();
+        for i in 0..5 {
+            let value = params
+                .get(i)
+                .and_then(Json::as_u64)
+                .and_then(|v| u32::try_from(v).ok())
+                .unwrap_or(0);
+            seed.extend_from_slice(&value.to_le_bytes());
+        }
+        seed.extend_from_slice(stored);
+        write_seed("hdf5_filters", &path.replace('/', "_"), &seed)?;
+        count += 1;
+    }
+    Ok(count)
 }
 
 /// Seeds for `zarr_chunk` (`.zarray` + an inline chunk) and `blosc` (the

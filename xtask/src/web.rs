@@ -136,10 +136,16 @@ pub fn test(dist: &Path, fixtures: &Path) -> Result<()> {
         .current_dir(root()))?;
     let dir = root().join("tests/browser");
     run(Command::new("node")
-        .args(["--test", "--test-concurrency=1", "app.test.mjs"])
+        .args([
+            "--test",
+            "--test-concurrency=1",
+            "app.test.mjs",
+            "views.test.mjs",
+        ])
         .current_dir(&dir)
         .env("NEUROSIFT_DIST", dist)
         .env("NEUROSIFT_FIXTURES", fixtures)
+        .env("NEUROSIFT_PYTHON", crate::python::ensure()?)
         .env(
             "NEUROSIFT_RANGE_SERVER",
             root().join("target/debug/range-server"),

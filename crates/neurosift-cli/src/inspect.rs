@@ -26,7 +26,9 @@ pub(crate) fn run(file: Box<dyn ObjectStore>, as_json: bool) -> Result<()> {
 
 /// One object in `inspect --json`: `path`, `kind`, `attrs`, and
 /// `shape`/`dtype`/`chunks`/`filters` for datasets, `target` (and `file`)
-/// for links. Attribute values as [`Value::to_json`] encodes them.
+/// for links, `error` for an object that could not be decoded (the rest of
+/// the file is listed all the same). Attribute values as
+/// [`Value::to_json`] encodes them.
 fn node_json(node: &Node) -> Json {
     let attrs: serde_json::Map<String, Json> = node
         .attrs
@@ -47,6 +49,9 @@ fn node_json(node: &Node) -> Json {
             obj["file"] = json!(file);
         }
         _ => {}
+    }
+    if let Some(error) = &node.error {
+        obj["error"] = json!(error);
     }
     obj
 }
@@ -74,8 +79,12 @@ fn print_session(out: &mut impl Write, s: &ns_nwb::Session) -> Result<()> {
     writeln_checked(out, "")
 }
 
+/// A text attribute: a string, or (as MatNWB writes them) an array of one.
 fn text_attr<'a>(node: &'a Node, name: &str) -> Option<&'a str> {
-    node.attr(name).and_then(Value::as_str)
+    match node.attr(name)? {
+        Value::List(items) if items.len() == 1 => items[0].as_str(),
+        other => other.as_str(),
+    }
 }
 
 fn print_tree(out: &mut impl Write, file: &dyn ObjectStore, nodes: &[Node]) -> Result<()> {
@@ -120,6 +129,9 @@ fn print_tree(out: &mut impl Write, file: &dyn ObjectStore, nodes: &[Node]) -> R
             text_attr(node, "description").filter(|d| !d.is_empty() && *d != "no description")
         {
             cols.push(format!("\"{}\"", truncate(d, 60)));
+        }
+        if let Some(error) = &node.error {
+            cols.push(format!("[unreadable: {}]", truncate(error, 120)));
         }
         if cols.is_empty() {
             writeln_checked(out, &line)?;

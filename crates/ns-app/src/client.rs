@@ -335,6 +335,10 @@ enum Target {
     Slot(usize),
     /// The least busy of those that have the current file open.
     AnyOpen,
+    /// Always the same one (of those with the file open) for the same key:
+    /// requests that build on a worker's caches (a series' decimation
+    /// pyramid) go where those caches are.
+    Affinity(u64),
 }
 
 /// Cancels its request when dropped before the reply came.
@@ -382,6 +386,27 @@ async fn send(
                     .min_by_key(|(_, s)| s.in_flight)
                     .map_or(0, |(i, _)| i)
             }
+            Target::Affinity(key) => {
+                let generation = c.generation;
+                let open: Vec<usize> = c
+                    .slots
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, s)| s.opened == Some(generation))
+                    .map(|(i, _)| i)
+                    .collect();
+                // Only once the whole pool has the file, so that a key
+                // keeps its worker.
+                if open.len() == c.slots.len() {
+                    let n = u64::try_from(open.len()).unwrap_or(1).max(1);
+                    usize::try_from(key % n)
+                        .ok()
+                        .and_then(|i| open.get(i).copied())
+                        .unwrap_or(0)
+                } else {
+                    0
+                }
+            }
         };
         let id = c.next_id;
         c.next_id += 1;
@@ -417,9 +442,26 @@ async fn send(
 /// Sends a request about the open file to the least busy worker that has
 /// it open, and waits for its reply (of the type the request names).
 pub async fn request<R: Request>(request: R) -> Result<R::Reply, WorkerError> {
+    request_to(Target::AnyOpen, request).await
+}
+
+/// Like [`request`], always to the same worker for the same `key` (for
+/// requests that build on that worker's caches).
+pub async fn request_with_affinity<R: Request>(
+    key: &str,
+    request: R,
+) -> Result<R::Reply, WorkerError> {
+    // FNV-1a: stable across calls, no dependency.
+    let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    request_to(Target::Affinity(hash), request).await
+}
+
+async fn request_to<R: Request>(target: Target, request: R) -> Result<R::Reply, WorkerError> {
     let query: Query = request.into();
     let (answer, _) = send(
-        Target::AnyOpen,
+        target,
         move |id| ToWorker::Request { id, query },
         None,
         None,

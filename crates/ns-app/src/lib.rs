@@ -8,6 +8,8 @@ mod local;
 mod meta_cache;
 pub mod net;
 mod pages;
+pub mod url;
+pub mod views;
 
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
@@ -19,6 +21,7 @@ use crate::pages::{DandisetPage, HomePage, NwbPage};
 #[component]
 pub fn App() -> impl IntoView {
     let activity = client::start();
+    views::canvas::expose_frame_times();
     let embedded = web_sys::window()
         .and_then(|w| w.location().search().ok())
         .is_some_and(|q| {

@@ -12,17 +12,35 @@ pub fn dtype_of(datatype: &Datatype) -> Dtype {
         }
         Datatype::FloatingPoint { size, .. } => Dtype::float(*size).unwrap_or(Dtype::Opaque),
         Datatype::String { .. } => Dtype::String,
-        Datatype::VarLen { base, .. } if is_string(datatype) || base.is_vlen_string_base() => {
-            Dtype::String
-        }
+        Datatype::VarLen { .. } if is_text(datatype) => Dtype::String,
+        Datatype::VarLen { .. } => Dtype::VarLen,
+        // h5py reads bitfields as unsigned integers of their size.
+        Datatype::Bitfield { size, .. } => Dtype::int(*size, false).unwrap_or(Dtype::Opaque),
         Datatype::Reference { .. } => Dtype::Reference,
         Datatype::Compound { .. } => Dtype::Compound,
         Datatype::Enum { .. } if is_bool_enum(datatype) => Dtype::Bool,
         Datatype::Enum { .. } => Dtype::Enum,
         Datatype::Array { .. } => Dtype::Array,
-        Datatype::VarLen { .. } | Datatype::Opaque { .. } | Datatype::Bitfield { .. } => {
-            Dtype::Opaque
+        Datatype::Opaque { .. } => Dtype::Opaque,
+    }
+}
+
+/// Whether a variable-length type holds text: a vlen string, or a
+/// sequence of one-character strings. A sequence of 8-bit integers is a
+/// list of numbers (h5py: `vlen_dtype(uint8)`), not text.
+pub(crate) fn is_text(datatype: &Datatype) -> bool {
+    match datatype {
+        Datatype::VarLen { base, .. } => {
+            is_string(datatype)
+                || matches!(
+                    **base,
+                    Datatype::String {
+                        size: hdf5_reader::StringSize::Fixed(1),
+                        ..
+                    }
+                )
         }
+        _ => false,
     }
 }
 
@@ -80,6 +98,13 @@ pub fn describe(datatype: &Datatype) -> String {
             format!("enum {} {{{}}}", describe(base), names.join(", "))
         }
         Datatype::Array { base, dims } => format!("array {:?} of {}", dims, describe(base)),
+        Datatype::VarLen { base, .. } if !is_text(datatype) => {
+            format!("vlen sequence of {}", describe(base))
+        }
+        Datatype::Bitfield { size, .. } => format!(
+            "bitfield ({size} bytes, read as uint{})",
+            u32::from(*size) * 8
+        ),
         Datatype::FixedPoint {
             byte_order: ByteOrder::BigEndian,
             ..

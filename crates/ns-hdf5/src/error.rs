@@ -13,6 +13,14 @@ pub enum Error {
         path: String,
         message: String,
     },
+    /// Well-formed, but uses a feature this reader does not have (a
+    /// filter it cannot decode).
+    #[error("{location}: {path}: {message}")]
+    Unsupported {
+        location: String,
+        path: String,
+        message: String,
+    },
     #[error("{location}: no object at {path}")]
     NotFound { location: String, path: String },
     #[error("{location}: {path}: {message}")]

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use hdf5_reader::group::Group;
 use hdf5_reader::messages::HdfMessage;
-use hdf5_reader::{Attribute, Datatype, Hdf5File, VarLenKind};
+use hdf5_reader::{Attribute, Hdf5File};
 use ns_io::{DynSource, ReadAt};
 use parking_lot::{Mutex, RwLock};
 
@@ -91,7 +91,8 @@ impl H5File {
         let (storage, io_error) = crate::storage::SourceStorage::new(Arc::clone(&source));
         let h5_options = hdf5_reader::OpenOptions::default()
             .with_max_read_bytes(options.max_read_bytes)
-            .with_chunk_cache_bytes(64 << 20);
+            .with_chunk_cache_bytes(64 << 20)
+            .with_filter_registry(crate::filters::registry());
         let inner =
             Hdf5File::from_storage_with_options(Arc::new(storage), h5_options).map_err(|e| {
                 if let Some(io) = io_error.lock().take() {
@@ -161,7 +162,10 @@ impl H5File {
     /// costs about one round of requests per level of the tree.
     pub fn walk(&self) -> Result<Vec<Node>> {
         let root = self.root()?;
-        let root_attrs = self.attributes_of(&root, "/")?;
+        let (root_attrs, root_error) = match self.attributes_of(&root, "/") {
+            Ok(attrs) => (attrs, None),
+            Err(e) => (Vec::new(), Some(object_error(e)?)),
+        };
         let mut raw_nodes: Vec<(Node, Vec<Attribute>)> = vec![(
             Node {
                 path: "/".into(),
@@ -169,6 +173,7 @@ impl H5File {
                 address: Some(root.address()),
                 attrs: Vec::new(),
                 dataset: None,
+                error: root_error,
             },
             root_attrs,
         )];
@@ -189,7 +194,21 @@ impl H5File {
             });
             let mut pending: Vec<(&Group, String, Link)> = Vec::new();
             for ((path, group), links) in frontier.iter().zip(listed) {
-                for link in links? {
+                // A group whose members cannot be listed is listed itself,
+                // with the error; its siblings and the rest of the file are not
+                // affected.
+                let links = match links {
+                    Ok(links) => links,
+                    Err(e) => {
+                        let message = object_error(e)?;
+                        if let Some((node, _)) = raw_nodes.iter_mut().find(|(n, _)| &n.path == path)
+                        {
+                            node.error = Some(format!("its members cannot be listed: {message}"));
+                        }
+                        continue;
+                    }
+                };
+                for link in links {
                     let child = join(path, &link.name);
                     pending.push((group, child, link));
                 }
@@ -198,8 +217,17 @@ impl H5File {
                 self.describe_child(parent, path, link)
             });
             let mut next = Vec::new();
-            for described in described {
-                let (node, attrs, group) = described?;
+            for (described, (_, path, link)) in described.into_iter().zip(&pending) {
+                let (node, attrs, group) = match described {
+                    Ok(described) => described,
+                    // One object that cannot be decoded is listed with its
+                    // error; I/O errors still fail the walk.
+                    Err(e) => (
+                        self.unreadable_node(path, link, object_error(e)?),
+                        Vec::new(),
+                        None,
+                    ),
+                };
                 if let Some(group) = group {
                     // A group reachable from its own subtree would never end.
                     if node.path.matches('/').count() < 256
@@ -230,6 +258,40 @@ impl H5File {
                 node
             })
             .collect())
+    }
+
+    /// The node of an object that could not be described: a dataset or a
+    /// group if its header says so, else `Other`, with the error.
+    fn unreadable_node(&self, path: &str, link: &Link, message: String) -> Node {
+        let address = match &link.kind {
+            LinkKind::Hard(address) => Some(*address),
+            _ => None,
+        };
+        let kind = address
+            .and_then(|a| self.inner.get_or_parse_header(a).ok())
+            .map_or(NodeKind::Other, |header| {
+                let has = |f: fn(&HdfMessage) -> bool| header.messages.iter().any(f);
+                if has(|m| matches!(m, HdfMessage::DataLayout(_))) {
+                    NodeKind::Dataset
+                } else if has(|m| {
+                    matches!(
+                        m,
+                        HdfMessage::SymbolTable(_) | HdfMessage::Link(_) | HdfMessage::LinkInfo(_)
+                    )
+                }) {
+                    NodeKind::Group
+                } else {
+                    NodeKind::Other
+                }
+            });
+        Node {
+            path: path.to_string(),
+            kind,
+            address,
+            attrs: Vec::new(),
+            dataset: None,
+            error: Some(message),
+        }
     }
 
     fn describe_child(
@@ -292,14 +354,22 @@ impl H5File {
                 .messages
                 .iter()
                 .find_map(|m| match m {
-                    HdfMessage::FilterPipeline(p) => {
-                        Some(p.filters.iter().map(|f| filter_name(f.id)).collect())
-                    }
+                    HdfMessage::FilterPipeline(p) => Some(
+                        p.filters
+                            .iter()
+                            .map(|f| crate::filters::name(f.id))
+                            .collect(),
+                    ),
                     _ => None,
                 })
                 .unwrap_or_default();
+            let null = header.messages.iter().any(|m| {
+                matches!(m, HdfMessage::Dataspace(d)
+                    if d.dataspace_type == hdf5_reader::messages::dataspace::DataspaceType::Null)
+            });
             let info = DatasetInfo {
-                shape: ds.shape().to_vec(),
+                // A null dataspace (h5py's `Empty`) holds no elements.
+                shape: if null { vec![0] } else { ds.shape().to_vec() },
                 dtype: dtype_of(ds.dtype()),
                 dtype_description: describe(ds.dtype()),
                 chunks: ds
@@ -313,17 +383,28 @@ impl H5File {
                 address: Some(address),
                 attrs: Vec::new(),
                 dataset: Some(info),
+                error: None,
             };
             Ok((node, mark_null_attributes(ds.attributes(), &header), None))
         } else if is_group {
             let group = parent.group(&link.name).map_err(|e| self.error(path, &e))?;
-            let attrs = self.attributes_of(&group, path)?;
+            let (attrs, error) = match self.attributes_of(&group, path) {
+                Ok(attrs) => (attrs, None),
+                Err(e) => (
+                    Vec::new(),
+                    Some(format!(
+                        "its attributes cannot be read: {}",
+                        object_error(e)?
+                    )),
+                ),
+            };
             let node = Node {
                 path: path.to_string(),
                 kind: NodeKind::Group,
                 address: Some(address),
                 attrs: Vec::new(),
                 dataset: None,
+                error,
             };
             Ok((node, attrs, Some(group)))
         } else {
@@ -387,6 +468,7 @@ impl H5File {
                 address: Some(root.address()),
                 attrs: self.decode_attributes(&attrs),
                 dataset: None,
+                error: None,
             });
         }
         let (parent_path, name) = path.rsplit_once('/').unwrap_or(("", &path));
@@ -434,6 +516,18 @@ impl H5File {
     }
 }
 
+/// The message of an error about one object (for [`Node::error`]), or the
+/// error itself if it is an I/O error, which concerns the whole file.
+fn object_error(e: Error) -> Result<String> {
+    match e {
+        Error::Io(_) => Err(e),
+        Error::Format { message, .. }
+        | Error::Unsupported { message, .. }
+        | Error::Selection { message, .. } => Ok(message),
+        other => Ok(other.to_string()),
+    }
+}
+
 fn link_node(path: &str, kind: NodeKind) -> Node {
     Node {
         path: path.to_string(),
@@ -441,18 +535,7 @@ fn link_node(path: &str, kind: NodeKind) -> Node {
         address: None,
         attrs: Vec::new(),
         dataset: None,
-    }
-}
-
-fn filter_name(id: u16) -> String {
-    match id {
-        1 => "deflate".into(),
-        2 => "shuffle".into(),
-        3 => "fletcher32".into(),
-        4 => "szip".into(),
-        5 => "nbit".into(),
-        6 => "scaleoffset".into(),
-        other => format!("filter_{other}"),
+        error: None,
     }
 }
 
@@ -486,13 +569,7 @@ fn decode_attribute(decoder: &Decoder<'_>, attr: &Attribute) -> Value {
         .iter()
         .try_fold(1usize, |n, d| n.checked_mul(*d))
         .unwrap_or(usize::MAX);
-    let is_vlen_string = matches!(
-        &attr.datatype,
-        Datatype::VarLen {
-            kind: VarLenKind::String,
-            ..
-        }
-    ) || matches!(&attr.datatype, Datatype::VarLen { base, .. } if base.is_vlen_string_base());
+    let is_vlen_string = crate::dtype::is_text(&attr.datatype);
     if is_vlen_string {
         if let Some(strings) = &attr.decoded_strings {
             let flat = strings.iter().cloned().map(Value::String).collect();

@@ -11,6 +11,7 @@
 mod dtype;
 mod error;
 mod file;
+mod filters;
 mod links;
 mod plan;
 mod select;

@@ -1,6 +1,7 @@
 //! Hyperslab selections (`start:stop[:step]` or an index per dimension) and
 //! reading them into typed arrays.
 
+use hdf5_reader::messages::HdfMessage;
 use hdf5_reader::{Dataset, H5Type, SliceInfo, SliceInfoElem};
 use ns_model::path::normalize;
 use ns_model::{Array, Data, Dtype, ResolvedDim, Selection, Value};
@@ -30,8 +31,24 @@ impl H5File {
             .inner
             .dataset(&path)
             .map_err(|e| self.error(&path, &e))?;
-        let shape = ds.shape().to_vec();
+        self.check_filters(&ds, &path)?;
         let dtype = dtype_of(ds.dtype());
+        if self.null_dataspace(&ds) {
+            // A null dataspace (h5py's `Empty`) holds no elements.
+            selection
+                .resolve(&[0])
+                .map_err(|message| Error::Selection {
+                    location: self.location.clone(),
+                    path: path.clone(),
+                    message,
+                })?;
+            return Ok(Array {
+                shape: vec![0],
+                dtype,
+                data: Data::empty(dtype),
+            });
+        }
+        let shape = ds.shape().to_vec();
         let bad = |message: String| Error::Selection {
             location: self.location.clone(),
             path: path.clone(),
@@ -64,6 +81,10 @@ impl H5File {
         }
         let data = if count == 0 {
             Data::empty(dtype)
+        } else if matches!(ds.dtype(), hdf5_reader::Datatype::Bitfield { .. }) {
+            // hdf5-reader reads no bitfield as integers: decode the bytes.
+            let values = self.read_values(&ds, dtype, &shape, &resolved, &path)?;
+            unsigned_data(dtype, &values)
         } else if dtype.is_numeric() {
             self.read_numeric(&ds, dtype, &resolved)
                 .map_err(|e| self.error(&path, &e))?
@@ -75,6 +96,42 @@ impl H5File {
             dtype,
             data,
         })
+    }
+
+    /// Whether the dataset's dataspace is null (no elements at all).
+    pub(crate) fn null_dataspace(&self, ds: &Dataset) -> bool {
+        self.inner
+            .get_or_parse_header(ds.address())
+            .is_ok_and(|header| {
+                header.messages.iter().any(|m| {
+                    matches!(m, HdfMessage::Dataspace(d)
+                        if d.dataspace_type == hdf5_reader::messages::dataspace::DataspaceType::Null)
+                })
+            })
+    }
+
+    /// A filter this reader cannot decode is an error naming it and the
+    /// dataset, before any chunk is read (never fill values or raw bytes).
+    fn check_filters(&self, ds: &Dataset, path: &str) -> Result<()> {
+        let header = self
+            .inner
+            .get_or_parse_header(ds.address())
+            .map_err(|e| self.error(path, &e))?;
+        for msg in &header.messages {
+            if let HdfMessage::FilterPipeline(pipeline) = msg
+                && let Some(message) = pipeline
+                    .filters
+                    .iter()
+                    .find_map(crate::filters::unsupported_reason)
+            {
+                return Err(Error::Unsupported {
+                    location: self.location.clone(),
+                    path: path.to_string(),
+                    message,
+                });
+            }
+        }
+        Ok(())
     }
 
     fn read_numeric(
@@ -167,6 +224,21 @@ impl H5File {
             self.with_decoder(|d| d.decode_all(ds.dtype(), &raw, total))
         };
         Ok(select_flat(all, shape, resolved))
+    }
+}
+
+/// Unsigned integers decoded as values (bitfields), as typed data.
+fn unsigned_data(dtype: Dtype, values: &[Value]) -> Data {
+    let ints = values.iter().map(|v| match v {
+        Value::UInt(u) => *u,
+        _ => 0,
+    });
+    match dtype {
+        Dtype::UInt8 => Data::UInt8(ints.map(|u| u8::try_from(u).unwrap_or(u8::MAX)).collect()),
+        Dtype::UInt16 => Data::UInt16(ints.map(|u| u16::try_from(u).unwrap_or(u16::MAX)).collect()),
+        Dtype::UInt32 => Data::UInt32(ints.map(|u| u32::try_from(u).unwrap_or(u32::MAX)).collect()),
+        Dtype::UInt64 => Data::UInt64(ints.collect()),
+        _ => Data::Values(values.to_vec()),
     }
 }
 

@@ -46,6 +46,15 @@ impl From<Error> for ns_model::Error {
                 path,
                 message,
             },
+            Error::Unsupported {
+                location,
+                path,
+                message,
+            } => Self::Unsupported {
+                location,
+                path,
+                message,
+            },
             Error::NotFound { location, path } => Self::NotFound { location, path },
             Error::Selection {
                 location,

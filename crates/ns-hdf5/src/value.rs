@@ -64,7 +64,7 @@ impl Decoder<'_> {
                 StringSize::Fixed(_) => Value::String(fixed_string(raw, *padding)),
                 StringSize::Variable => self.vlen_string(raw),
             },
-            Datatype::VarLen { base, .. } if base.is_vlen_string_base() => self.vlen_string(raw),
+            Datatype::VarLen { .. } if crate::dtype::is_text(datatype) => self.vlen_string(raw),
             Datatype::VarLen { base, .. } => {
                 let base_size = element_size(base);
                 match (self.resolve_vlen)(raw, base_size) {
@@ -119,7 +119,11 @@ impl Decoder<'_> {
                 let flat = self.decode_all(base, raw, count.unwrap_or(usize::MAX));
                 nest(flat, &dims)
             }
-            Datatype::Opaque { .. } | Datatype::Bitfield { .. } => Value::Bytes(raw.to_vec()),
+            Datatype::Bitfield { byte_order, .. } => {
+                u64::try_from(int_from_bytes(raw, false, *byte_order))
+                    .map_or(Value::Null, Value::UInt)
+            }
+            Datatype::Opaque { .. } => Value::Bytes(raw.to_vec()),
         }
     }
 

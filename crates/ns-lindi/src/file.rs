@@ -247,6 +247,7 @@ impl LindiFile {
                     address: None,
                     attrs: Vec::new(),
                     dataset: None,
+                    error: None,
                 });
             } else if let Some(zarray) = &entry.zarray {
                 let (info, array) = file.describe_array(key, zarray, &entry.lindi)?;
@@ -257,6 +258,7 @@ impl LindiFile {
                     address: None,
                     attrs,
                     dataset: Some(info),
+                    error: None,
                 });
             } else {
                 nodes.push(Node {
@@ -265,6 +267,7 @@ impl LindiFile {
                     address: None,
                     attrs,
                     dataset: None,
+                    error: None,
                 });
             }
         }
@@ -293,6 +296,7 @@ impl LindiFile {
             address: None,
             attrs: Vec::new(),
             dataset: None,
+            error: None,
         }));
         nodes.sort_by(|a, b| a.path.cmp(&b.path));
         file.index = nodes

@@ -4,11 +4,6 @@
 
 use crate::zarr::{ArrayMeta, ElemType};
 
-/// Decompresses one Blosc buffer of at most `max_len` bytes.
-pub fn blosc_decompress(src: &[u8], max_len: usize) -> Result<Vec<u8>, String> {
-    crate::blosc::decompress(src, max_len)
-}
-
 /// Parses `zarray` (the text of a `.zarray`), decodes `stored` (one chunk)
 /// through its codecs with at most `max_len` bytes out of each, and turns
 /// the result into elements; returns how many.

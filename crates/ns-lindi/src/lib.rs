@@ -47,7 +47,6 @@
 //! # }
 //! ```
 
-mod blosc;
 mod error;
 mod file;
 #[cfg(feature = "fuzzing")]

@@ -1,11 +1,7 @@
 //! Zarr v2 array metadata (`.zarray`) and the codecs of its chunks.
 
-use std::io::Read;
-
 use serde::Deserialize;
 use serde_json::Value as Json;
-
-use crate::blosc;
 
 /// The element type of a Zarr array (numpy's type string, e.g. `<i2`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,7 +103,13 @@ pub(crate) enum Codec {
     Zlib,
     Gzip,
     Blosc,
-    Shuffle { elementsize: usize },
+    Zstd,
+    /// numcodecs `lz4`: the size (u32, little-endian), then one LZ4 block.
+    Lz4,
+    Bz2,
+    Shuffle {
+        elementsize: usize,
+    },
     Fletcher32,
     Other(String),
 }
@@ -120,6 +122,9 @@ impl Codec {
             "zlib" => Codec::Zlib,
             "gzip" => Codec::Gzip,
             "blosc" => Codec::Blosc,
+            "zstd" => Codec::Zstd,
+            "lz4" => Codec::Lz4,
+            "bz2" => Codec::Bz2,
             "fletcher32" => Codec::Fletcher32,
             "shuffle" => Codec::Shuffle {
                 elementsize: config
@@ -138,6 +143,9 @@ impl Codec {
             Codec::Zlib => "deflate".into(),
             Codec::Gzip => "gzip".into(),
             Codec::Blosc => "blosc".into(),
+            Codec::Zstd => "zstd".into(),
+            Codec::Lz4 => "lz4".into(),
+            Codec::Bz2 => "bzip2".into(),
             Codec::Shuffle { .. } => "shuffle".into(),
             Codec::Fletcher32 => "fletcher32".into(),
             Codec::Other(id) => id.clone(),
@@ -147,15 +155,33 @@ impl Codec {
     /// Undoes this codec. `max_len` bounds what decompression may produce.
     fn decode(&self, data: Vec<u8>, max_len: usize) -> Result<Vec<u8>, String> {
         match self {
-            Codec::Zlib => inflate(flate2::read::ZlibDecoder::new(&data[..]), max_len, "zlib"),
-            Codec::Gzip => inflate(flate2::read::GzDecoder::new(&data[..]), max_len, "gzip"),
-            Codec::Blosc => blosc::decompress(&data, max_len),
+            Codec::Zlib => ns_codecs::zlib(&data, max_len).map_err(|e| e.to_string()),
+            Codec::Gzip => ns_codecs::gzip(&data, max_len).map_err(|e| e.to_string()),
+            Codec::Blosc => ns_codecs::blosc::decompress(&data, max_len).map_err(|e| e.to_string()),
+            Codec::Zstd => ns_codecs::zstd(&data, max_len).map_err(|e| e.to_string()),
+            Codec::Bz2 => ns_codecs::bzip2(&data, max_len).map_err(|e| e.to_string()),
+            Codec::Lz4 => {
+                let size = data
+                    .get(..4)
+                    .and_then(|b| <[u8; 4]>::try_from(b).ok())
+                    .map(u32::from_le_bytes)
+                    .ok_or_else(|| "lz4: chunk shorter than its size".to_string())?;
+                let size = usize::try_from(size)
+                    .ok()
+                    .filter(|n| *n <= max_len)
+                    .ok_or_else(|| {
+                        format!("lz4: chunk says {size} bytes, more than the {max_len} expected")
+                    })?;
+                let mut out = vec![0u8; size];
+                ns_codecs::lz4::block_into(&data[4..], &mut out).map_err(|e| e.to_string())?;
+                Ok(out)
+            }
             Codec::Shuffle { elementsize } => {
                 if *elementsize <= 1 {
                     return Ok(data);
                 }
                 let mut out = vec![0u8; data.len()];
-                blosc::unshuffle(*elementsize, &data, &mut out);
+                ns_codecs::unshuffle(*elementsize, &data, &mut out);
                 Ok(out)
             }
             Codec::Fletcher32 => strip_fletcher32(data),
@@ -366,22 +392,6 @@ impl ArrayMeta {
         }
         Ok(data)
     }
-}
-
-fn inflate(mut reader: impl Read, max_len: usize, what: &str) -> Result<Vec<u8>, String> {
-    let mut out = Vec::new();
-    let limit = u64::try_from(max_len).unwrap_or(u64::MAX).saturating_add(1);
-    reader
-        .by_ref()
-        .take(limit)
-        .read_to_end(&mut out)
-        .map_err(|e| format!("{what} stream: {e}"))?;
-    if out.len() > max_len {
-        return Err(format!(
-            "{what} stream inflates to more than the {max_len} bytes expected"
-        ));
-    }
-    Ok(out)
 }
 
 /// Checks and removes the Fletcher-32 checksum that HDF5's filter (and

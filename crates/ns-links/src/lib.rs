@@ -160,19 +160,95 @@ fn legacy_tab(tab: &str) -> String {
     }
 }
 
-/// What the `tab` parameter asks to show first.
+/// One view of a tab: a view by name (or the object's default view when
+/// `None`) of the object at `path`, with secondary objects (`^…`, such as
+/// the units of a PSTH).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TabItem {
+    pub view: Option<String>,
+    pub path: String,
+    pub secondary: Vec<String>,
+}
+
+impl TabItem {
+    /// An item showing an object's default view.
+    pub fn object(path: impl Into<String>) -> Self {
+        Self {
+            view: None,
+            path: path.into(),
+            secondary: Vec::new(),
+        }
+    }
+
+    /// Reads `Name|/path^/secondary…` (a view by name), `/path`, or the
+    /// legacy `neurodata-item:/path|Type`.
+    fn parse(item: &str) -> Self {
+        let item = item.trim();
+        let item = item.strip_prefix("view:").unwrap_or(item);
+        if item.starts_with('/') || item.starts_with("neurodata-item:") || !item.contains('|') {
+            return Self::object(legacy_tab(item));
+        }
+        let (view, target) = item.split_once('|').unwrap_or((item, ""));
+        let mut parts = target.split('^');
+        Self {
+            view: Some(view.to_string()),
+            path: parts.next().unwrap_or_default().to_string(),
+            secondary: parts
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect(),
+        }
+    }
+
+    /// `Name|/path^/secondary` or `/path`.
+    fn format(&self) -> String {
+        match &self.view {
+            None => self.path.clone(),
+            Some(view) => {
+                let mut out = format!("{view}|{}", self.path);
+                for s in &self.secondary {
+                    out.push('^');
+                    out.push_str(s);
+                }
+                out
+            }
+        }
+    }
+}
+
+/// What the `tab` parameter asks to show.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Tab {
-    /// An object path.
+    /// An object path: its default view (others offered).
     Object(String),
-    /// `view:<Plugin>|<path>^<secondary path>`.
-    View {
-        plugin: String,
-        path: String,
-        secondary: Option<String>,
-    },
-    /// A JSON array of paths (several views).
-    Many(Vec<String>),
+    /// `view:<Name>|<path>^<secondary path>…`.
+    View(TabItem),
+    /// A JSON array of items (`"/path"` or `"Name|/path^/s"`): one tab
+    /// whose views share a time axis.
+    Many(Vec<TabItem>),
+}
+
+impl Tab {
+    /// The items it shows, in order.
+    pub fn items(&self) -> Vec<TabItem> {
+        match self {
+            Tab::Object(p) => vec![TabItem::object(p.clone())],
+            Tab::View(item) => vec![item.clone()],
+            Tab::Many(items) => items.clone(),
+        }
+    }
+
+    /// The `tab=` value that reads back as this tab.
+    pub fn format(&self) -> String {
+        match self {
+            Tab::Object(p) => p.clone(),
+            Tab::View(item) => format!("view:{}", item.format()),
+            Tab::Many(items) => {
+                serde_json::to_string(&items.iter().map(TabItem::format).collect::<Vec<_>>())
+                    .unwrap_or_default()
+            }
+        }
+    }
 }
 
 /// Reads a `tab=` value; `None` for an empty one or a malformed JSON array.
@@ -181,30 +257,52 @@ pub fn parse_tab(tab: &str) -> Option<Tab> {
     if tab.is_empty() {
         return None;
     }
-    if let Some(rest) = tab.strip_prefix("view:") {
-        let (plugin, target) = rest.split_once('|').unwrap_or((rest, ""));
-        let (path, secondary) = match target.split_once('^') {
-            Some((p, s)) => (p.to_string(), Some(s.to_string())),
-            None => (target.to_string(), None),
-        };
-        return Some(Tab::View {
-            plugin: plugin.to_string(),
-            path,
-            secondary,
+    if tab.starts_with("view:") {
+        let item = TabItem::parse(tab);
+        return Some(match item.view {
+            Some(_) => Tab::View(item),
+            None => Tab::Object(item.path),
         });
     }
     if tab.starts_with('[') {
-        // A JSON array of paths; anything else that starts with `[` is no tab.
+        // A JSON array of items; anything else that starts with `[` is no tab.
         let items: Vec<String> = serde_json::from_str(tab).ok()?;
         return Some(Tab::Many(
             items
                 .iter()
-                .map(|s| legacy_tab(s.trim()))
-                .filter(|s| !s.is_empty())
+                .map(|s| TabItem::parse(s))
+                .filter(|i| !i.path.is_empty())
                 .collect(),
         ));
     }
     Some(Tab::Object(legacy_tab(tab)))
+}
+
+/// Reads `tab-time=<start>,<end>[,<current>]` (seconds): the visible window
+/// and the current time. `None` unless start < end, all finite.
+pub fn parse_tab_time(value: &str) -> Option<(f64, f64, Option<f64>)> {
+    let mut parts = value.split(',').map(|p| p.trim().parse::<f64>());
+    let start = parts.next()?.ok()?;
+    let end = parts.next()?.ok()?;
+    let current = parts.next().and_then(Result::ok).filter(|c| c.is_finite());
+    (start.is_finite() && end.is_finite() && start < end).then_some((start, end, current))
+}
+
+/// Writes a `tab-time` value (times rounded to microseconds).
+pub fn format_tab_time(start: f64, end: f64, current: Option<f64>) -> String {
+    let t = |v: f64| {
+        let s = format!("{v:.6}");
+        let s = s.trim_end_matches('0').trim_end_matches('.');
+        if s.is_empty() || s == "-" {
+            "0".to_string()
+        } else {
+            s.to_string()
+        }
+    };
+    match current {
+        Some(c) => format!("{},{},{}", t(start), t(end), t(c)),
+        None => format!("{},{}", t(start), t(end)),
+    }
 }
 
 /// The path segments of `url` up to the asset id and the asset id, when
@@ -357,19 +455,52 @@ mod tests {
             parse_tab("/acquisition/ts"),
             Some(Tab::Object("/acquisition/ts".into()))
         );
+        let psth = TabItem {
+            view: Some("PSTH".into()),
+            path: "/intervals/trials".into(),
+            secondary: vec!["/units".into()],
+        };
         assert_eq!(
             parse_tab("view:PSTH|/intervals/trials^/units"),
-            Some(Tab::View {
-                plugin: "PSTH".into(),
-                path: "/intervals/trials".into(),
-                secondary: Some("/units".into())
-            })
+            Some(Tab::View(psth.clone()))
         );
         assert_eq!(
             parse_tab(r#"["/a","/b"]"#),
-            Some(Tab::Many(vec!["/a".into(), "/b".into()]))
+            Some(Tab::Many(vec![
+                TabItem::object("/a"),
+                TabItem::object("/b")
+            ]))
+        );
+        assert_eq!(
+            parse_tab(r#"["/a","PSTH|/intervals/trials^/units"]"#),
+            Some(Tab::Many(vec![TabItem::object("/a"), psth.clone()]))
         );
         assert_eq!(parse_tab(""), None);
+        // Each form reads back as itself.
+        for tab in [
+            "/acquisition/ts",
+            "view:PSTH|/intervals/trials^/units",
+            "view:X/Y|/processing/behavior/Position/xy",
+            r#"["/a","Raster|/units"]"#,
+        ] {
+            assert_eq!(parse_tab(tab).map(|t| t.format()).as_deref(), Some(tab));
+        }
+        // Old view names with a slash stay names.
+        assert_eq!(
+            parse_tab("view:X/Y|/p").map(|t| t.items()[0].view.clone()),
+            Some(Some("X/Y".into()))
+        );
+    }
+
+    #[test]
+    fn tab_times() {
+        assert_eq!(parse_tab_time("1.5,3,2"), Some((1.5, 3.0, Some(2.0))));
+        assert_eq!(parse_tab_time("1.5,3"), Some((1.5, 3.0, None)));
+        assert_eq!(parse_tab_time("3,1"), None);
+        assert_eq!(parse_tab_time("a,1"), None);
+        assert_eq!(parse_tab_time("0,inf"), None);
+        assert_eq!(format_tab_time(1.25, 3.0, Some(2.000_000_4)), "1.25,3,2");
+        assert_eq!(format_tab_time(-0.5, 0.0, None), "-0.5,0");
     }
 
     #[test]
@@ -448,7 +579,11 @@ mod tests {
     fn json_array_tabs() {
         assert_eq!(
             parse_tab(r#"["/a b", "neurodata-item:/units|Units", "/\u00e9"]"#),
-            Some(Tab::Many(vec!["/a b".into(), "/units".into(), "/é".into()]))
+            Some(Tab::Many(vec![
+                TabItem::object("/a b"),
+                TabItem::object("/units"),
+                TabItem::object("/é")
+            ]))
         );
         assert_eq!(parse_tab(r#"["/a", "#), None);
         assert_eq!(parse_tab("[1, 2]"), None);

@@ -20,6 +20,8 @@ pub enum Dtype {
     Compound,
     Enum,
     Array,
+    /// A variable-length sequence of another type (not text).
+    VarLen,
     Opaque,
 }
 
@@ -68,6 +70,7 @@ impl Dtype {
             Self::Compound => "compound",
             Self::Enum => "enum",
             Self::Array => "array",
+            Self::VarLen => "vlen",
             Self::Opaque => "opaque",
         }
     }

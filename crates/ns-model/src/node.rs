@@ -52,6 +52,10 @@ pub struct Node {
     pub address: Option<u64>,
     pub attrs: Vec<(String, Value)>,
     pub dataset: Option<DatasetInfo>,
+    /// Why this object (or part of it: its attributes, its members) could
+    /// not be decoded. The rest of the file is listed all the same; reading
+    /// the object gives this error.
+    pub error: Option<String>,
 }
 
 impl Node {

@@ -260,7 +260,7 @@ impl NwbFile {
     pub fn type_namespace(&self, path: &str) -> Option<&str> {
         self.node(path)
             .and_then(|n| n.attr("namespace"))
-            .and_then(Value::as_str)
+            .and_then(|v| single(v).as_str())
     }
 
     /// Whether the object at `path` has a neurodata type that is `base` or
@@ -394,7 +394,11 @@ impl NwbFile {
     /// namespace its highest version, extensions first and `core` last so
     /// that core definitions win over same-named ones.
     fn spec_documents(&mut self) -> Vec<(String, String)> {
-        let root = match self.lookup("/").and_then(|r| r.attr(".specloc")) {
+        let root = match self
+            .lookup("/")
+            .and_then(|r| r.attr(".specloc"))
+            .map(single)
+        {
             Some(Value::Ref(Some(p))) if p.starts_with('/') => p.clone(),
             _ => "/specifications".to_string(),
         };
@@ -459,11 +463,22 @@ impl NwbFile {
     }
 }
 
-/// The neurodata type attribute of a node.
+/// The neurodata type attribute of a node: a string, or (as MatNWB writes
+/// it) a one-element array of one.
 pub(crate) fn type_of(node: &Node) -> Option<&str> {
     node.attr("neurodata_type")
         .or_else(|| node.attr("data_type"))
-        .and_then(Value::as_str)
+        .and_then(|v| single(v).as_str())
+}
+
+/// The element of a one-element array (at any depth), else the value
+/// itself: MatNWB stores scalar attributes (`neurodata_type`, `namespace`,
+/// `table`, ...) as arrays of one.
+pub(crate) fn single(value: &Value) -> &Value {
+    match value {
+        Value::List(items) if items.len() == 1 => single(&items[0]),
+        other => other,
+    }
 }
 
 /// A string attribute, or the first of a list of strings.

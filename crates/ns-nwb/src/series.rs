@@ -23,6 +23,10 @@ pub struct SeriesData {
     /// Smallest meaningful difference; `None` when missing or unknown
     /// (NWB stores -1 for unknown).
     pub resolution: Option<f64>,
+    /// `false` for an events group that stores only `timestamps` (the
+    /// ndx-events `Events` type): `path` and `shape` are then those of
+    /// the timestamps, and reading data is an error.
+    pub has_data: bool,
 }
 
 /// When the samples of a series were taken.
@@ -49,6 +53,7 @@ pub struct TimeSeries<'a> {
     data: SeriesData,
     timing: Timing,
     search_window: u64,
+    warnings: Vec<String>,
 }
 
 /// Most times computed in one call for a rate (1 GiB of f64), like the
@@ -62,7 +67,11 @@ impl<'a> TimeSeries<'a> {
     /// Reads the series' metadata (one read, for `starting_time`).
     pub(crate) fn new(file: &'a NwbFile, node: &Node) -> Result<Self> {
         let path = node.path.clone();
-        let data_node = file.dataset(&format!("{path}/data"))?;
+        // An events group without data stands on its timestamps.
+        let has_data = file.node(&format!("{path}/data")).is_some()
+            || file.node(&format!("{path}/timestamps")).is_none();
+        let data_name = if has_data { "data" } else { "timestamps" };
+        let data_node = file.dataset(&format!("{path}/{data_name}"))?;
         let Some(info) = &data_node.dataset else {
             return Err(file.invalid(&data_node.path, "is not a dataset".into()));
         };
@@ -75,21 +84,38 @@ impl<'a> TimeSeries<'a> {
             conversion: attr_f64("conversion").unwrap_or(1.0),
             offset: attr_f64("offset").unwrap_or(0.0),
             resolution: attr_f64("resolution").filter(|r| *r >= 0.0),
+            has_data,
         };
+        let mut warnings = Vec::new();
         let timing = if let Some(start) = file.node(&format!("{path}/starting_time")) {
             let rate = start.attr("rate").and_then(scalar_f64);
-            let Some(rate) = rate.filter(|r| r.is_finite() && *r > 0.0) else {
-                return Err(file.invalid(
-                    &start.path,
-                    format!("rate {rate:?} is not a positive number"),
-                ));
+            // As Neurosift reads it: a rate that is not a positive number
+            // is taken as 1 Hz, and said so.
+            let rate = match rate.filter(|r| r.is_finite() && *r > 0.0) {
+                Some(rate) => rate,
+                None => {
+                    warnings.push(format!(
+                        "starting_time has rate {}; samples are drawn 1 s apart",
+                        rate.map_or_else(|| "missing".to_string(), |r| r.to_string())
+                    ));
+                    1.0
+                }
             };
-            let starting_time = file
+            let stored = file
                 .read(&start.path, &Selection::all())?
                 .to_f64()
                 .first()
-                .copied()
-                .unwrap_or(0.0);
+                .copied();
+            let starting_time = match stored {
+                Some(t) if t.is_finite() => t,
+                other => {
+                    warnings.push(format!(
+                        "starting_time is {}; the first sample is drawn at 0 s",
+                        other.map_or_else(|| "empty".to_string(), |t| t.to_string())
+                    ));
+                    0.0
+                }
+            };
             Timing::Rate {
                 rate,
                 starting_time,
@@ -113,7 +139,13 @@ impl<'a> TimeSeries<'a> {
             data,
             timing,
             search_window: SEARCH_WINDOW,
+            warnings,
         })
+    }
+
+    /// What was odd in its timing and how it is read anyway.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     /// Sets how many timestamps the time search reads at once at its end
@@ -151,11 +183,17 @@ impl<'a> TimeSeries<'a> {
     /// Times (seconds) of the samples in `range`, clipped to the series.
     /// Computed for a rate, read for stored timestamps.
     pub fn timestamps(&self, range: Range<u64>) -> Result<Vec<f64>> {
+        self.timestamps_step(range, 1)
+    }
+
+    /// Like [`TimeSeries::timestamps`], of every `step`-th sample.
+    pub fn timestamps_step(&self, range: Range<u64>, step: u64) -> Result<Vec<f64>> {
+        let step = step.max(1);
         match &self.timing {
             Timing::Rate { .. } => {
                 let end = range.end.min(self.num_samples());
                 let start = range.start.min(end);
-                if end - start > MAX_COMPUTED_TIMES {
+                if (end - start) / step > MAX_COMPUTED_TIMES {
                     return Err(self.file.invalid(
                         &self.path,
                         format!(
@@ -164,7 +202,10 @@ impl<'a> TimeSeries<'a> {
                         ),
                     ));
                 }
-                Ok((start..end).map(|i| self.rate_time(i)).collect())
+                Ok((start..end)
+                    .step_by(usize::try_from(step).unwrap_or(usize::MAX))
+                    .map(|i| self.rate_time(i))
+                    .collect())
             }
             Timing::Timestamps { path, count } => {
                 let end = range.end.min(*count);
@@ -172,7 +213,12 @@ impl<'a> TimeSeries<'a> {
                 if start == end {
                     return Ok(Vec::new());
                 }
-                Ok(self.file.read(path, &Selection::rows(start, end))?.to_f64())
+                let rows = Selection(vec![DimSelection::Range {
+                    start: Some(start),
+                    stop: Some(end),
+                    step,
+                }]);
+                Ok(self.file.read(path, &rows)?.to_f64())
             }
         }
     }
@@ -211,10 +257,25 @@ impl<'a> TimeSeries<'a> {
     /// Reads `rows` of `data` (clipped), and `columns` of its second
     /// dimension if given (all otherwise).
     pub fn read_data(&self, rows: Range<u64>, columns: Option<Range<u64>>) -> Result<Array> {
+        self.read_data_step(rows, 1, columns)
+    }
+
+    /// Like [`TimeSeries::read_data`], every `step`-th row.
+    pub fn read_data_step(
+        &self,
+        rows: Range<u64>,
+        step: u64,
+        columns: Option<Range<u64>>,
+    ) -> Result<Array> {
+        if !self.data.has_data {
+            return Err(self
+                .file
+                .invalid(&self.path, "stores only timestamps, no data".into()));
+        }
         let mut dims = vec![DimSelection::Range {
             start: Some(rows.start),
             stop: Some(rows.end),
-            step: 1,
+            step: step.max(1),
         }];
         if let Some(cols) = columns {
             if self.data.shape.len() < 2 {
@@ -334,7 +395,10 @@ impl<'a> ElectricalSeries<'a> {
         let region = file
             .node(&format!("{}/electrodes", node.path))
             .filter(|n| n.dataset.is_some());
-        let table = match region.and_then(|r| r.attr("table")) {
+        let table = match region
+            .and_then(|r| r.attr("table"))
+            .map(crate::file::single)
+        {
             Some(Value::Ref(Some(p))) if p.starts_with('/') => Some(p.clone()),
             _ if region.is_some() => file.node(DEFAULT_ELECTRODES).map(|n| n.path.clone()),
             _ => None,

@@ -199,6 +199,74 @@ impl<'a> DynamicTable<'a> {
         Ok(values.pop().unwrap_or(Value::Null))
     }
 
+    /// Rows `range` of a column (clipped): like [`DynamicTable::column`]
+    /// for those rows only.
+    pub fn rows(&self, name: &str, range: Range<u64>) -> Result<Vec<Value>> {
+        let column = self.column_or_err(name)?;
+        self.read_rows(column, range)
+    }
+
+    /// For rows `range` (clipped) of a ragged column, how many items each
+    /// holds (its outermost index only is read).
+    pub fn row_lengths(&self, name: &str, range: Range<u64>) -> Result<Vec<u64>> {
+        let column = self.column_or_err(name)?;
+        let Some(index) = column.index.first() else {
+            return Err(self
+                .file
+                .invalid(&column.path, "is not a ragged column".into()));
+        };
+        let end = range.end.min(self.column_rows(column));
+        let start = range.start.min(end);
+        if start == end {
+            return Ok(Vec::new());
+        }
+        let offsets = self.offsets(index, start.saturating_sub(1)..end)?;
+        let (mut previous, ends) = match (start, offsets.split_first()) {
+            (0, _) => (0, offsets.as_slice()),
+            (_, Some((first, rest))) => (*first, rest),
+            (_, None) => (0, &[][..]),
+        };
+        if ends.len() as u64 != end - start {
+            return Err(self.file.invalid(
+                index,
+                format!("has {} offsets for rows {start}..{end}", ends.len()),
+            ));
+        }
+        ends.iter()
+            .map(|&e| {
+                let n = e.checked_sub(previous).ok_or_else(|| {
+                    self.file
+                        .invalid(index, format!("offsets decrease at {e} (after {previous})"))
+                })?;
+                previous = e;
+                Ok(n)
+            })
+            .collect()
+    }
+
+    /// The ids of rows `range` (clipped).
+    pub fn ids_of(&self, range: Range<u64>) -> Result<Vec<i64>> {
+        let end = range.end.min(self.num_rows);
+        let start = range.start.min(end);
+        let Some(id) = &self.id else {
+            return Ok((start..end)
+                .map(|i| i64::try_from(i).unwrap_or(i64::MAX))
+                .collect());
+        };
+        if start == end {
+            return Ok(Vec::new());
+        }
+        self.file
+            .read(id, &Selection::rows(start, end))?
+            .to_values()
+            .iter()
+            .map(|v| {
+                as_i64(v)
+                    .ok_or_else(|| self.file.invalid(id, format!("id {v:?} is not an integer")))
+            })
+            .collect()
+    }
+
     /// The items of one row of a ragged column.
     pub fn ragged_row(&self, name: &str, row: u64) -> Result<Vec<Value>> {
         let column = self.column_or_err(name)?;
@@ -326,7 +394,7 @@ fn column_at(file: &NwbFile, table: &str, name: &str) -> Option<Column> {
         next.push_str("_index");
     }
     index.reverse();
-    let table_ref = match data.attr("table") {
+    let table_ref = match data.attr("table").map(crate::file::single) {
         Some(Value::Ref(Some(p))) if p.starts_with('/') => Some(p.clone()),
         _ => None,
     };

@@ -633,6 +633,8 @@ fn behavior_series_and_tables() {
         [
             "/acquisition/lick_signal",
             "/acquisition/running_speed",
+            "/acquisition/tone_on",
+            "/processing/behavior/BehavioralEvents/rewards",
             "/processing/behavior/Position/position_xy",
             "/stimulus/presentation/movie"
         ]
@@ -728,4 +730,50 @@ fn many_small_time_series() {
         assert_eq!(ts.read_data(0..n, None).unwrap().len() as u64, n);
         assert_eq!(ts.timestamps(0..n).unwrap().len() as u64, n);
     }
+}
+
+/// Issue 13, item 6: `nwb_matnwb.nwb` is `nwb_ecephys.nwb` with every
+/// `neurodata_type` and `namespace` stored as MatNWB (2018) and other
+/// writers stored them (one-element string arrays, fixed-length strings):
+/// every object has the same type, inheritance and namespace, and the
+/// series and tables open as in the original.
+#[test]
+fn matnwb_style_type_attributes_keep_their_types() {
+    let original = open(ECEPHYS);
+    let matnwb = open("nwb_matnwb.nwb");
+    let mut typed = 0;
+    for node in original.nodes() {
+        let want = original.neurodata_type(&node.path);
+        assert_eq!(matnwb.neurodata_type(&node.path), want, "{}", node.path);
+        assert_eq!(
+            matnwb.type_namespace(&node.path),
+            original.type_namespace(&node.path),
+            "{}",
+            node.path
+        );
+        if want.is_some() {
+            typed += 1;
+            assert_eq!(
+                matnwb.is_a(&node.path, "TimeSeries"),
+                original.is_a(&node.path, "TimeSeries")
+            );
+        }
+    }
+    assert!(typed > 20, "only {typed} typed objects");
+    let want = expected("nwb_matnwb.nwb")["nwb"]["electrical_series"].clone();
+    let found: Vec<String> = matnwb
+        .objects_of_type("ElectricalSeries")
+        .iter()
+        .map(|n| n.path.clone())
+        .collect();
+    let want: Vec<String> = want
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["path"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(found, want);
+    let es = matnwb.electrical_series(RAW).unwrap();
+    assert_eq!(es.num_channels(), 16);
+    assert!(matnwb.units("/units").is_ok());
 }

@@ -93,6 +93,67 @@ pub struct GetWindow {
     pub max_buckets: u32,
 }
 
+/// What a view needs to know about a TimeSeries before drawing it: its
+/// extent in samples, channels and seconds, its unit and scaling, the
+/// electrodes of its channels, and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GetSeries {
+    pub path: String,
+}
+
+/// A page of rows of a DynamicTable (any table: electrodes, trials,
+/// units, custom), every column as text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GetTable {
+    pub path: String,
+    /// Rows `start..end` (clipped to the table).
+    pub rows: (u64, u64),
+}
+
+/// All values of one cell of a ragged column (a table page shows only
+/// their count).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GetCell {
+    pub path: String,
+    pub column: String,
+    pub row: u64,
+}
+
+/// The intervals of a TimeIntervals table (trials, epochs, any table with
+/// `start_time`/`stop_time`), laid out in rows by a label column.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GetIntervals {
+    pub path: String,
+    /// The column whose values name the rows; chosen automatically when
+    /// `None` (a column with 2 to 10 distinct values, as Neurosift does).
+    pub label_column: Option<String>,
+}
+
+/// The events of a window: times of a timestamps-only series
+/// (BehavioralEvents, IntervalSeries, LabeledEvents, Events) in
+/// `start_secs..end_secs`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GetEvents {
+    /// A TimeSeries, or an `Events` type's group.
+    pub path: String,
+    pub start_secs: f64,
+    pub end_secs: f64,
+    /// At most this many events (beyond it, every `stride`-th).
+    pub max_events: u32,
+}
+
+/// Samples of a window, every `stride`-th so that at most `max_points`
+/// come back (a trajectory needs samples, not min/max envelopes).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GetSamples {
+    pub path: String,
+    pub start_secs: f64,
+    pub end_secs: f64,
+    /// Channels `start..end` (columns of a 2-D `data`); all when `None`.
+    pub channels: Option<(u64, u64)>,
+    pub max_points: u32,
+}
+
 macro_rules! request_reply {
     ($($request:ident => $variant:ident($reply:ident)),* $(,)?) => {
         /// Every request, as it travels.
@@ -147,6 +208,12 @@ request_reply! {
     GetObject => Object(ObjectInfo),
     GetValues => Values(Values),
     GetWindow => Window(Window),
+    GetSeries => Series(SeriesInfo),
+    GetTable => Table(TablePage),
+    GetCell => Cell(CellValues),
+    GetIntervals => Intervals(Intervals),
+    GetEvents => Events(Events),
+    GetSamples => Samples(Samples),
 }
 
 /// What the app asks of the worker.
@@ -260,6 +327,29 @@ pub struct Overview {
     pub size_bytes: u64,
     pub session: Vec<(String, String)>,
     pub objects: Vec<ObjectSummary>,
+    /// For each neurodata type the objects have: the type followed by its
+    /// ancestors, nearest first (views match through inheritance).
+    pub type_chains: Vec<Vec<String>>,
+}
+
+impl Overview {
+    /// The type of the object at `path` and its ancestors (empty when it
+    /// has no type or is not listed).
+    pub fn type_chain(&self, path: &str) -> Vec<String> {
+        let Some(ty) = self
+            .objects
+            .iter()
+            .find(|o| o.path == path)
+            .and_then(|o| o.neurodata_type.as_deref())
+        else {
+            return Vec::new();
+        };
+        self.type_chains
+            .iter()
+            .find(|c| c.first().map(String::as_str) == Some(ty))
+            .cloned()
+            .unwrap_or_else(|| vec![ty.to_string()])
+    }
 }
 
 /// One row of the object tree.
@@ -352,12 +442,154 @@ pub struct Window {
     pub min: TypedBuffer,
     pub max: TypedBuffer,
     pub unit: Option<String>,
+    /// Some buckets are not computed yet (their min/max are NaN): the read
+    /// budget of one request ran out. Asking again continues where this
+    /// one stopped (computed parts are cached).
+    pub pending: bool,
+    /// The fraction of the window's data summarized so far (1 when not
+    /// pending).
+    pub progress: f64,
 }
 
 impl Window {
     pub fn buckets(&self) -> usize {
         self.times.len()
     }
+}
+
+/// One channel of a series, as the view labels and filters it.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Channel {
+    /// Column of `data` (0 for 1-D data).
+    pub index: u64,
+    /// What the view writes next to the trace: the electrode id, else the
+    /// channel index.
+    pub label: String,
+}
+
+/// See [`GetSeries`].
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct SeriesInfo {
+    pub path: String,
+    pub neurodata_type: Option<String>,
+    pub description: Option<String>,
+    /// The shape of `data`.
+    pub shape: Vec<u64>,
+    pub num_samples: u64,
+    /// Columns of a 2-D `data` (1 for 1-D).
+    pub num_channels: u64,
+    /// Time (s) of the first sample, and just after the last (the last
+    /// sample's time, plus one sample period with a rate). Equal when the
+    /// series is empty.
+    pub start_secs: f64,
+    pub end_secs: f64,
+    /// Samples per second, when the series has a rate.
+    pub rate: Option<f64>,
+    pub unit: Option<String>,
+    pub conversion: f64,
+    pub offset: f64,
+    /// One per channel (at most [`SeriesInfo::MAX_CHANNELS`] described).
+    pub channels: Vec<Channel>,
+    /// Columns of the electrodes table, each as text per channel (for
+    /// filtering channels by location, group, any column).
+    pub channel_columns: Vec<(String, Vec<String>)>,
+    /// Whether `data` holds anything but timestamps (an events series
+    /// has none or ones).
+    pub has_data: bool,
+    /// What is odd about the series, said once: unsorted or NaN
+    /// timestamps, an electrodes region of another width than the data...
+    pub warnings: Vec<String>,
+}
+
+impl SeriesInfo {
+    /// Channels described at most (beyond it, views page by index).
+    pub const MAX_CHANNELS: u64 = 10_000;
+}
+
+/// One column of a [`TablePage`].
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct TableColumn {
+    pub name: String,
+    pub description: Option<String>,
+    /// `plain`, `ragged` or `region`.
+    pub kind: String,
+    /// The stored type (`float64`, `string`, ...).
+    pub dtype: String,
+}
+
+/// See [`GetTable`].
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct TablePage {
+    pub path: String,
+    pub neurodata_type: Option<String>,
+    pub description: Option<String>,
+    pub num_rows: u64,
+    pub columns: Vec<TableColumn>,
+    /// The first row of the page.
+    pub row_start: u64,
+    /// Row ids of the page.
+    pub ids: Vec<i64>,
+    /// Row-major: `cells[row * columns.len() + column]`. A ragged cell
+    /// shows its length (`GetCell` has its values); a region cell names
+    /// the rows it refers to.
+    pub cells: Vec<String>,
+}
+
+/// See [`GetCell`].
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct CellValues {
+    pub path: String,
+    pub column: String,
+    pub row: u64,
+    /// Each value as text.
+    pub values: Vec<String>,
+}
+
+/// See [`GetIntervals`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Intervals {
+    pub path: String,
+    /// f64 seconds, one per row.
+    pub start: TypedBuffer,
+    pub stop: TypedBuffer,
+    /// The column naming the rows (none: one row for all).
+    pub label_column: Option<String>,
+    /// Columns that could name the rows.
+    pub label_candidates: Vec<String>,
+    /// The distinct labels, in order of first appearance.
+    pub labels: Vec<String>,
+    /// u32 per interval: its label's index in `labels`.
+    pub label_of: TypedBuffer,
+}
+
+/// See [`GetEvents`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Events {
+    pub path: String,
+    /// f64 seconds of the events returned.
+    pub times: TypedBuffer,
+    /// f64 per event: its data value (IntervalSeries: +1 start, -1 stop;
+    /// LabeledEvents: the label index), when the series has data.
+    pub values: Option<TypedBuffer>,
+    /// Names of the label values (LabeledEvents' `labels`), if any.
+    pub label_names: Vec<String>,
+    /// Events in the window; `times` has every `stride`-th of them.
+    pub total: u64,
+    pub stride: u64,
+}
+
+/// See [`GetSamples`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Samples {
+    pub path: String,
+    /// f64 seconds, one per point.
+    pub times: TypedBuffer,
+    /// f64, row-major `[point][channel]`, conversion and offset applied.
+    pub values: TypedBuffer,
+    pub channels: u64,
+    /// Every `stride`-th sample of the window.
+    pub stride: u64,
+    pub unit: Option<String>,
 }
 
 use private::Buffers;
@@ -370,6 +602,13 @@ impl Buffers for Answer {
                 ..
             }) => vec![buffer],
             Answer::Window(w) => vec![&mut w.times, &mut w.min, &mut w.max],
+            Answer::Intervals(i) => vec![&mut i.start, &mut i.stop, &mut i.label_of],
+            Answer::Events(e) => {
+                let mut out = vec![&mut e.times];
+                out.extend(e.values.as_mut());
+                out
+            }
+            Answer::Samples(s) => vec![&mut s.times, &mut s.values],
             _ => Vec::new(),
         }
     }
@@ -473,6 +712,8 @@ mod tests {
             min: TypedBuffer::from_f32(&[0.0, -1.0, 0.5, -2.0]),
             max: TypedBuffer::from_f32(&[1.0, 3.0, f32::NAN, 2.0]),
             unit: Some("volts".into()),
+            pending: false,
+            progress: 1.0,
         }
     }
 

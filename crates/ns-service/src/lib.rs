@@ -9,8 +9,12 @@
 //! message loop around it.
 
 mod error;
+mod events;
 mod open;
 mod overview;
+mod pyramid;
+mod series;
+mod table;
 mod values;
 mod window;
 
@@ -25,11 +29,25 @@ pub use open::{ReadOptions, open_store};
 pub struct Limits {
     /// Most values one `GetValues` may return (checked before reading).
     pub max_values: u64,
-    /// Most samples × channels one `GetWindow` may read (checked before
-    /// reading).
+    /// Most samples × channels a `GetWindow` read raw may cover (checked
+    /// before reading). Windows longer than `exact_window_values` are read
+    /// raw only when their buckets would be shorter than the pyramid's
+    /// finest (16 samples); every other window is answered from the
+    /// pyramid, whatever its length.
     pub max_window_values: u64,
+    /// Windows of at most this many samples × channels (and at most
+    /// `max_window_values`) are read raw: exact buckets from the window's
+    /// first sample.
+    pub exact_window_values: u64,
     /// Values read at once while decimating a window.
     pub window_block_values: u64,
+    /// Most raw values one `GetWindow` reads to build the pyramid; when
+    /// they run out the window is answered `pending` and the next request
+    /// continues.
+    pub window_read_values: u64,
+    /// Bytes the pyramid cache may hold (least recently used segments are
+    /// dropped).
+    pub window_cache_bytes: u64,
     /// Most buckets × channels one `GetWindow` may answer (its reply holds
     /// two f32 per cell; checked before reading).
     pub max_window_cells: u64,
@@ -40,7 +58,10 @@ impl Default for Limits {
         Self {
             max_values: 1_000_000,
             max_window_values: 64 * 1024 * 1024,
+            exact_window_values: 4 * 1024 * 1024,
             window_block_values: 4 * 1024 * 1024,
+            window_read_values: 16 * 1024 * 1024,
+            window_cache_bytes: 32 * 1024 * 1024,
             max_window_cells: 4 * 1024 * 1024,
         }
     }
@@ -50,6 +71,8 @@ impl Default for Limits {
 pub struct Service {
     nwb: NwbFile,
     limits: Limits,
+    /// Min/max summaries of the series windows were drawn from.
+    pyramid: pyramid::Pyramid,
 }
 
 impl Service {
@@ -59,11 +82,21 @@ impl Service {
     /// When the tree cannot be walked.
     pub fn new(store: Box<dyn ns_model::ObjectStore>, limits: Limits) -> Result<Self, WorkerError> {
         let nwb = NwbFile::new(store).map_err(|e| nwb_error(&e))?;
-        Ok(Self { nwb, limits })
+        Ok(Self {
+            nwb,
+            limits,
+            pyramid: pyramid::Pyramid::new(limits.window_cache_bytes),
+        })
     }
 
     pub fn nwb(&self) -> &NwbFile {
         &self.nwb
+    }
+
+    /// Bytes and segments held by the window pyramid's cache (at most
+    /// `Limits::window_cache_bytes`).
+    pub fn window_cache(&self) -> (u64, usize) {
+        (self.pyramid.bytes(), self.pyramid.len())
     }
 
     /// What the first screen shows.
@@ -84,7 +117,17 @@ impl Service {
             )),
             Query::Object(r) => overview::object(&self.nwb, &r.path).map(Answer::Object),
             Query::Values(r) => values::values(&self.nwb, &r, &self.limits).map(Answer::Values),
-            Query::Window(r) => window::window(&self.nwb, &r, &self.limits).map(Answer::Window),
+            Query::Window(r) => {
+                window::window(&self.nwb, &r, &self.limits, &self.pyramid).map(Answer::Window)
+            }
+            Query::Series(r) => series::series(&self.nwb, &r.path).map(Answer::Series),
+            Query::Table(r) => table::page(&self.nwb, &r, &self.limits).map(Answer::Table),
+            Query::Cell(r) => table::cell(&self.nwb, &r, &self.limits).map(Answer::Cell),
+            Query::Intervals(r) => {
+                table::intervals(&self.nwb, &r, &self.limits).map(Answer::Intervals)
+            }
+            Query::Events(r) => events::events(&self.nwb, &r, &self.limits).map(Answer::Events),
+            Query::Samples(r) => events::samples(&self.nwb, &r, &self.limits).map(Answer::Samples),
         }
     }
 }

@@ -27,7 +27,7 @@ pub(crate) fn overview(nwb: &NwbFile) -> Overview {
     add("Experiment description", s.experiment_description.clone());
     add("Session ID", s.session_id.clone());
     add("NWB version", s.nwb_version.clone());
-    let objects = nwb
+    let objects: Vec<ObjectSummary> = nwb
         .nodes()
         .iter()
         .map(|node| {
@@ -36,6 +36,12 @@ pub(crate) fn overview(nwb: &NwbFile) -> Overview {
                 let dims: Vec<String> = d.shape.iter().map(ToString::to_string).collect();
                 format!("{} [{}]", d.dtype_description, dims.join(" × "))
             });
+            // An object the reader could not decode is listed with its error
+            // (the app shows the summary in the tree).
+            let data_summary = match &node.error {
+                Some(error) => Some(format!("⚠ cannot be read: {error}")),
+                None => data_summary,
+            };
             let target = match &node.kind {
                 NodeKind::SoftLink { target } => Some(target.clone()),
                 NodeKind::ExternalLink { file, target } => Some(format!("{file}:{target}")),
@@ -51,11 +57,28 @@ pub(crate) fn overview(nwb: &NwbFile) -> Overview {
             }
         })
         .collect();
+    let mut types: Vec<&str> = objects
+        .iter()
+        .filter_map(|o: &ObjectSummary| o.neurodata_type.as_deref())
+        .collect();
+    types.sort_unstable();
+    types.dedup();
+    let type_chains = types
+        .into_iter()
+        .map(|t| {
+            nwb.types()
+                .ancestors(t)
+                .into_iter()
+                .map(str::to_string)
+                .collect()
+        })
+        .collect();
     Overview {
         location: nwb.location().to_string(),
         size_bytes: nwb.store().size_bytes(),
         session,
         objects,
+        type_chains,
     }
 }
 
@@ -65,6 +88,12 @@ pub(crate) fn object(nwb: &NwbFile, path: &str) -> Result<ObjectInfo, WorkerErro
         Some(node) => node.clone(),
         None => nwb.store().node(path).map_err(|e| model_error(&e))?,
     };
+    if let Some(error) = &node.error {
+        return Err(WorkerError::new(
+            ns_protocol::ErrorKind::Format,
+            format!("{}: {}: {error}", nwb.location(), node.path),
+        ));
+    }
     let dataset = node.dataset.as_ref();
     Ok(ObjectInfo {
         path: node.path.clone(),

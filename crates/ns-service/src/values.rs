@@ -76,15 +76,19 @@ pub(crate) fn values_data(array: &Array) -> ValuesData {
         Data::Float64(v) => TypedBuffer::from_f64(v),
         Data::Values(values) => {
             return ValuesData::Text {
-                values: values
-                    .iter()
-                    .map(|v| match v {
-                        Value::String(s) => s.clone(),
-                        other => other.to_json().to_string(),
-                    })
-                    .collect(),
+                values: values.iter().map(value_text).collect(),
             };
         }
     };
     ValuesData::Numbers { buffer }
+}
+
+/// A value as a person reads it: strings as they are, references as the
+/// path they point to, everything else as JSON.
+pub(crate) fn value_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Ref(Some(p)) => p.clone(),
+        other => other.to_json().to_string(),
+    }
 }

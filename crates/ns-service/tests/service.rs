@@ -252,7 +252,8 @@ fn window_limits_and_bad_requests() {
         ..Limits::default()
     };
     let s = service("nwb_ecephys.nwb", limits);
-    let e = ask(
+    // No zoom wall: a window over the limit is answered from the pyramid...
+    let w: Window = ask(
         &s,
         GetWindow {
             path: "/acquisition/ElectricalSeries".into(),
@@ -260,6 +261,20 @@ fn window_limits_and_bad_requests() {
             end_secs: 100.0,
             channels: None,
             max_buckets: 100,
+        },
+    )
+    .unwrap();
+    assert_eq!((w.sample_start, w.sample_end, w.buckets()), (0, 30000, 94));
+    assert!(!w.pending);
+    // ...unless its buckets would be finer than the pyramid's: raw, limited.
+    let e = ask(
+        &s,
+        GetWindow {
+            path: "/acquisition/ElectricalSeries".into(),
+            start_secs: 0.0,
+            end_secs: 100.0,
+            channels: None,
+            max_buckets: 10_000,
         },
     )
     .unwrap_err();

@@ -1,25 +1,19 @@
 //! `/nwb?url=…` (or `?local=<name>` after picking a file): the file
-//! overview (session metadata, every object grouped like the file) and a
-//! raw HDF5 view of the selected object (attributes, paged values).
+//! overview (session metadata, every object grouped like the file) and
+//! tabs of views: clicking an object opens its tab; `tab=` links open
+//! theirs (see [`crate::views`]).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
-use ns_protocol::{
-    DimSelection, ErrorKind, FileSource, GetObject, GetValues, ObjectInfo, ObjectSummary, Overview,
-    Selection, Values, WorkerError,
-};
+use ns_protocol::{ErrorKind, FileSource, ObjectSummary, Overview, WorkerError};
 
 use crate::client;
 use crate::components::{ErrorPanel, human_bytes};
 use crate::net;
-
-/// Rows of values shown per page in the raw view.
-const PAGE_ROWS: u64 = 100;
-/// Columns shown at most for 2-D datasets.
-const MAX_COLUMNS: u64 = 32;
+use crate::views::{TabView, TimeContext};
 
 /// The LINDI index of a DANDI asset, where Neurosift keeps them, if there is one.
 async fn lindi_index(url: &str, dandiset_id: &str) -> Option<String> {
@@ -148,15 +142,10 @@ pub fn NwbPage() -> impl IntoView {
     });
     let title = Signal::derive(move || title.get().flatten());
     let tab = move || {
-        query
-            .get()
-            .get("tab")
-            .and_then(|t| match ns_links::parse_tab(&t) {
-                Some(ns_links::Tab::Object(p)) => Some(p),
-                Some(ns_links::Tab::View { path, .. }) => Some(path),
-                Some(ns_links::Tab::Many(paths)) => paths.into_iter().next(),
-                None => None,
-            })
+        let q = query.get_untracked();
+        let tab = q.get("tab").and_then(|t| ns_links::parse_tab(&t));
+        let time = q.get("tab-time").and_then(|t| ns_links::parse_tab_time(&t));
+        tab.map(|t| (t, time))
     };
     let dandiset = move || {
         let q = query.get();
@@ -219,11 +208,49 @@ fn parent_of(path: &str) -> String {
 #[component]
 fn OverviewView(
     overview: Overview,
-    initial: Option<String>,
+    /// The tab of the link (and its time window), opened first.
+    initial: Option<(ns_links::Tab, Option<TabTime>)>,
     /// The asset's path in its dandiset, when known (else the file name shows).
     title: Signal<Option<String>>,
 ) -> impl IntoView {
-    let selected = RwSignal::new(initial);
+    let selected = RwSignal::new(None::<String>);
+    let shared = Arc::new(overview.clone());
+    let tabs = RwSignal::new(Vec::<OpenTab>::new());
+    let active = RwSignal::new(None::<String>);
+    if let Some((tab, time)) = initial {
+        let key = tab.format();
+        selected.set(tab.items().first().map(|i| i.path.clone()));
+        tabs.set(vec![OpenTab {
+            key: key.clone(),
+            tab,
+            time: TimeContext::new(time),
+        }]);
+        active.set(Some(key));
+    }
+    // Selecting an object in the tree opens (or shows) its tab.
+    Effect::new(move |prev: Option<Option<String>>| {
+        let sel = selected.get();
+        if let (Some(path), Some(prev)) = (&sel, prev)
+            && prev.as_ref() != Some(path)
+        {
+            let tab = ns_links::Tab::Object(path.clone());
+            let key = tab.format();
+            if !tabs.get_untracked().iter().any(|t| t.key == key) {
+                tabs.update(|t| {
+                    t.push(OpenTab {
+                        key: key.clone(),
+                        tab,
+                        time: TimeContext::new(None),
+                    })
+                });
+            }
+            if active.get_untracked().as_ref() != Some(&key) {
+                active.set(Some(key.clone()));
+                crate::url::set_params(&[("tab", Some(key)), ("tab-time", None)]);
+            }
+        }
+        sel
+    });
     let expanded = RwSignal::new(HashSet::<String>::new());
     let mut children: HashMap<String, Vec<ObjectSummary>> = HashMap::new();
     for o in &overview.objects {
@@ -285,13 +312,87 @@ fn OverviewView(
                     <table class="objects">{rows(Arc::clone(&children), other_rows, 0, expanded, selected)}</table>
                 </details>
             </section>
-            <aside class="raw" data-testid="raw">
-                {move || match selected.get() {
-                    None => view! { <p class="hint">"Select an object to see its attributes and values."</p> }.into_any(),
-                    Some(p) => view! { <RawView path=p/> }.into_any(),
-                }}
+            <aside class="tabs-area">
+                <Tabs tabs=tabs active=active overview=shared/>
             </aside>
         </div>
+    }
+}
+
+/// A `tab-time`: window start, end and current time.
+type TabTime = (f64, f64, Option<f64>);
+
+/// An open tab: what it shows and its time context.
+#[derive(Clone)]
+struct OpenTab {
+    key: String,
+    tab: ns_links::Tab,
+    time: TimeContext,
+}
+
+fn tab_title(tab: &ns_links::Tab) -> String {
+    let items = tab.items();
+    let names: Vec<String> = items
+        .iter()
+        .map(|i| {
+            let name = i.path.rsplit('/').next().unwrap_or(&i.path).to_string();
+            match &i.view {
+                Some(v) => format!("{v}: {name}"),
+                None => name,
+            }
+        })
+        .collect();
+    names.join(" + ")
+}
+
+#[component]
+fn Tabs(
+    tabs: RwSignal<Vec<OpenTab>>,
+    active: RwSignal<Option<String>>,
+    overview: Arc<Overview>,
+) -> impl IntoView {
+    let activate = move |key: String| {
+        if active.get_untracked().as_ref() != Some(&key) {
+            crate::url::set_params(&[("tab", Some(key.clone())), ("tab-time", None)]);
+            active.set(Some(key));
+        }
+    };
+    let close = move |key: String| {
+        tabs.update(|t| t.retain(|x| x.key != key));
+        if active.get_untracked().as_ref() == Some(&key) {
+            let next = tabs.get_untracked().last().map(|t| t.key.clone());
+            crate::url::set_params(&[("tab", next.clone()), ("tab-time", None)]);
+            active.set(next);
+        }
+    };
+    // Re-rendered when another tab becomes active, not on other changes.
+    let current_key = Memo::new(move |_| {
+        let key = active.get()?;
+        tabs.with(|t| t.iter().any(|x| x.key == key)).then_some(key)
+    });
+    let current = move || {
+        let key = current_key.get()?;
+        tabs.with_untracked(|t| t.iter().find(|x| x.key == key).cloned())
+            .map(|t| (key, t))
+    };
+    view! {
+        <nav class="tab-bar" data-testid="tab-bar">
+            {move || tabs.get().into_iter().map(|t| {
+                let key = t.key.clone();
+                let key2 = t.key.clone();
+                let key3 = t.key.clone();
+                view! {
+                    <span class=move || if active.get().as_ref() == Some(&key3) { "tab on" } else { "tab" }>
+                        <a href="#" title=t.key.clone() on:click=move |ev| { ev.prevent_default(); activate(key.clone()); }>{tab_title(&t.tab)}</a>
+                        <button class="close" title="Close" on:click=move |_| close(key2.clone())>"×"</button>
+                    </span>
+                }
+            }).collect_view()}
+        </nav>
+        {move || match current() {
+            None => view! { <p class="hint">"Select an object to see its views, attributes and values."</p> }.into_any(),
+            Some((_, t)) => view! { <TabView tab=t.tab time=t.time overview=Arc::clone(&overview)/> }.into_any(),
+        }}
     }
 }
 
@@ -338,108 +439,4 @@ fn rows(
         })
         .collect_view()
         .into_any()
-}
-
-#[component]
-fn RawView(path: String) -> impl IntoView {
-    let p = path.clone();
-    let info = LocalResource::new(move || {
-        let path = p.clone();
-        async move { client::request(GetObject { path }).await }
-    });
-    view! {
-        <h3 class="raw-path">{path}</h3>
-        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || info.get().map(|r| match r {
-                Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
-                Ok(o) => view! { <ObjectView info=o/> }.into_any(),
-            })}
-        </Suspense>
-    }
-}
-
-#[component]
-fn ObjectView(info: ObjectInfo) -> impl IntoView {
-    let shape = info.shape.clone();
-    let path = info.path.clone();
-    view! {
-        <table class="meta" data-testid="object-info">
-            <tr><th>"Kind"</th><td>{info.kind.clone()}</td></tr>
-            {info.dtype.clone().map(|d| view! { <tr><th>"Type"</th><td>{d}</td></tr> })}
-            {info.shape.clone().map(|s| view! { <tr><th>"Shape"</th><td>{format!("{s:?}")}</td></tr> })}
-            {info.chunks.clone().map(|c| view! { <tr><th>"Chunks"</th><td>{format!("{c:?}")}</td></tr> })}
-            {(!info.filters.is_empty()).then(|| view! { <tr><th>"Filters"</th><td>{info.filters.join(", ")}</td></tr> })}
-        </table>
-        <h4>"Attributes"</h4>
-        <table class="attrs" data-testid="attrs">
-            {info.attrs.into_iter().map(|(k, v)| view! { <tr><th>{k}</th><td>{v}</td></tr> }).collect_view()}
-        </table>
-        {shape.map(|s| view! { <ValuesView path=path shape=s/> })}
-    }
-}
-
-#[component]
-fn ValuesView(path: String, shape: Vec<u64>) -> impl IntoView {
-    let page = RwSignal::new(0u64);
-    let rows_total = shape.first().copied().unwrap_or(1);
-    let pages = rows_total.div_ceil(PAGE_ROWS).max(1);
-    let shape2 = shape.clone();
-    let values = LocalResource::new(move || {
-        let path = path.clone();
-        let shape = shape2.clone();
-        let pg = page.get();
-        async move {
-            let range = |start: u64, stop: u64| DimSelection::Range {
-                start: Some(start),
-                stop: Some(stop),
-                step: 1,
-            };
-            let mut dims = Vec::new();
-            if let Some(&n) = shape.first() {
-                let start = (pg * PAGE_ROWS).min(n);
-                dims.push(range(start, (start + PAGE_ROWS).min(n)));
-            }
-            if let Some(&m) = shape.get(1) {
-                dims.push(range(0, m.min(MAX_COLUMNS)));
-            }
-            for _ in 2..shape.len() {
-                dims.push(DimSelection::Index(0));
-            }
-            client::request(GetValues {
-                path,
-                selection: Selection(dims),
-            })
-            .await
-        }
-    });
-    view! {
-        <h4>"Values"</h4>
-        <div class="pager">
-            <button disabled={move || page.get() == 0} on:click=move |_| page.update(|p| *p = p.saturating_sub(1))>"‹ previous"</button>
-            <span>{move || format!("rows {}–{} of {rows_total}", page.get() * PAGE_ROWS, ((page.get() + 1) * PAGE_ROWS).min(rows_total))}</span>
-            <button disabled={move || page.get() + 1 >= pages} on:click=move |_| page.update(|p| *p += 1)>"next ›"</button>
-        </div>
-        <Suspense fallback=|| view! { <p class="loading">"Reading…"</p> }>
-            {move || values.get().map(|r| match r {
-                Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
-                Ok(v) => values_table(v, page.get_untracked() * PAGE_ROWS).into_any(),
-            })}
-        </Suspense>
-    }
-}
-
-fn values_table(v: Values, first_row: u64) -> impl IntoView {
-    let cols = match v.shape.as_slice() {
-        [_, c, ..] => usize::try_from(*c).unwrap_or(1).max(1),
-        _ => 1,
-    };
-    let texts: Vec<String> = (0..v.len()).filter_map(|i| v.text(i)).collect();
-    let rows: Vec<Vec<String>> = texts.chunks(cols).map(<[String]>::to_vec).collect();
-    view! {
-        <table class="values" data-testid="values">
-            {rows.into_iter().enumerate().map(|(i, row)| view! {
-                <tr><th>{first_row + i as u64}</th>{row.into_iter().map(|c| view! { <td>{c}</td> }).collect_view()}</tr>
-            }).collect_view()}
-        </table>
-    }
 }

@@ -28,9 +28,19 @@ pub const FILTER_LZ4: u16 = 32004;
 /// the decoded output.
 pub type FilterFn = Box<dyn Fn(&FilterDescription, &[u8], usize) -> Result<Vec<u8>> + Send + Sync>;
 
+/// A user-supplied filter function that is told the most bytes it may
+/// decode (when the reader knows it: the decoded chunk size plus one), so
+/// that a hostile chunk cannot make it allocate more.
+///
+/// Takes the filter description, input data, element size and that limit,
+/// then returns the decoded output.
+pub type FilterFnWithLimit =
+    Box<dyn Fn(&FilterDescription, &[u8], usize, Option<usize>) -> Result<Vec<u8>> + Send + Sync>;
+
 enum FilterImplementation {
     Builtin,
     Custom(FilterFn),
+    CustomWithLimit(FilterFnWithLimit),
 }
 
 /// A registry of filter implementations.
@@ -69,6 +79,15 @@ impl FilterRegistry {
         self.filters.insert(id, FilterImplementation::Custom(f));
     }
 
+    /// Register a custom filter implementation that receives the maximum
+    /// decoded output length, for the given filter ID.
+    ///
+    /// Overwrites any previously registered filter with the same ID.
+    pub fn register_with_limit(&mut self, id: u16, f: FilterFnWithLimit) {
+        self.filters
+            .insert(id, FilterImplementation::CustomWithLimit(f));
+    }
+
     /// Apply a single filter by ID.
     pub fn apply(
         &self,
@@ -93,6 +112,9 @@ impl FilterRegistry {
                 apply_builtin_filter_with_limit(filter, data, element_size, max_output_len)
             }
             Some(FilterImplementation::Custom(f)) => f(filter, data, element_size),
+            Some(FilterImplementation::CustomWithLimit(f)) => {
+                f(filter, data, element_size, max_output_len)
+            }
             None => Err(Error::UnsupportedFilter(format!("filter id {}", filter.id))),
         }
     }
@@ -192,7 +214,10 @@ pub fn apply_pipeline_with_limit(
                     let custom = registry.is_some_and(|reg| {
                         matches!(
                             reg.filters.get(&earlier.id),
-                            Some(FilterImplementation::Custom(_))
+                            Some(
+                                FilterImplementation::Custom(_)
+                                    | FilterImplementation::CustomWithLimit(_)
+                            )
                         )
                     });
                     if custom {
@@ -353,6 +378,27 @@ mod tests {
             client_data: Vec::new(),
         };
         let result = registry.apply(&filter, &[1, 2, 3], 1).unwrap();
+        assert_eq!(result, vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn filter_registry_custom_with_limit() {
+        let mut registry = FilterRegistry::new();
+        registry.register_with_limit(
+            32015,
+            Box::new(|_, data, _, limit| {
+                assert_eq!(limit, Some(4));
+                Ok(data.to_vec())
+            }),
+        );
+        let filter = FilterDescription {
+            id: 32015,
+            name: None,
+            client_data: vec![],
+        };
+        let result = registry
+            .apply_with_limit(&filter, &[1, 2, 3], 1, Some(4))
+            .unwrap();
         assert_eq!(result, vec![1, 2, 3]);
     }
 

@@ -1,0 +1,544 @@
+//! The timeseries view (TimeSeries and every subtype, 1-D or 2-D data):
+//! stacked channels labeled by electrode, drawn from per-pixel min/max
+//! windows that the worker computes from its decimation pyramid, so any
+//! zoom level (the whole recording too) can be shown. Channels can be
+//! paged and filtered by electrodes-table columns.
+
+use std::rc::Rc;
+use std::sync::Arc;
+
+use leptos::prelude::*;
+use ns_protocol::{GetSeries, GetWindow, SeriesInfo, Window, WorkerError};
+use wasm_bindgen::Clamped;
+
+use super::canvas::{AXIS, Frame, LEFT, TimeCanvas, TimeControls};
+use super::time::TimeContext;
+use super::{ViewDef, ViewProps, channel_filter};
+use crate::client;
+use crate::components::ErrorPanel;
+
+pub const DEF: ViewDef = ViewDef {
+    name: "SimpleTimeseries",
+    title: "Timeseries",
+    aliases: &["TimeSeries", "ElectricalSeries", "SpatialSeries"],
+    types: &["TimeSeries"],
+    render: Some(|p| view! { <TimeseriesView props=p/> }.into_any()),
+};
+
+/// Values (samples × channels) the first window shows at most.
+const FIRST_WINDOW_VALUES: f64 = 2.0e6;
+/// Channels shown at first.
+const FIRST_CHANNELS: usize = 16;
+/// The window is fetched this much wider on each side (as a fraction of
+/// its width) so that panning shows data at once.
+const MARGIN: f64 = 0.25;
+
+const COLORS: [[u8; 3]; 8] = [
+    [31, 59, 115],
+    [180, 60, 40],
+    [40, 120, 60],
+    [120, 60, 150],
+    [20, 120, 140],
+    [150, 110, 20],
+    [90, 90, 90],
+    [170, 50, 110],
+];
+
+#[component]
+pub fn TimeseriesView(props: ViewProps) -> impl IntoView {
+    let path = props.path.clone();
+    let info = LocalResource::new(move || {
+        let path = path.clone();
+        async move { client::request(GetSeries { path }).await }
+    });
+    let time = props.time;
+    view! {
+        <Suspense fallback=|| view! { <p class="loading">"Reading the series…"</p> }>
+            {move || info.get().map(|r| match r {
+                Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
+                Ok(info) => view! { <Traces info=info time=time/> }.into_any(),
+            })}
+        </Suspense>
+    }
+}
+
+/// A window as drawn: decoded once when it arrives.
+struct Decoded {
+    times: Vec<f64>,
+    min: Vec<f32>,
+    max: Vec<f32>,
+    channel_start: u64,
+    channels: usize,
+    samples_per_bucket: u64,
+    /// Per channel: the median of bucket middles (the trace's baseline).
+    centers: Vec<f32>,
+}
+
+impl Decoded {
+    fn new(w: &Window) -> Self {
+        let times = w.times.to_f64();
+        #[expect(clippy::cast_possible_truncation, reason = "f32 data")]
+        let min: Vec<f32> = w.min.to_f64().into_iter().map(|v| v as f32).collect();
+        #[expect(clippy::cast_possible_truncation, reason = "f32 data")]
+        let max: Vec<f32> = w.max.to_f64().into_iter().map(|v| v as f32).collect();
+        let channels = usize::try_from(w.channels).unwrap_or(0);
+        let centers = (0..channels)
+            .map(|c| {
+                let mut mids: Vec<f32> = (0..times.len())
+                    .filter_map(|b| {
+                        let (lo, hi) = (*min.get(b * channels + c)?, *max.get(b * channels + c)?);
+                        let m = (lo + hi) / 2.0;
+                        m.is_finite().then_some(m)
+                    })
+                    .collect();
+                median(&mut mids).unwrap_or(0.0)
+            })
+            .collect();
+        Self {
+            times,
+            min,
+            max,
+            channel_start: w.channel_start,
+            channels,
+            samples_per_bucket: w.samples_per_bucket,
+            centers,
+        }
+    }
+
+    /// A robust amplitude: the 95th percentile of distances from the
+    /// channels' centers.
+    fn spread(&self) -> f32 {
+        let mut d: Vec<f32> = Vec::new();
+        for (i, (lo, hi)) in self.min.iter().zip(&self.max).enumerate() {
+            let c = self
+                .centers
+                .get(i % self.channels.max(1))
+                .copied()
+                .unwrap_or(0.0);
+            let v = (hi - c).abs().max((c - lo).abs());
+            if v.is_finite() {
+                d.push(v);
+            }
+        }
+        if d.is_empty() {
+            return 1.0;
+        }
+        let k = d.len() * 95 / 100;
+        let k = k.min(d.len() - 1);
+        d.select_nth_unstable_by(k, f32::total_cmp);
+        let s = d[k];
+        if s > 0.0 { s } else { 1.0 }
+    }
+}
+
+fn median(v: &mut [f32]) -> Option<f32> {
+    if v.is_empty() {
+        return None;
+    }
+    let k = v.len() / 2;
+    v.select_nth_unstable_by(k, f32::total_cmp);
+    Some(v[k])
+}
+
+#[derive(Clone, Copy, PartialEq)]
+struct Key {
+    window: (f64, f64),
+    channels: (u64, u64),
+    buckets: u32,
+}
+
+#[component]
+fn Traces(info: SeriesInfo, time: TimeContext) -> impl IntoView {
+    let info = Arc::new(info);
+    let n = info.num_channels;
+    let head = header(&info);
+    if info.num_samples == 0 {
+        return view! { {head} <p class="empty" data-testid="empty">"This series has no samples."</p> }.into_any();
+    }
+    if !info.has_data {
+        return view! { {head} <p class="empty">"This series stores only timestamps: the Events view shows them."</p> }.into_any();
+    }
+    // The first window: at most about 2 million values, from the start.
+    #[expect(clippy::cast_precision_loss, reason = "sample counts below 2^53")]
+    let rate = info
+        .rate
+        .unwrap_or_else(|| info.num_samples as f64 / (info.end_secs - info.start_secs).max(1e-9));
+    #[expect(clippy::cast_precision_loss, reason = "small channel counts")]
+    let shown = n.min(FIRST_CHANNELS as u64) as f64;
+    let first = (FIRST_WINDOW_VALUES / (rate * shown))
+        .max(20.0 / rate)
+        .min(info.end_secs - info.start_secs);
+    time.add_extent(
+        info.start_secs,
+        info.end_secs,
+        (info.start_secs, info.start_secs + first),
+    );
+
+    let filter = RwSignal::new(channel_filter::from_url());
+    let first_channel = RwSignal::new(0usize);
+    let count = RwSignal::new(usize::try_from(n).unwrap_or(1).min(FIRST_CHANNELS));
+    let gain = RwSignal::new(1.0f64);
+    let row_px = RwSignal::new(28.0f64);
+    let width = RwSignal::new(0.0f64);
+    let info_f = Arc::clone(&info);
+    // Channels passing the filter (indices), and the error of a bad filter.
+    let filtered = Memo::new(move |_| channel_filter::apply(&info_f, &filter.get()));
+    let visible = Memo::new(move |_| match filtered.get() {
+        Ok(all) => {
+            let start = first_channel.get().min(all.len().saturating_sub(1));
+            all.iter()
+                .skip(start)
+                .take(count.get())
+                .copied()
+                .collect::<Vec<u64>>()
+        }
+        Err(_) => Vec::new(),
+    });
+    Effect::new(move |_| {
+        let f = filter.get();
+        channel_filter::to_url(&f);
+        first_channel.set(0);
+    });
+
+    let data = RwSignal::new(None::<Arc<Decoded>>);
+    let spread = RwSignal::new(None::<f32>);
+    let error = RwSignal::new(None::<WorkerError>);
+    let progress = RwSignal::new(None::<f64>);
+    let want = StoredValue::new(None::<Key>);
+    let busy = StoredValue::new(false);
+    // The drawn data is the complete answer for the newest window.
+    let settled = RwSignal::new(false);
+    let path = info.path.clone();
+    // Asks for the newest wanted window; a pending answer is asked again
+    // until it is complete, unless the view moved meanwhile.
+    let fetch = move || {
+        if busy.get_value() {
+            return;
+        }
+        busy.set_value(true);
+        let path = path.clone();
+        leptos::task::spawn_local(async move {
+            while let Some(key) = want.get_value() {
+                want.set_value(None);
+                let reply = client::request_with_affinity(
+                    &path,
+                    GetWindow {
+                        path: path.clone(),
+                        start_secs: key.window.0,
+                        end_secs: key.window.1,
+                        channels: Some(key.channels),
+                        max_buckets: key.buckets,
+                    },
+                )
+                .await;
+                match reply {
+                    Ok(w) => {
+                        let decoded = Decoded::new(&w);
+                        if spread.get_untracked().is_none() && !w.pending {
+                            spread.set(Some(decoded.spread()));
+                        }
+                        data.set(Some(Arc::new(decoded)));
+                        error.set(None);
+                        progress.set(w.pending.then_some(w.progress));
+                        if w.pending && want.get_value().is_none() {
+                            want.set_value(Some(key));
+                        }
+                    }
+                    Err(e) => {
+                        progress.set(None);
+                        error.set(Some(e));
+                    }
+                }
+            }
+            busy.set_value(false);
+            settled.set(progress.get_untracked().is_none() && error.get_untracked().is_none());
+        });
+    };
+    Effect::new(move |_| {
+        let (Some((a, b)), w) = (time.window.get(), width.get()) else {
+            return;
+        };
+        let vis = visible.get();
+        let (Some(lo), Some(hi)) = (vis.iter().min(), vis.iter().max()) else {
+            return;
+        };
+        if w <= 0.0 {
+            return;
+        }
+        let m = (b - a) * MARGIN;
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "a pixel count"
+        )]
+        let buckets = ((w - LEFT).max(100.0) * (1.0 + 2.0 * MARGIN)) as u32;
+        want.set_value(Some(Key {
+            window: (a - m, b + m),
+            channels: (*lo, hi + 1),
+            buckets,
+        }));
+        settled.set(false);
+        fetch();
+    });
+    // A new channel set gets its own amplitude.
+    Effect::new(move |_| {
+        visible.track();
+        spread.set(None);
+    });
+
+    let labels: Rc<Vec<String>> = Rc::new(info.channels.iter().map(|c| c.label.clone()).collect());
+    let buffer = StoredValue::new_local(Vec::<u8>::new());
+    let draw = Rc::new(move |f: &Frame| {
+        f.clear();
+        let vis = visible.get();
+        let plot_top = 4.0;
+        let plot_h = (f.height - AXIS - plot_top).max(1.0);
+        #[expect(clippy::cast_precision_loss, reason = "small counts")]
+        let row_h = plot_h / vis.len().max(1) as f64;
+        if let Some(d) = data.get() {
+            let scale_base = f64::from(spread.get().unwrap_or_else(|| d.spread()));
+            let g = gain.get();
+            #[expect(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                reason = "canvas sizes"
+            )]
+            let (w, h) = (f.width as usize, plot_h as usize);
+            buffer.update_value(|buf| {
+                buf.clear();
+                buf.resize(w * h * 4, 255);
+                for (row, ch) in vis.iter().enumerate() {
+                    let Some(col) = ch
+                        .checked_sub(d.channel_start)
+                        .and_then(|c| usize::try_from(c).ok())
+                    else {
+                        continue;
+                    };
+                    if col >= d.channels {
+                        continue;
+                    }
+                    #[expect(clippy::cast_precision_loss, reason = "small counts")]
+                    let base = (row as f64 + 0.5) * row_h;
+                    let k = row_h * 0.5 * g / scale_base;
+                    let center = f64::from(d.centers.get(col).copied().unwrap_or(0.0));
+                    let color = COLORS[row % COLORS.len()];
+                    trace(buf, w, h, f, &d, col, base, k, center, color);
+                }
+            });
+            buffer.with_value(|buf| {
+                #[expect(clippy::cast_possible_truncation, reason = "canvas sizes")]
+                if let Ok(img) = web_sys::ImageData::new_with_u8_clamped_array_and_sh(
+                    Clamped(buf),
+                    w as u32,
+                    h.max(1) as u32,
+                ) {
+                    let _ = f.ctx.put_image_data(&img, 0.0, plot_top);
+                }
+            });
+        } else {
+            f.ctx.set_fill_style_str("#777");
+            let _ = f.ctx.fill_text("Loading…", LEFT + 10.0, 20.0);
+        }
+        // Labels, skipping rows when they would overlap.
+        f.ctx.set_fill_style_str("#333");
+        f.ctx.set_font("11px sans-serif");
+        f.ctx.set_text_align("right");
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "small counts"
+        )]
+        let every = (12.0 / row_h).ceil().max(1.0) as usize;
+        for (row, ch) in vis.iter().enumerate() {
+            if row % every != 0 {
+                continue;
+            }
+            let label = usize::try_from(*ch)
+                .ok()
+                .and_then(|c| labels.get(c))
+                .cloned()
+                .unwrap_or_else(|| ch.to_string());
+            #[expect(clippy::cast_precision_loss, reason = "small counts")]
+            let y = plot_top + (row as f64 + 0.5) * row_h + 4.0;
+            let _ = f.ctx.fill_text(&label, LEFT - 8.0, y);
+        }
+        f.axis_and_cursor();
+    });
+    let height = Signal::derive(move || {
+        #[expect(clippy::cast_precision_loss, reason = "small counts")]
+        let rows = visible.get().len().max(1) as f64;
+        (rows * row_px.get()).clamp(120.0, 4000.0) + AXIS + 4.0
+    });
+    let total = usize::try_from(n).unwrap_or(usize::MAX);
+    let columns: Vec<String> = info
+        .channel_columns
+        .iter()
+        .map(|(c, _)| c.clone())
+        .collect();
+    view! {
+        {head}
+        <div class="toolbar">
+            <TimeControls time=time/>
+            <span class="channel-controls">
+                <button title="Previous channels" on:click=move |_| first_channel.update(|f| *f = f.saturating_sub(count.get_untracked()))>"‹"</button>
+                <span data-testid="channel-range">{move || {
+                    let shown = filtered.get().map(|a| a.len()).unwrap_or(0);
+                    let v = visible.get();
+                    match (v.first(), v.last()) {
+                        (Some(_), Some(_)) => format!("channels {}–{} of {shown}{}", first_channel.get() + 1, first_channel.get() + v.len(),
+                            if shown < total { format!(" (filtered from {total})") } else { String::new() }),
+                        _ => "no channels".to_string(),
+                    }
+                }}</span>
+                <button title="Next channels" on:click=move |_| {
+                    let len = filtered.get_untracked().map(|a| a.len()).unwrap_or(0);
+                    first_channel.update(|f| if *f + count.get_untracked() < len { *f += count.get_untracked() });
+                }>"›"</button>
+                <select title="Channels shown" data-testid="channel-count" on:change=move |ev| {
+                    if let Ok(v) = event_target_value(&ev).parse::<usize>() { count.set(v); }
+                }>
+                    {[1usize, 2, 4, 8, 16, 32, 64, 128, 256].into_iter().map(|c| view! {
+                        <option value=c.to_string() selected=move || count.get() == c>{c}</option>
+                    }).collect_view()}
+                </select>
+                <button title="Larger amplitude" on:click=move |_| gain.update(|g| *g *= 1.5)>"↕+"</button>
+                <button title="Smaller amplitude" on:click=move |_| gain.update(|g| *g /= 1.5)>"↕−"</button>
+                <button title="More space between channels" on:click=move |_| row_px.update(|r| *r = (*r * 1.4).min(200.0))>"⇕+"</button>
+                <button title="Less space between channels" on:click=move |_| row_px.update(|r| *r = (*r / 1.4).max(4.0))>"⇕−"</button>
+            </span>
+        </div>
+        <channel_filter::FilterBox filter=filter columns=columns error=Signal::derive(move || filtered.get().err())/>
+        <TimeCanvas time=time height=height draw=draw width=width test_id="timeseries-canvas"/>
+        <p class="view-status" data-testid="view-status" data-settled=move || settled.get().to_string()>
+            {move || error.get().map(|e| view! { <ErrorPanel error=e/> })}
+            {move || progress.get().map(|p| view! {
+                <span class="progress" data-testid="progress">{format!("summarizing the window: {:.0}%", p * 100.0)}
+                    <progress max="1" value=p.to_string()></progress></span>
+            })}
+            {move || data.get().map(|d| {
+                let unit = info.unit.clone().unwrap_or_default();
+                if d.samples_per_bucket > 1 {
+                    format!("min/max of {} samples per pixel · {unit}", d.samples_per_bucket)
+                } else {
+                    format!("every sample · {unit}")
+                }
+            })}
+        </p>
+    }
+    .into_any()
+}
+
+/// One channel's trace into the pixel buffer: per bucket a vertical span
+/// from min to max, joined to the previous bucket.
+#[expect(clippy::too_many_arguments, reason = "the inner drawing loop")]
+fn trace(
+    buf: &mut [u8],
+    w: usize,
+    h: usize,
+    f: &Frame,
+    d: &Decoded,
+    col: usize,
+    base: f64,
+    k: f64,
+    center: f64,
+    color: [u8; 3],
+) {
+    #[expect(clippy::cast_precision_loss, reason = "canvas sizes")]
+    let (wf, hf) = (w as f64, h as f64);
+    let mut put = |x: i64, y0: f64, y1: f64| {
+        let Ok(xu) = usize::try_from(x) else { return };
+        if xu >= w {
+            return;
+        }
+        let (lo, hi) = (y0.min(y1).max(0.0), y0.max(y1).min(hf - 1.0));
+        if hi < 0.0 || lo > hf - 1.0 {
+            return;
+        }
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "clamped to the buffer"
+        )]
+        let (a, b) = (lo.floor() as usize, hi.ceil() as usize);
+        for y in a..=b.min(h - 1) {
+            let i = (y * w + xu) * 4;
+            if let Some(px) = buf.get_mut(i..i + 3) {
+                px.copy_from_slice(&color);
+            }
+        }
+    };
+    let mut prev: Option<(i64, f64)> = None;
+    for (b, t) in d.times.iter().enumerate() {
+        let (Some(lo), Some(hi)) = (
+            d.min.get(b * d.channels + col),
+            d.max.get(b * d.channels + col),
+        ) else {
+            break;
+        };
+        let x = f.x_of(*t);
+        if !(lo.is_finite() && hi.is_finite() && x.is_finite()) {
+            prev = None;
+            continue;
+        }
+        if x < -wf || x > 2.0 * wf {
+            prev = None;
+            continue;
+        }
+        #[expect(
+            clippy::cast_possible_truncation,
+            reason = "checked to be near the canvas"
+        )]
+        let xi = x.round() as i64;
+        let y_hi = base - (f64::from(*hi) - center) * k;
+        let y_lo = base - (f64::from(*lo) - center) * k;
+        match prev {
+            Some((px, py)) if xi > px + 1 => {
+                // Join across the columns in between.
+                let start = (y_hi + y_lo) / 2.0;
+                #[expect(clippy::cast_precision_loss, reason = "pixel counts")]
+                let steps = (xi - px) as f64;
+                let mut last = py;
+                for s in 1..(xi - px) {
+                    #[expect(clippy::cast_precision_loss, reason = "pixel counts")]
+                    let y = py + (start - py) * (s as f64) / steps;
+                    put(px + s, last, y);
+                    last = y;
+                }
+                put(xi, last.min(y_hi), last.max(y_lo));
+                put(xi, y_hi, y_lo);
+            }
+            Some((_, py)) => {
+                put(xi, py.min(y_hi), py.max(y_lo));
+            }
+            None => put(xi, y_hi, y_lo),
+        }
+        prev = Some((xi, (y_hi + y_lo) / 2.0));
+    }
+}
+
+fn header(info: &SeriesInfo) -> impl IntoView + use<> {
+    let dims: Vec<String> = info.shape.iter().map(ToString::to_string).collect();
+    let timing = match info.rate {
+        Some(r) => format!("{r} Hz"),
+        None => "timestamps".into(),
+    };
+    let text = format!(
+        "{} · [{}] · {timing} · {:.3}–{:.3} s{}",
+        info.neurodata_type
+            .clone()
+            .unwrap_or_else(|| "TimeSeries".into()),
+        dims.join(" × "),
+        info.start_secs,
+        info.end_secs,
+        info.unit
+            .as_ref()
+            .map(|u| format!(" · {u}"))
+            .unwrap_or_default()
+    );
+    let warnings = info.warnings.clone();
+    view! {
+        <p class="view-head">{text}</p>
+        {info.description.clone().filter(|d| !d.is_empty() && d != "no description").map(|d| view! { <p class="view-desc">{d}</p> })}
+        {warnings.into_iter().map(|w| view! { <p class="warning" data-testid="warning">"⚠ " {w}</p> }).collect_view()}
+    }
+}
