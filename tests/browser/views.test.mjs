@@ -129,7 +129,7 @@ test('the timeseries view draws traces, pans, zooms and keeps the window in the 
   assert.ok(a < 1.5 && a > 1.3 && Math.abs(b - a - 0.5) < 1e-6, `panned to ${a},${b}`);
   // A click sets the current time (third value).
   await page.mouse.click(box.x + box.width * 0.6, box.y + 40);
-  assert.equal(tabTime(page).split(',').length, 3);
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('tab-time')?.split(',').length === 3);
   await waitForInk(page, 'timeseries-canvas', 2000);
   await page.screenshot({ path: join(shots, 'view-timeseries.png') });
   // A reload shows the same window.
@@ -204,13 +204,16 @@ test('every view opens from Neurosift view names, current and older', async () =
     await page.getByTestId('cell-values').getByText('a, b, c, ä').waitFor();
   }
   await page.goto(link('nwb_ecephys.nwb', 'view:Units|/units'));
-  await page.getByTestId('table').getByText('quality').waitFor();
+  await page.getByTestId('units-table').getByText('quality').waitFor();
+  await page.getByTestId('units-table-filter').fill('quality=mua');
+  await page.getByTestId('units-table-filter').press('Enter');
+  await page.getByTestId('units-table-count').getByText('4 of 10 units').waitFor();
+  assert.equal(new URL(page.url()).searchParams.get('units'), 'quality=mua');
   await page.screenshot({ path: join(shots, 'view-table.png'), fullPage: true });
   // Named views not built yet say so (never a blank page).
-  for (const [file, tab] of [['nwb_ecephys.nwb', 'view:Raster|/units'], ['nwb_ecephys.nwb', 'view:RasterPlot|/units'],
-    ['nwb_ecephys.nwb', 'view:DirectRasterPlot|/units'], ['nwb_ecephys.nwb', 'view:PSTH|/intervals/trials^/units'],
-    ['nwb_behavior.nwb', 'view:Image|/acquisition/images/gray'], ['nwb_behavior.nwb', 'view:Images|/acquisition/images'],
-    ['nwb_behavior.nwb', 'view:TwoPhotonSeries|/stimulus/presentation/movie'],
+  for (const [file, tab] of [
+    ['nwb_behavior.nwb', 'view:TrialAlignedSeries|/acquisition/lick_signal'],
+    ['nwb_behavior.nwb', 'view:PoseEstimation|/processing/behavior/Position'],
     ['nwb_behavior.nwb', 'view:NoSuchView|/acquisition/images']]) {
     await page.goto(link(file, tab));
     await page.getByTestId('not-available').waitFor();
@@ -223,6 +226,27 @@ test('every view opens from Neurosift view names, current and older', async () =
   assert.equal(new URL(page.url()).searchParams.get('tab'), '/intervals/trials');
   await page.locator('[data-view="raw"]').click();
   await page.getByTestId('raw').getByTestId('attrs').waitFor();
+  assert.deepEqual(page.errors, []);
+});
+
+test('odd series say what is wrong and still draw (never a blank panel)', async () => {
+  const page = await newPage();
+  await page.goto(link('nwb_odd.nwb', '/acquisition/empty'));
+  await page.getByTestId('empty').getByText('This series has no samples.').waitFor();
+  for (const [path, warning] of [['/acquisition/nan_timestamps', 'are NaN'], ['/acquisition/unsorted', 'ascending'],
+    ['/acquisition/rate0', 'rate 0'], ['/acquisition/nan_start', 'starting_time is NaN'],
+    ['/acquisition/wider', 'has 4 rows but the data has 6 channels']]) {
+    await page.goto(link('nwb_odd.nwb', path));
+    await page.getByTestId('warning').getByText(warning, { exact: false }).waitFor();
+    await waitForInk(page, 'timeseries-canvas', 200);
+  }
+  // 1,000 channels: the first 16, paged.
+  await page.goto(link('nwb_odd.nwb', '/acquisition/wide'));
+  await waitForInk(page, 'timeseries-canvas', 500);
+  assert.match(await page.getByTestId('channel-range').innerText(), /channels 1–16 of 1000/);
+  await page.getByRole('button', { name: '›' }).click();
+  await page.getByTestId('channel-range').getByText('channels 17–32 of 1000').waitFor();
+  await page.screenshot({ path: join(shots, 'view-odd-wide.png') });
   assert.deepEqual(page.errors, []);
 });
 

@@ -141,6 +141,7 @@ pub fn test(dist: &Path, fixtures: &Path) -> Result<()> {
             "--test-concurrency=1",
             "app.test.mjs",
             "views.test.mjs",
+            "units.test.mjs",
         ])
         .current_dir(&dir)
         .env("NEUROSIFT_DIST", dist)

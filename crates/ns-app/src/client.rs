@@ -22,7 +22,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{File, MessageEvent, Worker};
 
 /// Workers in the pool.
-const POOL_SIZE: usize = 3;
+pub const POOL_SIZE: usize = 3;
 
 type Reply = (Result<Answer, WorkerError>, Option<js_sys::Uint8Array>);
 
@@ -306,6 +306,7 @@ fn publish(c: &Client) {
     let total = c.slots.iter().fold(IoStats::default(), |acc, s| IoStats {
         requests: acc.requests + s.stats.requests,
         bytes: acc.bytes + s.stats.bytes,
+        memory_bytes: acc.memory_bytes + s.stats.memory_bytes,
     });
     c.stats.set(total);
 }
@@ -445,17 +446,14 @@ pub async fn request<R: Request>(request: R) -> Result<R::Reply, WorkerError> {
     request_to(Target::AnyOpen, request).await
 }
 
-/// Like [`request`], always to the same worker for the same `key` (for
-/// requests that build on that worker's caches).
-pub async fn request_with_affinity<R: Request>(
-    key: &str,
+/// Like [`request`], always to worker `index` (modulo the pool) once
+/// the whole pool has the file open: for requests that build on that
+/// worker's caches.
+pub async fn request_on_worker<R: Request>(
+    index: usize,
     request: R,
 ) -> Result<R::Reply, WorkerError> {
-    // FNV-1a: stable across calls, no dependency.
-    let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
-    request_to(Target::Affinity(hash), request).await
+    request_to(Target::Affinity(index as u64), request).await
 }
 
 async fn request_to<R: Request>(target: Target, request: R) -> Result<R::Reply, WorkerError> {

@@ -30,10 +30,15 @@ pub fn StatusLine(activity: Activity) -> impl IntoView {
             {move || {
                 let s = activity.stats.get();
                 format!(
-                    "{} request{} · {} loaded",
+                    "{} request{} · {} loaded{}",
                     s.requests,
                     if s.requests == 1 { "" } else { "s" },
-                    human_bytes(s.bytes)
+                    human_bytes(s.bytes),
+                    if s.memory_bytes > 0 {
+                        format!(" · readers' memory {}", human_bytes(s.memory_bytes))
+                    } else {
+                        String::new()
+                    }
                 )
             }}
             {move || activity.notice.get().map(|n| view! {

@@ -67,6 +67,7 @@ fn replies_round_trip() {
             stats: IoStats {
                 requests: 3,
                 bytes: 1 << 33,
+                memory_bytes: 1 << 27,
             },
         },
         FromWorker::Reply {
@@ -80,6 +81,7 @@ fn replies_round_trip() {
                     kind: "group".into(),
                     ..Default::default()
                 }],
+                type_chains: vec![vec!["TimeSeries".into(), "NWBDataInterface".into()]],
             })),
             stats: IoStats::default(),
         },

@@ -15,6 +15,7 @@ mod overview;
 mod pyramid;
 mod series;
 mod table;
+mod units;
 mod values;
 mod window;
 
@@ -73,6 +74,8 @@ pub struct Service {
     limits: Limits,
     /// Min/max summaries of the series windows were drawn from.
     pyramid: pyramid::Pyramid,
+    /// Spike times of units read so far (byte-bounded).
+    spikes: units::SpikeCache,
 }
 
 impl Service {
@@ -86,6 +89,7 @@ impl Service {
             nwb,
             limits,
             pyramid: pyramid::Pyramid::new(limits.window_cache_bytes),
+            spikes: units::SpikeCache::default(),
         })
     }
 
@@ -128,6 +132,13 @@ impl Service {
             }
             Query::Events(r) => events::events(&self.nwb, &r, &self.limits).map(Answer::Events),
             Query::Samples(r) => events::samples(&self.nwb, &r, &self.limits).map(Answer::Samples),
+            Query::Units(r) => units::units_info(&self.nwb, &r.path).map(Answer::Units),
+            Query::Raster(r) => {
+                units::raster(&self.nwb, &self.spikes, &r, &self.limits).map(Answer::Raster)
+            }
+            Query::Psth(r) => {
+                units::psth(&self.nwb, &self.spikes, &r, &self.limits).map(Answer::Psth)
+            }
         }
     }
 }

@@ -18,8 +18,8 @@ use crate::values::value_text;
 const MAX_PAGE_ROWS: u64 = 1000;
 /// Characters of a cell shown in a page (the rest is elided).
 const MAX_CELL_CHARS: usize = 200;
-/// A column names interval rows when it has this many distinct values at
-/// most (and at least two).
+/// A column names interval rows when it has at least two distinct values
+/// and at most this many or a quarter of the rows (as Neurosift chooses).
 const MAX_LABELS: usize = 10;
 
 fn bad(nwb: &NwbFile, path: &str, kind: ErrorKind, message: String) -> WorkerError {
@@ -203,7 +203,8 @@ pub(crate) fn intervals(
     }
     let table = ti.table();
     // Plain 1-D columns other than the times, with their values as text.
-    let mut candidates: Vec<(String, Vec<String>)> = Vec::new();
+    let most = MAX_LABELS.max(start.len() / 4);
+    let mut candidates: Vec<(String, Vec<String>, usize)> = Vec::new();
     for column in table.columns() {
         if column.is_ragged()
             || column.shape.len() != 1
@@ -224,15 +225,15 @@ pub(crate) fn intervals(
         let texts: Vec<String> = values.iter().map(value_text).collect();
         let distinct = distinct_in_order(&texts).len();
         let requested = req.label_column.as_deref() == Some(column.name.as_str());
-        if requested || (2..=MAX_LABELS).contains(&distinct) {
-            candidates.push((column.name.clone(), texts));
+        if requested || (2..=most).contains(&distinct) {
+            candidates.push((column.name.clone(), texts, distinct));
         }
     }
     let chosen = match &req.label_column {
         Some(name) => Some(
             candidates
                 .iter()
-                .find(|(n, _)| n == name)
+                .find(|(n, _, _)| n == name)
                 .ok_or_else(|| {
                     bad(
                         nwb,
@@ -243,19 +244,14 @@ pub(crate) fn intervals(
                 })?
                 .clone(),
         ),
-        // Text columns first (trial types), then integer ones.
+        // The number of distinct values closest to 10 (the first of ties).
         None => candidates
             .iter()
-            .find(|(n, _)| {
-                table
-                    .column_info(n)
-                    .is_some_and(|c| c.dtype == ns_model::Dtype::String)
-            })
-            .or_else(|| candidates.first())
+            .min_by_key(|(_, _, d)| d.abs_diff(MAX_LABELS))
             .cloned(),
     };
     let (labels, label_of) = match &chosen {
-        Some((_, texts)) => {
+        Some((_, texts, _)) => {
             let labels = distinct_in_order(texts);
             let index: HashMap<&str, u32> = labels
                 .iter()
@@ -274,8 +270,8 @@ pub(crate) fn intervals(
         path: req.path.clone(),
         start: TypedBuffer::from_f64(&start),
         stop: TypedBuffer::from_f64(&stop),
-        label_column: chosen.map(|(n, _)| n),
-        label_candidates: candidates.into_iter().map(|(n, _)| n).collect(),
+        label_column: chosen.map(|(n, _, _)| n),
+        label_candidates: candidates.into_iter().map(|(n, _, _)| n).collect(),
         labels,
         label_of: TypedBuffer::from_u32(&label_of),
     })

@@ -87,9 +87,15 @@ fn post_with(message: FromWorker, pages: Option<&[u8]>) {
 
 fn stats(counters: &Counters) -> IoStats {
     let s = counters.stats();
+    let memory_bytes = wasm_bindgen::memory()
+        .dyn_into::<js_sys::WebAssembly::Memory>()
+        .ok()
+        .and_then(|m| m.buffer().dyn_into::<js_sys::ArrayBuffer>().ok())
+        .map_or(0, |b| u64::from(b.byte_length()));
     IoStats {
         requests: s.requests,
         bytes: s.bytes,
+        memory_bytes,
     }
 }
 

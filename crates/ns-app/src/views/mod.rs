@@ -13,10 +13,13 @@ pub mod canvas;
 pub mod channel_filter;
 mod events;
 mod intervals;
+mod psth;
+mod raster;
 pub mod raw;
 mod table;
 pub mod time;
 mod timeseries;
+mod units_table;
 mod xy;
 
 use std::sync::Arc;
@@ -75,13 +78,9 @@ pub const VIEWS: &[&ViewDef] = &[
     &timeseries::DEF,
     &events::AS_EVENTS,
     &intervals::DEF,
-    &not_yet(
-        "Raster",
-        "Raster",
-        &["RasterPlot", "DirectRasterPlot"],
-        &["Units"],
-    ),
-    &not_yet("PSTH", "PSTH", &[], &["TimeIntervals"]),
+    &raster::DEF,
+    &units_table::DEF,
+    &psth::DEF,
     &not_yet("TrialAlignedSeries", "Trial-aligned series", &[], &[]),
     &not_yet("Image", "Image", &["Images"], &["Image", "Images"]),
     &not_yet("TwoPhotonSeries", "Imaging series", &[], &["ImageSeries"]),

@@ -27,6 +27,8 @@ pub const DEF: ViewDef = ViewDef {
 
 /// Values (samples × channels) the first window shows at most.
 const FIRST_WINDOW_VALUES: f64 = 2.0e6;
+/// Height the channel rows share, in CSS pixels (before separation).
+const PLOT_PX: f64 = 640.0;
 /// Channels shown at first.
 const FIRST_CHANNELS: usize = 16;
 /// The window is fetched this much wider on each side (as a fraction of
@@ -140,6 +142,80 @@ fn median(v: &mut [f32]) -> Option<f32> {
     Some(v[k])
 }
 
+/// One part of the series' extent, fetched by one worker.
+#[derive(Clone, Copy)]
+struct Part {
+    want: StoredValue<Option<Key>>,
+    busy: StoredValue<bool>,
+    data: RwSignal<Option<Arc<Decoded>>>,
+    progress: RwSignal<Option<f64>>,
+    error: RwSignal<Option<WorkerError>>,
+    /// Its data is the complete answer for the newest window.
+    settled: RwSignal<bool>,
+}
+
+impl Part {
+    fn new() -> Self {
+        Self {
+            want: StoredValue::new(None),
+            busy: StoredValue::new(false),
+            data: RwSignal::new(None),
+            progress: RwSignal::new(None),
+            error: RwSignal::new(None),
+            settled: RwSignal::new(true),
+        }
+    }
+
+    /// Asks worker `worker` for the newest wanted window; a pending
+    /// answer is asked again until it is complete, unless the view moved
+    /// meanwhile.
+    fn fetch(self, worker: usize, path: String, spread: RwSignal<Option<f32>>) {
+        if self.busy.get_value() {
+            return;
+        }
+        self.busy.set_value(true);
+        leptos::task::spawn_local(async move {
+            while let Some(key) = self.want.get_value() {
+                self.want.set_value(None);
+                let reply = client::request_on_worker(
+                    worker,
+                    GetWindow {
+                        path: path.clone(),
+                        start_secs: key.window.0,
+                        end_secs: key.window.1,
+                        channels: Some(key.channels),
+                        max_buckets: key.buckets,
+                    },
+                )
+                .await;
+                match reply {
+                    Ok(w) => {
+                        let decoded = Decoded::new(&w);
+                        if spread.get_untracked().is_none()
+                            && !w.pending
+                            && !decoded.times.is_empty()
+                        {
+                            spread.set(Some(decoded.spread()));
+                        }
+                        self.data.set(Some(Arc::new(decoded)));
+                        self.error.set(None);
+                        self.progress.set(w.pending.then_some(w.progress));
+                        if w.pending && self.want.get_value().is_none() {
+                            self.want.set_value(Some(key));
+                        }
+                    }
+                    Err(e) => {
+                        self.progress.set(None);
+                        self.error.set(Some(e));
+                    }
+                }
+            }
+            self.busy.set_value(false);
+            self.settled.set(true);
+        });
+    }
+}
+
 #[derive(Clone, Copy, PartialEq)]
 struct Key {
     window: (f64, f64),
@@ -178,7 +254,8 @@ fn Traces(info: SeriesInfo, time: TimeContext) -> impl IntoView {
     let first_channel = RwSignal::new(0usize);
     let count = RwSignal::new(usize::try_from(n).unwrap_or(1).min(FIRST_CHANNELS));
     let gain = RwSignal::new(1.0f64);
-    let row_px = RwSignal::new(28.0f64);
+    // Vertical separation, × the automatic row height.
+    let sep = RwSignal::new(1.0f64);
     let width = RwSignal::new(0.0f64);
     let info_f = Arc::clone(&info);
     // Channels passing the filter (indices), and the error of a bad filter.
@@ -200,60 +277,19 @@ fn Traces(info: SeriesInfo, time: TimeContext) -> impl IntoView {
         first_channel.set(0);
     });
 
-    let data = RwSignal::new(None::<Arc<Decoded>>);
     let spread = RwSignal::new(None::<f32>);
-    let error = RwSignal::new(None::<WorkerError>);
-    let progress = RwSignal::new(None::<f64>);
-    let want = StoredValue::new(None::<Key>);
-    let busy = StoredValue::new(false);
-    // The drawn data is the complete answer for the newest window.
-    let settled = RwSignal::new(false);
+    // The series' extent is cut into one part per worker, each part always
+    // asked of the same worker: a zoomed-out window is summarized by all
+    // workers at once, and each keeps its part's pyramid cached.
+    let parts: Vec<Part> = (0..client::POOL_SIZE).map(|_| Part::new()).collect();
+    #[expect(clippy::cast_precision_loss, reason = "a handful of parts")]
+    let bounds: Vec<f64> = (0..=parts.len())
+        .map(|i| {
+            info.start_secs + (info.end_secs - info.start_secs) * i as f64 / parts.len() as f64
+        })
+        .collect();
     let path = info.path.clone();
-    // Asks for the newest wanted window; a pending answer is asked again
-    // until it is complete, unless the view moved meanwhile.
-    let fetch = move || {
-        if busy.get_value() {
-            return;
-        }
-        busy.set_value(true);
-        let path = path.clone();
-        leptos::task::spawn_local(async move {
-            while let Some(key) = want.get_value() {
-                want.set_value(None);
-                let reply = client::request_with_affinity(
-                    &path,
-                    GetWindow {
-                        path: path.clone(),
-                        start_secs: key.window.0,
-                        end_secs: key.window.1,
-                        channels: Some(key.channels),
-                        max_buckets: key.buckets,
-                    },
-                )
-                .await;
-                match reply {
-                    Ok(w) => {
-                        let decoded = Decoded::new(&w);
-                        if spread.get_untracked().is_none() && !w.pending {
-                            spread.set(Some(decoded.spread()));
-                        }
-                        data.set(Some(Arc::new(decoded)));
-                        error.set(None);
-                        progress.set(w.pending.then_some(w.progress));
-                        if w.pending && want.get_value().is_none() {
-                            want.set_value(Some(key));
-                        }
-                    }
-                    Err(e) => {
-                        progress.set(None);
-                        error.set(Some(e));
-                    }
-                }
-            }
-            busy.set_value(false);
-            settled.set(progress.get_untracked().is_none() && error.get_untracked().is_none());
-        });
-    };
+    let ps = parts.clone();
     Effect::new(move |_| {
         let (Some((a, b)), w) = (time.window.get(), width.get()) else {
             return;
@@ -266,20 +302,61 @@ fn Traces(info: SeriesInfo, time: TimeContext) -> impl IntoView {
             return;
         }
         let m = (b - a) * MARGIN;
-        #[expect(
-            clippy::cast_possible_truncation,
-            clippy::cast_sign_loss,
-            reason = "a pixel count"
-        )]
-        let buckets = ((w - LEFT).max(100.0) * (1.0 + 2.0 * MARGIN)) as u32;
-        want.set_value(Some(Key {
-            window: (a - m, b + m),
-            channels: (*lo, hi + 1),
-            buckets,
-        }));
-        settled.set(false);
-        fetch();
+        let (a, b) = (a - m, b + m);
+        let total = (w - LEFT).max(100.0) * (1.0 + 2.0 * MARGIN);
+        let last = ps.len() - 1;
+        for (i, part) in ps.iter().enumerate() {
+            // The first and last parts reach past the data's ends.
+            let lo_t = if i == 0 { f64::NEG_INFINITY } else { bounds[i] };
+            let hi_t = if i == last {
+                f64::INFINITY
+            } else {
+                bounds[i + 1]
+            };
+            let (pa, pb) = (a.max(lo_t), b.min(hi_t));
+            if pb <= pa {
+                part.want.set_value(None);
+                part.data.set(None);
+                part.progress.set(None);
+                continue;
+            }
+            #[expect(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                reason = "a pixel count"
+            )]
+            let buckets = ((total * (pb - pa) / (b - a)).ceil() as u32).max(1);
+            part.want.set_value(Some(Key {
+                window: (pa, pb),
+                channels: (*lo, hi + 1),
+                buckets,
+            }));
+            part.settled.set(false);
+            part.fetch(i, path.clone(), spread);
+        }
     });
+    let progress = {
+        let ps = parts.clone();
+        Memo::new(move |_| {
+            let pending: Vec<f64> = ps.iter().filter_map(|p| p.progress.get()).collect();
+            let done = ps.len() - pending.len();
+            #[expect(clippy::cast_precision_loss, reason = "a handful of parts")]
+            let (n, done) = (ps.len() as f64, done as f64);
+            (!pending.is_empty()).then(|| (pending.iter().sum::<f64>() + done) / n)
+        })
+    };
+    let error = {
+        let ps = parts.clone();
+        Memo::new(move |_| ps.iter().find_map(|p| p.error.get()))
+    };
+    let settled = {
+        let ps = parts.clone();
+        Memo::new(move |_| ps.iter().all(|p| p.settled.get()))
+    };
+    let data = {
+        let ps = parts.clone();
+        Signal::derive(move || ps.iter().filter_map(|p| p.data.get()).collect::<Vec<_>>())
+    };
     // A new channel set gets its own amplitude.
     Effect::new(move |_| {
         visible.track();
@@ -295,8 +372,9 @@ fn Traces(info: SeriesInfo, time: TimeContext) -> impl IntoView {
         let plot_h = (f.height - AXIS - plot_top).max(1.0);
         #[expect(clippy::cast_precision_loss, reason = "small counts")]
         let row_h = plot_h / vis.len().max(1) as f64;
-        if let Some(d) = data.get() {
-            let scale_base = f64::from(spread.get().unwrap_or_else(|| d.spread()));
+        let parts = data.get();
+        if let Some(first) = parts.first() {
+            let scale_base = f64::from(spread.get().unwrap_or_else(|| first.spread()));
             let g = gain.get();
             #[expect(
                 clippy::cast_possible_truncation,
@@ -308,21 +386,26 @@ fn Traces(info: SeriesInfo, time: TimeContext) -> impl IntoView {
                 buf.clear();
                 buf.resize(w * h * 4, 255);
                 for (row, ch) in vis.iter().enumerate() {
-                    let Some(col) = ch
-                        .checked_sub(d.channel_start)
-                        .and_then(|c| usize::try_from(c).ok())
-                    else {
-                        continue;
-                    };
-                    if col >= d.channels {
-                        continue;
-                    }
                     #[expect(clippy::cast_precision_loss, reason = "small counts")]
                     let base = (row as f64 + 0.5) * row_h;
                     let k = row_h * 0.5 * g / scale_base;
-                    let center = f64::from(d.centers.get(col).copied().unwrap_or(0.0));
                     let color = COLORS[row % COLORS.len()];
-                    trace(buf, w, h, f, &d, col, base, k, center, color);
+                    // One baseline for all parts: the first part's center.
+                    let center = ch
+                        .checked_sub(first.channel_start)
+                        .and_then(|c| usize::try_from(c).ok())
+                        .and_then(|c| first.centers.get(c))
+                        .map_or(0.0, |c| f64::from(*c));
+                    for d in &parts {
+                        let Some(col) = ch
+                            .checked_sub(d.channel_start)
+                            .and_then(|c| usize::try_from(c).ok())
+                            .filter(|c| *c < d.channels)
+                        else {
+                            continue;
+                        };
+                        trace(buf, w, h, f, d, col, base, k, center, color);
+                    }
                 }
             });
             buffer.with_value(|buf| {
@@ -364,10 +447,12 @@ fn Traces(info: SeriesInfo, time: TimeContext) -> impl IntoView {
         }
         f.axis_and_cursor();
     });
+    // Rows share about 640 px (6 to 40 px each), times the separation.
     let height = Signal::derive(move || {
         #[expect(clippy::cast_precision_loss, reason = "small counts")]
         let rows = visible.get().len().max(1) as f64;
-        (rows * row_px.get()).clamp(120.0, 4000.0) + AXIS + 4.0
+        let row = (PLOT_PX / rows).clamp(6.0, 40.0) * sep.get();
+        (rows * row).clamp(120.0, 4000.0) + AXIS + 4.0
     });
     let total = usize::try_from(n).unwrap_or(usize::MAX);
     let columns: Vec<String> = info
@@ -403,8 +488,8 @@ fn Traces(info: SeriesInfo, time: TimeContext) -> impl IntoView {
                 </select>
                 <button title="Larger amplitude" on:click=move |_| gain.update(|g| *g *= 1.5)>"↕+"</button>
                 <button title="Smaller amplitude" on:click=move |_| gain.update(|g| *g /= 1.5)>"↕−"</button>
-                <button title="More space between channels" on:click=move |_| row_px.update(|r| *r = (*r * 1.4).min(200.0))>"⇕+"</button>
-                <button title="Less space between channels" on:click=move |_| row_px.update(|r| *r = (*r / 1.4).max(4.0))>"⇕−"</button>
+                <button title="More space between channels" on:click=move |_| sep.update(|r| *r = (*r * 1.4).min(8.0))>"⇕+"</button>
+                <button title="Less space between channels" on:click=move |_| sep.update(|r| *r = (*r / 1.4).max(0.2))>"⇕−"</button>
             </span>
         </div>
         <channel_filter::FilterBox filter=filter columns=columns error=Signal::derive(move || filtered.get().err())/>
@@ -415,7 +500,7 @@ fn Traces(info: SeriesInfo, time: TimeContext) -> impl IntoView {
                 <span class="progress" data-testid="progress">{format!("summarizing the window: {:.0}%", p * 100.0)}
                     <progress max="1" value=p.to_string()></progress></span>
             })}
-            {move || data.get().map(|d| {
+            {move || data.get().first().cloned().map(|d| {
                 let unit = info.unit.clone().unwrap_or_default();
                 if d.samples_per_bucket > 1 {
                     format!("min/max of {} samples per pixel · {unit}", d.samples_per_bucket)
@@ -468,6 +553,8 @@ fn trace(
         }
     };
     let mut prev: Option<(i64, f64)> = None;
+    // The previous bucket's envelope (top, bottom pixel).
+    let mut prev_span = (0.0, 0.0);
     for (b, t) in d.times.iter().enumerate() {
         let (Some(lo), Some(hi)) = (
             d.min.get(b * d.channels + col),
@@ -492,8 +579,16 @@ fn trace(
         let y_hi = base - (f64::from(*hi) - center) * k;
         let y_lo = base - (f64::from(*lo) - center) * k;
         match prev {
+            // A min/max bucket covers the columns up to the next bucket:
+            // its envelope spans them (a thin join would leave white gaps).
+            Some((px, py)) if xi > px + 1 && d.samples_per_bucket > 1 => {
+                for c in px + 1..xi {
+                    put(c, prev_span.0, prev_span.1);
+                }
+                put(xi, py.min(y_hi), py.max(y_lo));
+            }
             Some((px, py)) if xi > px + 1 => {
-                // Join across the columns in between.
+                // Samples: a line across the columns in between.
                 let start = (y_hi + y_lo) / 2.0;
                 #[expect(clippy::cast_precision_loss, reason = "pixel counts")]
                 let steps = (xi - px) as f64;
@@ -513,6 +608,7 @@ fn trace(
             None => put(xi, y_hi, y_lo),
         }
         prev = Some((xi, (y_hi + y_lo) / 2.0));
+        prev_span = (y_hi, y_lo);
     }
 }
 
