@@ -23,6 +23,7 @@ fn main() -> Result<()> {
         Some("fuzz") => fuzz::run(&args[1..]),
         Some("web") => web::build().map(drop),
         Some("store-load") => store_load(&args[1..]),
+        Some("wasm-test") => web::wasm_tests(),
         Some("python") => {
             let python = python::ensure()?;
             println!("{}", python.display());
@@ -30,7 +31,7 @@ fn main() -> Result<()> {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  demo          write a sample NWB file and inspect it locally and over HTTP\n  web           build the app into target/dist (trunk)\n  test [ARGS]   set up the fixture Python env, then cargo test --workspace [ARGS]\n  bench [--quick]  generate benchmark files, serve them with 50 ms latency, print the table\n  fuzz [--secs N] [TARGET...]  run the cargo-fuzz targets of fuzz/ N s each (default 20)\n  store-load [--uploads N] [--reads N] [--size B] [--concurrency C] [--secs S]  load run of the store server (loopback), prints a table\n  python        set up the fixture Python env and print its interpreter path"
+                "usage: cargo xtask <command>\n\n  demo          write a sample NWB file and inspect it locally and over HTTP\n  web           build the app into target/dist (trunk)\n  test [ARGS]   set up the fixture Python env, then cargo test --workspace [ARGS]\n  bench [--quick]  generate benchmark files, serve them with 50 ms latency, print the table\n  fuzz [--secs N] [TARGET...]  run the cargo-fuzz targets of fuzz/ N s each (default 20)\n  wasm-test     the wasm-bindgen tests in headless Chromium (with a store server)\n  store-load [--uploads N] [--reads N] [--size B] [--concurrency C] [--secs S]  load run of the store server (loopback), prints a table\n  python        set up the fixture Python env and print its interpreter path"
             );
             bail!("no command given")
         }
