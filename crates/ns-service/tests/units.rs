@@ -2,60 +2,26 @@
 //! checked against numpy computing the same from h5py reads in the same run.
 #![expect(clippy::unwrap_used, reason = "tests")]
 
-use std::process::Command;
+mod common;
 
+use common::{ask, floats};
 use ns_protocol::filter::parse;
-use ns_protocol::{
-    Answer, ErrorKind, GetPsth, GetRaster, GetUnits, Psth, Raster, Reply, Request, UnitsInfo,
-};
-use ns_service::{Limits, ReadOptions, Service, open_store};
-use ns_test_support::{fixtures, python};
-use serde_json::Value as Json;
+use ns_protocol::{ErrorKind, GetPsth, GetRaster, GetUnits, Psth, Raster, UnitsInfo};
+use ns_service::{Limits, Service};
 
 fn service(name: &str) -> Service {
-    let path = fixtures().join(name);
-    let source = ns_io_native::open(path.to_str().unwrap(), &Default::default()).unwrap();
-    let store = open_store(
-        source,
-        |url: &str| ns_io_native::open(url, &Default::default()),
-        ReadOptions::default(),
-    )
-    .unwrap();
-    Service::new(store, Limits::default()).unwrap()
+    common::service(name, Limits::default())
 }
-
-fn ask<R: Request>(s: &Service, request: R) -> Result<R::Reply, ns_protocol::WorkerError> {
-    let answer: Answer = s.handle(request.into())?;
-    Ok(R::Reply::from_answer(answer).unwrap())
-}
+use serde_json::Value as Json;
 
 /// numpy on the ecephys fixture; `spikes(u)` gives unit row u's times.
 fn numpy(script: &str) -> Json {
-    let path = fixtures().join("nwb_ecephys.nwb");
-    let out = Command::new(python())
-        .arg("-c")
-        .arg(format!(
-            "import json, h5py, numpy as np\nf = h5py.File({:?}, 'r')\n\
-             st = f['/units/spike_times'][:]; ix = f['/units/spike_times_index'][:]\n\
-             def spikes(u):\n    return st[(ix[u-1] if u else 0):ix[u]]\n{script}",
-            path.to_str().unwrap()
-        ))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn floats(j: &Json) -> Vec<f64> {
-    j.as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_f64().unwrap_or(f64::NAN))
-        .collect()
+    common::python_json(
+        "nwb_ecephys.nwb",
+        "st = f['/units/spike_times'][:]; ix = f['/units/spike_times_index'][:]\n\
+         def spikes(u):\n    return st[(ix[u-1] if u else 0):ix[u]]",
+        script,
+    )
 }
 
 fn close(a: &[f64], b: &[f64]) -> bool {

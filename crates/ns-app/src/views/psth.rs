@@ -12,7 +12,6 @@ use std::sync::Arc;
 use leptos::html::Canvas;
 use leptos::prelude::*;
 use ns_protocol::{GetPsth, GetUnits, Psth, UnitsInfo};
-use wasm_bindgen::JsCast;
 use web_sys::CanvasRenderingContext2d;
 
 use super::intervals::PALETTE;
@@ -431,12 +430,7 @@ fn PsthCanvas(p: Arc<Psth>, unit: usize, height: f64, state: State) -> impl Into
     let p2 = Arc::clone(&p);
     Effect::new(move |_| {
         let Some(c) = canvas.get() else { return };
-        let Some(ctx) = c
-            .get_context("2d")
-            .ok()
-            .flatten()
-            .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
-        else {
+        let Some(ctx) = super::canvas::context_2d(&c) else {
             return;
         };
         draw(&ctx, &p2, unit, W, raster_h, hist_h, &state);
