@@ -184,7 +184,8 @@ test('a local file opens without being loaded whole', async () => {
   // Three workers, but the file is read once (the others start from the
   // first one's pages), and only in part.
   const status = await page.getByTestId('status').innerText();
-  const kb = Number(status.match(/([\d.]+) (KB|MB)/)?.[1] ?? 'NaN') * (status.includes('MB') ? 1000 : 1);
+  const loaded = status.match(/([\d.]+) (KB|MB) loaded/);
+  const kb = Number(loaded?.[1] ?? 'NaN') * (loaded?.[2] === 'MB' ? 1000 : 1);
   assert.ok(kb < size('nwb_ecephys.nwb') / 1000, `${status} for a ${size('nwb_ecephys.nwb')}-byte file`);
   await page.screenshot({ path: join(shots, 'local-file.png') });
 });

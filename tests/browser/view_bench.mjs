@@ -104,6 +104,59 @@ const frames = (await page.evaluate(() => window.neurosiftFrameTimes())).sort((a
 const q = (p) => frames[Math.min(frames.length - 1, Math.floor(frames.length * p))].toFixed(1);
 const width = await page.evaluate(() => document.querySelector('[data-testid="timeseries-canvas"]').width);
 rows.push([`draw while panning 64 ch × ${width} px`, `p50 ${q(0.5)} / p95 ${q(0.95)} / max ${frames.at(-1).toFixed(1)} ms`, frames.length + ' frames', '']);
+// Minutes of panning and zooming over the whole recording: the readers'
+// memory (sum of the workers' wasm memory) must stay bounded.
+const memoryOf = async () => {
+  const text = await page.getByTestId('status').innerText();
+  const m = text.match(/readers' memory ([\d.]+) (MB|GB)/);
+  return m ? Number(m[1]) * (m[2] === 'GB' ? 1000 : 1) : NaN;
+};
+const panSecs = Number(process.env.PAN_SECS ?? '120');
+const memStart = await memoryOf();
+const tPan = Date.now();
+let moves = 0;
+while (Date.now() - tPan < panSecs * 1000) {
+  const key = ['ArrowRight', 'ArrowRight', 'ArrowRight', '=', '-', 'ArrowLeft'][moves % 6];
+  await page.keyboard.press(key);
+  if (moves % 25 === 0) {
+    await page.getByTestId('show-all').click();
+    await canvas.focus();
+  }
+  moves++;
+  await page.waitForTimeout(100);
+}
+await settled(page);
+rows.push([`${panSecs} s of panning and zooming (${moves} moves)`, `readers' memory ${memStart} → ${await memoryOf()} MB`, '', '']);
+
+// Raster and PSTH, each in a fresh browser context (cold: no cached metadata).
+async function coldView(tab, testId) {
+  const ctx = await browser.newContext({ viewport: { width: 1600, height: 1100 } });
+  await ctx.addInitScript(() => localStorage.setItem('neurosift.lindiBase', 'http://127.0.0.1:9/none'));
+  const p = await ctx.newPage();
+  await reset();
+  const t = Date.now();
+  await p.goto(`${app}/nwb?url=${encodeURIComponent(`${data}/files/${basename(file)}`)}&tab=${encodeURIComponent(tab)}`);
+  await p.waitForFunction((id) => {
+    const c = document.querySelector(`[data-testid="${id}"]`);
+    if (!c || !c.width) return false;
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i] < 200) n++;
+    return n > 50;
+  }, testId, { timeout: 120000, polling: 20 });
+  const took = Date.now() - t;
+  const st = await stats();
+  await p.screenshot({ path: `/tmp/view-bench-${testId}.png`, fullPage: true });
+  await ctx.close();
+  return [took, st];
+}
+for (const [label, tab, id] of [['first raster, cold', 'view:Raster|/units', 'raster-canvas'],
+  ['first PSTH, cold', 'view:PSTH|/intervals/trials^/units', 'psth-canvas']]) {
+  const [took, st] = await coldView(tab, id);
+  rows.push([label, `${took} ms`, st.requests, mb(st.bytes)]);
+}
+const statusText = await page.getByTestId('status').innerText();
+rows.push(['after all of the above (status line)', statusText.replace(/\n/g, ' '), '', '']);
 const mem = await page.evaluate(() => performance.memory ? (performance.memory.usedJSHeapSize / 1e6).toFixed(0) + ' MB JS heap' : '');
 console.log(`\n${basename(file)}, ${latency} ms per request\n`);
 console.log('| step | time | requests | MB |\n|---|---|---|---|');

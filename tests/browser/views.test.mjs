@@ -204,11 +204,16 @@ test('every view opens from Neurosift view names, current and older', async () =
     await page.getByTestId('cell-values').getByText('a, b, c, ä').waitFor();
   }
   await page.goto(link('nwb_ecephys.nwb', 'view:Units|/units'));
-  await page.getByTestId('table').getByText('quality').waitFor();
+  await page.getByTestId('units-table').getByText('quality').waitFor();
+  await page.getByTestId('units-table-filter').fill('quality=mua');
+  await page.getByTestId('units-table-filter').press('Enter');
+  await page.getByTestId('units-table-count').getByText('4 of 10 units').waitFor();
+  assert.equal(new URL(page.url()).searchParams.get('units'), 'quality=mua');
   await page.screenshot({ path: join(shots, 'view-table.png'), fullPage: true });
   // Named views not built yet say so (never a blank page).
-  for (const [file, tab] of [['nwb_ecephys.nwb', 'view:Raster|/units'], ['nwb_ecephys.nwb', 'view:RasterPlot|/units'],
-    ['nwb_ecephys.nwb', 'view:DirectRasterPlot|/units'], ['nwb_ecephys.nwb', 'view:PSTH|/intervals/trials^/units'],
+  for (const [file, tab] of [
+    ['nwb_behavior.nwb', 'view:TrialAlignedSeries|/acquisition/lick_signal'],
+    ['nwb_behavior.nwb', 'view:PoseEstimation|/processing/behavior/Position'],
     ['nwb_behavior.nwb', 'view:NoSuchView|/acquisition/images']]) {
     await page.goto(link(file, tab));
     await page.getByTestId('not-available').waitFor();

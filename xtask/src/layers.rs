@@ -76,6 +76,14 @@ mod tests {
                 &["ns-io", "ns-links", "ns-protocol", "ns-service"],
             ),
             ("ns-app", &["ns-protocol", "ns-links", "ns-io"]),
+            // HTTP serving of files (and the Range/ETag answer the store server reuses).
+            ("ns-serve", &[]),
+            // Content addresses: no I/O, shared by the store and the browser client.
+            ("ns-store-uri", &[]),
+            // The store: its storage, server and client side of a server.
+            ("kachery", &["ns-store-uri", "ns-serve"]),
+            // The browser's client of a store server: URIs only, never the store itself.
+            ("ns-store-client", &["ns-store-uri"]),
         ];
         let mut wrong = Vec::new();
         for (name, may) in allowed {

@@ -22,6 +22,8 @@ fn main() -> Result<()> {
         Some("demo") => demo::run(),
         Some("fuzz") => fuzz::run(&args[1..]),
         Some("web") => web::build().map(drop),
+        Some("store-load") => store_load(&args[1..]),
+        Some("wasm-test") => web::wasm_tests(),
         Some("python") => {
             let python = python::ensure()?;
             println!("{}", python.display());
@@ -29,7 +31,7 @@ fn main() -> Result<()> {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  demo          write a sample NWB file and inspect it locally and over HTTP\n  web           build the app into target/dist (trunk)\n  test [ARGS]   set up the fixture Python env, then cargo test --workspace [ARGS]\n  bench [--quick]  generate benchmark files, serve them with 50 ms latency, print the table\n  fuzz [--secs N] [TARGET...]  run the cargo-fuzz targets of fuzz/ N s each (default 20)\n  python        set up the fixture Python env and print its interpreter path"
+                "usage: cargo xtask <command>\n\n  demo          write a sample NWB file and inspect it locally and over HTTP\n  web           build the app into target/dist (trunk)\n  test [ARGS]   set up the fixture Python env, then cargo test --workspace [ARGS]\n  bench [--quick]  generate benchmark files, serve them with 50 ms latency, print the table\n  fuzz [--secs N] [TARGET...]  run the cargo-fuzz targets of fuzz/ N s each (default 20)\n  wasm-test     the wasm-bindgen tests in headless Chromium (with a store server)\n  store-load [--uploads N] [--reads N] [--size B] [--concurrency C] [--secs S]  load run of the store server (loopback), prints a table\n  python        set up the fixture Python env and print its interpreter path"
             );
             bail!("no command given")
         }
@@ -44,7 +46,39 @@ pub fn root() -> PathBuf {
 }
 
 /// The crates the browser runs, linted for its target too.
-const WASM_CRATES: [&str; 5] = ["ns-app", "ns-worker", "ns-protocol", "ns-links", "ns-io"];
+const WASM_CRATES: [&str; 7] = [
+    "ns-app",
+    "ns-worker",
+    "ns-protocol",
+    "ns-links",
+    "ns-io",
+    "ns-store-uri",
+    "ns-store-client",
+];
+
+/// A bounded load run of the store server on 127.0.0.1 (release build): uploads/s, reads/s,
+/// p50/p99 latency. A measurement that prints a table, not a test.
+fn store_load(extra: &[String]) -> Result<()> {
+    let status = Command::new(env!("CARGO"))
+        .current_dir(root())
+        .args([
+            "run",
+            "--release",
+            "--quiet",
+            "-p",
+            "kachery",
+            "--example",
+            "store_load",
+            "--",
+        ])
+        .args(extra)
+        .status()
+        .context("running the store load example")?;
+    if !status.success() {
+        bail!("store load run failed");
+    }
+    Ok(())
+}
 
 /// `cargo fmt --check` and clippy with warnings as errors, natively and
 /// for `wasm32-unknown-unknown`.

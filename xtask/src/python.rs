@@ -1,5 +1,6 @@
-//! The Python environment that writes test fixtures (pynwb, h5py) and runs
-//! the peer measurements (remfile): `target/venv`, made once and remade when
+//! The Python environment that writes test fixtures (pynwb, h5py), runs the
+//! peer measurements (remfile) and the S3-compatible server of the store tests
+//! (moto): `target/venv`, made once and remade when
 //! `tests/fixtures/requirements.txt` changes.
 
 use std::path::PathBuf;
@@ -22,7 +23,7 @@ pub fn ensure() -> Result<PathBuf> {
         return Ok(python);
     }
     eprintln!(
-        "xtask: setting up {} (pynwb, h5py, remfile)",
+        "xtask: setting up {} (pynwb, h5py, remfile, moto)",
         venv.display()
     );
     let base = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());

@@ -41,11 +41,14 @@ pub fn build() -> Result<PathBuf> {
     Ok(root().join("target/dist"))
 }
 
-/// The wasm-bindgen tests (protocol in a dedicated worker, links in a page),
-/// in headless Chromium through chromedriver.
+/// The wasm-bindgen tests (protocol in a dedicated worker, links and the store
+/// client in a page), in headless Chromium through chromedriver. The store
+/// client's test talks to a `neurosift store-server` started here on 127.0.0.1
+/// (its URL and token are baked in at build time).
 pub fn wasm_tests() -> Result<()> {
     let chromedriver =
         std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+    let server = StoreServer::start()?;
     run(Command::new(env!("CARGO"))
         .args([
             "test",
@@ -55,10 +58,75 @@ pub fn wasm_tests() -> Result<()> {
             "ns-protocol",
             "-p",
             "ns-links",
+            "-p",
+            "ns-store-client",
         ])
         .current_dir(root())
-        .env("CHROMEDRIVER", chromedriver))
+        .env("CHROMEDRIVER", chromedriver)
+        .env("NS_STORE_TEST_URL", &server.url)
+        .env("NS_STORE_TEST_TOKEN", StoreServer::TOKEN))
     .context("wasm-bindgen tests (needs chromium-driver and wasm-bindgen-cli; see .ci/run)")
+}
+
+/// `neurosift store-server` over a fresh directory on a free port; stopped on drop.
+struct StoreServer {
+    child: std::process::Child,
+    url: String,
+    dir: PathBuf,
+}
+
+impl StoreServer {
+    const TOKEN: &str = "wasm-test-token-0123456789";
+
+    fn start() -> Result<StoreServer> {
+        use std::io::{BufRead, BufReader};
+        run(Command::new(env!("CARGO"))
+            .args([
+                "build",
+                "--quiet",
+                "-p",
+                "neurosift-cli",
+                "--bin",
+                "neurosift",
+            ])
+            .current_dir(root()))?;
+        let dir = root().join(format!("target/wasm-test-store-{}", std::process::id()));
+        let mut child = Command::new(root().join("target/debug/neurosift"))
+            .arg("store-server")
+            .arg("--store")
+            .arg(&dir)
+            .args(["--bind", "127.0.0.1:0", "--token", Self::TOKEN])
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .context("starting neurosift store-server")?;
+        let stderr = child.stderr.take().context("store-server stderr")?;
+        let mut lines = BufReader::new(stderr).lines();
+        let url = loop {
+            let Some(Ok(line)) = lines.next() else {
+                let _ = child.kill();
+                bail!("store-server exited before serving");
+            };
+            if let Some(at) = line.find("on http://") {
+                let url = line[at + 3..].split_whitespace().next().unwrap_or_default();
+                break url.to_string();
+            }
+        };
+        // Its request log, passed on.
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                eprintln!("store-server: {line}");
+            }
+        });
+        Ok(StoreServer { child, url, dir })
+    }
+}
+
+impl Drop for StoreServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
 
 /// Runs the browser tests against the built app.
@@ -74,6 +142,7 @@ pub fn test(dist: &Path, fixtures: &Path) -> Result<()> {
             "app.test.mjs",
             "views.test.mjs",
             "images.test.mjs",
+            "units.test.mjs",
         ])
         .current_dir(&dir)
         .env("NEUROSIFT_DIST", dist)

@@ -1,15 +1,18 @@
 //! `neurosift`: look inside NWB/HDF5 files (or LINDI reference files:
 //! `.lindi.json`, `.lindi.tar`), local or remote, reading only the bytes
-//! needed.
+//! needed; store, load and print objects of the sha1 store, and serve one.
 
 mod inspect;
+mod store;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
+use kachery::StoreUri;
 use ns_io::Counters;
 use ns_model::{ObjectStore, Selection};
 
@@ -17,7 +20,7 @@ use ns_model::{ObjectStore, Selection};
 #[command(
     name = "neurosift",
     version,
-    about = "Browse NWB/HDF5 (and LINDI .lindi.json/.lindi.tar) files, local or remote (HTTP Range reads)"
+    about = "Browse NWB/HDF5 (and LINDI .lindi.json/.lindi.tar) files, local or remote (HTTP Range reads); keep objects in the sha1 store"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -49,12 +52,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Print dataset values.
+    /// Print dataset values; or, given a store URI (`sha1://…`, `kachery:…`) instead of a
+    /// file, the stored object's bytes (verified before any is printed).
     Cat {
         #[command(flatten)]
         source: Source,
-        /// Dataset paths inside the file.
-        #[arg(required = true)]
+        /// Dataset paths inside the file (none for a store URI).
         paths: Vec<String>,
         /// Per dimension `start:stop[:step]` or an index, comma-separated; missing trailing dims are whole.
         #[arg(long, allow_hyphen_values = true)]
@@ -62,7 +65,36 @@ enum Command {
         /// One JSON object per dataset per line.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        store: store::StoreArgs,
     },
+    /// Put files (or standard input) into the sha1 store; prints one
+    /// `sha1://<hash>?label=<name>` URI per object.
+    Store {
+        /// Files to store.
+        files: Vec<PathBuf>,
+        /// Store what standard input yields instead.
+        #[arg(long)]
+        stdin: bool,
+        /// The label in the printed URIs (default: the file name).
+        #[arg(long)]
+        label: Option<String>,
+        #[command(flatten)]
+        store: store::StoreArgs,
+    },
+    /// Write a stored object (`sha1://…` or `kachery:<zone>:sha1:…` URI) to a file, verified.
+    Load {
+        /// The object's URI.
+        uri: String,
+        /// Output file (default: the URI's label, else its hash, in the current directory).
+        #[arg(short = 'o', long = "output")]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        store: store::StoreArgs,
+    },
+    /// Serve a store over HTTP: public GET/HEAD /sha1/<hash> (Range, ETag, CORS), PUT with a
+    /// bearer token.
+    StoreServer(store::ServerArgs),
 }
 
 fn main() -> ExitCode {
@@ -79,11 +111,38 @@ fn main() -> ExitCode {
             paths,
             slice,
             json,
+            store,
         } => {
-            let r = open(&source, &counters)
-                .and_then(|file| cat(file.as_ref(), &paths, slice.as_deref(), json));
+            let r = if StoreUri::has_scheme(&source.file) {
+                if paths.is_empty() && slice.is_none() && !json {
+                    store::cat(&store, &source.file)
+                } else {
+                    Err(anyhow::anyhow!(
+                        "cat {}: a store URI prints the stored bytes; dataset paths, --slice and --json are for files",
+                        source.file
+                    ))
+                }
+            } else if paths.is_empty() {
+                Err(anyhow::anyhow!(
+                    "cat {}: give dataset paths inside the file (or a store URI sha1://… / kachery:… instead of a file)",
+                    source.file
+                ))
+            } else {
+                open(&source, &counters)
+                    .and_then(|file| cat(file.as_ref(), &paths, slice.as_deref(), json))
+            };
             (r, source.stats)
         }
+        Command::Store {
+            files,
+            stdin,
+            label,
+            store,
+        } => (store::store(&store, &files, stdin, label.as_deref()), false),
+        Command::Load { uri, output, store } => {
+            (store::load(&store, &uri, output.as_deref()), false)
+        }
+        Command::StoreServer(args) => (store::serve(&args), false),
     };
     let code = match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -444,6 +444,10 @@ impl<'a> Units<'a> {
     /// Spikes per unit (reads only `spike_times_index`).
     pub fn spike_counts(&self) -> Result<Vec<u64>> {
         let column = self.spike_column()?;
+        // No index: the table's one unit has every time.
+        if column.index.is_empty() && self.table.num_rows() <= 1 {
+            return Ok(vec![column.shape.first().copied().unwrap_or(0)]);
+        }
         let [index] = column.index.as_slice() else {
             return Err(self
                 .table
@@ -529,8 +533,111 @@ impl<'a> Units<'a> {
         })
     }
 
+    /// The name of the spike column: `spike_times`, else `event_times`.
+    pub fn spikes_column(&self) -> &str {
+        if self.table.column_info("spike_times").is_none()
+            && self.table.column_info("event_times").is_some()
+        {
+            "event_times"
+        } else {
+            "spike_times"
+        }
+    }
+
+    /// Entries `range` of the spike column's data (all units' times, one
+    /// unit after another), clipped to it.
+    pub fn spike_slice(&self, range: Range<u64>) -> Result<Vec<f64>> {
+        let column = self.spike_column()?;
+        let len = column.shape.first().copied().unwrap_or(0);
+        let end = range.end.min(len);
+        let start = range.start.min(end);
+        if start == end {
+            return Ok(Vec::new());
+        }
+        Ok(self
+            .table
+            .file
+            .read(&column.path, &Selection::rows(start, end))?
+            .to_f64())
+    }
+
+    /// The spike times of the units at rows `units`, in one read of their
+    /// consecutive slices.
+    pub fn spike_times_of(&self, units: Range<u64>) -> Result<Vec<Vec<f64>>> {
+        let counts = self.spike_counts()?;
+        let at = |r: u64| {
+            usize::try_from(r)
+                .ok()
+                .and_then(|r| counts.get(..r))
+                .map(|c| c.iter().sum::<u64>())
+        };
+        let (Some(first), Some(last)) = (at(units.start), at(units.end)) else {
+            return Err(self.table.file.invalid(
+                &self.table.path,
+                format!("has no units {units:?} (it has {})", counts.len()),
+            ));
+        };
+        let times = self.spike_slice(first..last)?;
+        if times.len() as u64 != last - first {
+            return Err(self.table.file.invalid(
+                &self.spike_column()?.path,
+                "is shorter than its index says".into(),
+            ));
+        }
+        let mut ends = Vec::new();
+        let mut total = 0;
+        for r in units {
+            total += usize::try_from(r)
+                .ok()
+                .and_then(|r| counts.get(r))
+                .copied()
+                .unwrap_or(0);
+            ends.push(total);
+        }
+        split_at_ends(times, &ends).ok_or_else(|| {
+            self.table
+                .file
+                .invalid(&self.table.path, "spike counts are inconsistent".into())
+        })
+    }
+
+    /// The spike times of the unit at row `unit` in `t0..t1` (its times
+    /// must be ascending): its slice is searched by halving, reading single
+    /// values, then only the window is read.
+    pub fn spike_times_between(&self, unit: u64, t0: f64, t1: f64) -> Result<Vec<f64>> {
+        let column = self.spike_column()?;
+        let range = if column.index.is_empty() {
+            0..column.shape.first().copied().unwrap_or(0)
+        } else {
+            self.table.ragged_bounds(column, unit)?
+        };
+        let value = |i: u64| -> Result<f64> {
+            self.spike_slice(i..i + 1)?.first().copied().ok_or_else(|| {
+                self.table
+                    .file
+                    .invalid(&column.path, format!("has no entry {i}"))
+            })
+        };
+        let first_at_or_after = |t: f64| -> Result<u64> {
+            let (mut lo, mut hi) = (range.start, range.end);
+            while hi - lo > 4096 {
+                let mid = lo + (hi - lo) / 2;
+                if value(mid)? < t {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            let rest = self.spike_slice(lo..hi)?;
+            Ok(lo + rest.iter().position(|v| *v >= t).unwrap_or(rest.len()) as u64)
+        };
+        let a = first_at_or_after(t0)?;
+        let b = first_at_or_after(t1)?.max(a);
+        self.spike_slice(a..b)
+    }
+
     fn spike_column(&self) -> Result<&Column> {
-        self.table.column_or_err("spike_times")
+        self.table.column_or_err(self.spikes_column())
     }
 }
 

@@ -15,6 +15,7 @@
 //! `ArrayBuffer`s (not copied, not printed as JSON numbers).
 
 mod buffer;
+pub mod filter;
 mod imaging;
 mod pages;
 
@@ -159,6 +160,51 @@ pub struct GetSamples {
     pub max_points: u32,
 }
 
+/// A Units table (or any table with a ragged `spike_times` or
+/// `event_times` column): ids, spike counts, the columns to sort, color
+/// and subset units by, and the time extent of its spikes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GetUnits {
+    pub path: String,
+}
+
+/// Spikes of some units in a window: their times, or per-bin counts when
+/// there are more than `max_spikes` (ticks would overlap anyway).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GetRaster {
+    pub path: String,
+    /// Rows of the table (not ids).
+    pub units: Vec<u64>,
+    pub start_secs: f64,
+    pub end_secs: f64,
+    pub max_spikes: u32,
+    /// Bins across the window when counts come back instead.
+    pub bins: u32,
+}
+
+/// A peri-stimulus time histogram of units around trials (or events).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GetPsth {
+    pub units_path: String,
+    /// Rows of the units table.
+    pub units: Vec<u64>,
+    /// A TimeIntervals table, or a series whose timestamps are the events.
+    pub trials_path: String,
+    /// The column to align to (a table's); ignored for an events series.
+    pub align_to: String,
+    pub window_start: f64,
+    pub window_end: f64,
+    pub num_bins: u32,
+    /// 30 × finer bins, smoothed with a Gaussian of σ = 15 fine bins (as
+    /// Neurosift).
+    pub smoothed: bool,
+    pub group_by: Option<String>,
+    /// Groups to keep (all when empty).
+    pub categories: Vec<String>,
+    /// Trials kept (conditions on the trials table's columns).
+    pub trial_filter: Vec<filter::Condition>,
+}
+
 macro_rules! request_reply {
     ($($request:ident => $variant:ident($reply:ident)),* $(,)?) => {
         /// Every request, as it travels.
@@ -223,6 +269,9 @@ request_reply! {
     GetFrame => Frame(Frame),
     GetProjection => Projection(Projection),
     GetRois => Rois(Rois),
+    GetUnits => Units(UnitsInfo),
+    GetRaster => Raster(Raster),
+    GetPsth => Psth(Psth),
 }
 
 /// What the app asks of the worker.
@@ -606,6 +655,76 @@ pub struct Samples {
     pub unit: Option<String>,
 }
 
+/// See [`GetUnits`].
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct UnitsInfo {
+    pub path: String,
+    /// `spike_times` or `event_times`.
+    pub spikes_column: String,
+    pub ids: Vec<i64>,
+    pub spike_counts: Vec<u64>,
+    /// Plain 1-D columns, as text per unit.
+    pub columns: Vec<UnitColumn>,
+    /// First and last spike (seconds); equal when there are none.
+    pub start_secs: f64,
+    pub end_secs: f64,
+    pub warnings: Vec<String>,
+}
+
+/// One column of a units table, for sorting, coloring and subsetting.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct UnitColumn {
+    pub name: String,
+    /// Numbers sort as numbers.
+    pub numeric: bool,
+    /// Distinct values (for coloring), when there are at most 20.
+    pub categories: Option<Vec<String>>,
+    pub values: Vec<String>,
+}
+
+/// See [`GetRaster`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Raster {
+    pub path: String,
+    pub units: Vec<u64>,
+    /// Spikes of each unit in the window.
+    pub counts: Vec<u64>,
+    /// f64 spike times, unit after unit (`counts` each), when they fit.
+    pub times: Option<TypedBuffer>,
+    /// Else u32 counts per unit per bin, `[unit][bin]`.
+    pub binned: Option<TypedBuffer>,
+    pub bins: u32,
+}
+
+/// See [`GetPsth`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Psth {
+    pub align_to: String,
+    /// Group names in order (one empty name without `group_by`).
+    pub groups: Vec<String>,
+    /// Trials kept per group.
+    pub trials_per_group: Vec<u64>,
+    /// Bins of the histogram (`num_bins`, or 30 × that when smoothed).
+    pub bins: u32,
+    /// f64 rates (Hz) `[unit][group][bin]`.
+    pub rates: TypedBuffer,
+    /// f64 standard errors of the mean across trials, same layout (not
+    /// for smoothed histograms).
+    pub sem: Option<TypedBuffer>,
+    /// The trial raster: rows are kept trials ordered by group; u32 group
+    /// of each row.
+    pub row_group: TypedBuffer,
+    /// f32 spike times relative to alignment, `[unit][row]` concatenated;
+    /// u32 end offsets, one per unit × row.
+    pub raster_times: TypedBuffer,
+    pub raster_ends: TypedBuffer,
+    /// Columns one could align to (ending in `_time` / `_times`) and group
+    /// by (2 to n/2 distinct values).
+    pub align_candidates: Vec<String>,
+    pub group_candidates: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
 use private::Buffers;
 
 impl Buffers for Answer {
@@ -626,6 +745,18 @@ impl Buffers for Answer {
             Answer::Frame(f) => vec![&mut f.times, &mut f.pixels],
             Answer::Projection(p) => vec![&mut p.mean, &mut p.max],
             Answer::Rois(r) => vec![&mut r.weights],
+            Answer::Raster(r) => {
+                let mut out = Vec::new();
+                out.extend(r.times.as_mut());
+                out.extend(r.binned.as_mut());
+                out
+            }
+            Answer::Psth(p) => {
+                let mut out = vec![&mut p.rates];
+                out.extend(p.sem.as_mut());
+                out.extend([&mut p.row_group, &mut p.raster_times, &mut p.raster_ends]);
+                out
+            }
             _ => Vec::new(),
         }
     }

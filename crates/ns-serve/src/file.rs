@@ -28,10 +28,7 @@ const CHUNK_BYTES: u64 = 128 * 1024;
 /// - `HEAD` has the headers `GET` would have and no body; other methods get 405.
 /// - A missing file or a directory gives 404.
 pub async fn serve_file(path: &Path, method: &Method, headers: &HeaderMap) -> Response {
-    if method != Method::GET && method != Method::HEAD {
-        let mut resp = status(StatusCode::METHOD_NOT_ALLOWED);
-        resp.headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+    if let Some(resp) = method_not_allowed(method) {
         return resp;
     }
     let mut file = match tokio::fs::File::open(path).await {
@@ -43,15 +40,83 @@ pub async fn serve_file(path: &Path, method: &Method, headers: &HeaderMap) -> Re
         Ok(_) => return status(StatusCode::NOT_FOUND),
         Err(e) => return io_error(&e),
     };
-    let length_bytes = meta.len();
-    let validators = Validators::new(length_bytes, meta.modified().ok());
+    let representation = Representation {
+        length_bytes: meta.len(),
+        etag: None,
+        modified: meta.modified().ok(),
+        content_type: content_type(path),
+    };
+    match answer(&representation, method, headers) {
+        Answer::Complete(resp) => resp,
+        Answer::Body {
+            mut response,
+            first_byte,
+            count_bytes,
+        } => {
+            if first_byte > 0
+                && let Err(e) = file.seek(SeekFrom::Start(first_byte)).await
+            {
+                return io_error(&e);
+            }
+            *response.body_mut() = file_body(file, count_bytes);
+            response
+        }
+    }
+}
+
+/// One version of something served (a file, a stored object), described before any of its
+/// bytes are read: what [`answer`] needs.
+#[derive(Debug, Clone)]
+pub struct Representation {
+    /// Its length.
+    pub length_bytes: u64,
+    /// The opaque part of its strong entity tag, without quotes (e.g. a content hash). `None`:
+    /// made of the length and `modified` (nanoseconds), as for files; none without `modified`.
+    pub etag: Option<String>,
+    /// When it last changed (`Last-Modified`, `If-Modified-Since`, …).
+    pub modified: Option<SystemTime>,
+    /// Its `Content-Type`.
+    pub content_type: HeaderValue,
+}
+
+/// What [`answer`] decided.
+#[derive(Debug)]
+pub enum Answer {
+    /// The whole answer: 304, 412, 416, 405, an empty body, or any `HEAD`.
+    Complete(Response),
+    /// The headers (200 or 206) of an answer whose body is `count_bytes` bytes from
+    /// `first_byte` (`count_bytes > 0`): the caller reads them into the body.
+    Body {
+        /// Status and headers; the body is still empty.
+        response: Response,
+        /// Offset of the first byte to send.
+        first_byte: u64,
+        /// How many bytes to send.
+        count_bytes: u64,
+    },
+}
+
+/// Decides the answer to a `GET` or `HEAD` of `representation` from the request's `Range`
+/// and conditional headers, as [`serve_file`] does for files (which calls it): status,
+/// `Accept-Ranges`, `Content-Type`, `Content-Length`, `Content-Range`, `ETag`,
+/// `Last-Modified`, and which bytes the body holds. Other methods get 405.
+#[must_use]
+pub fn answer(representation: &Representation, method: &Method, headers: &HeaderMap) -> Answer {
+    if let Some(resp) = method_not_allowed(method) {
+        return Answer::Complete(resp);
+    }
+    let length_bytes = representation.length_bytes;
+    let validators = match &representation.etag {
+        Some(etag) => Validators::with_etag(etag.clone(), representation.modified),
+        None => Validators::new(length_bytes, representation.modified),
+    };
 
     if let Some(code) = validators.preconditions(headers) {
         let mut resp = status(code);
         if code == StatusCode::NOT_MODIFIED {
             validators.insert_into(resp.headers_mut());
         }
-        return resp;
+        return Answer::Complete(resp);
     }
 
     let range = match single_value(headers, &header::RANGE) {
@@ -63,7 +128,7 @@ pub async fn serve_file(path: &Path, method: &Method, headers: &HeaderMap) -> Re
     let mut resp = Response::new(Body::empty());
     let out = resp.headers_mut();
     out.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-    out.insert(header::CONTENT_TYPE, content_type(path));
+    out.insert(header::CONTENT_TYPE, representation.content_type.clone());
     validators.insert_into(out);
     let (first_byte, count_bytes) = match range {
         RangeRequest::Full => (0, length_bytes),
@@ -75,7 +140,7 @@ pub async fn serve_file(path: &Path, method: &Method, headers: &HeaderMap) -> Re
             );
             out.insert(header::CONTENT_LENGTH, HeaderValue::from(0u64));
             *resp.status_mut() = StatusCode::RANGE_NOT_SATISFIABLE;
-            return resp;
+            return Answer::Complete(resp);
         }
         RangeRequest::Partial {
             first_byte,
@@ -94,14 +159,25 @@ pub async fn serve_file(path: &Path, method: &Method, headers: &HeaderMap) -> Re
     resp.headers_mut()
         .insert(header::CONTENT_LENGTH, HeaderValue::from(count_bytes));
     if method == Method::GET && count_bytes > 0 {
-        if first_byte > 0
-            && let Err(e) = file.seek(SeekFrom::Start(first_byte)).await
-        {
-            return io_error(&e);
+        Answer::Body {
+            response: resp,
+            first_byte,
+            count_bytes,
         }
-        *resp.body_mut() = file_body(file, count_bytes);
+    } else {
+        Answer::Complete(resp)
     }
-    resp
+}
+
+/// 405 (with `Allow`) for anything but `GET` and `HEAD`.
+fn method_not_allowed(method: &Method) -> Option<Response> {
+    if method == Method::GET || method == Method::HEAD {
+        return None;
+    }
+    let mut resp = status(StatusCode::METHOD_NOT_ALLOWED);
+    resp.headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+    Some(resp)
 }
 
 /// The `Content-Type` for a file name: by extension, `application/octet-stream` when unknown,
@@ -165,6 +241,15 @@ impl Validators {
         let since_epoch = modified.and_then(|m| m.duration_since(UNIX_EPOCH).ok());
         Validators {
             etag: since_epoch.map(|d| format!("{length_bytes:x}-{:x}", d.as_nanos())),
+            modified,
+            modified_secs: since_epoch.map(|d| d.as_secs()),
+        }
+    }
+
+    fn with_etag(etag: String, modified: Option<SystemTime>) -> Self {
+        let since_epoch = modified.and_then(|m| m.duration_since(UNIX_EPOCH).ok());
+        Validators {
+            etag: Some(etag),
             modified,
             modified_secs: since_epoch.map(|d| d.as_secs()),
         }

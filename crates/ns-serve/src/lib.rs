@@ -2,6 +2,8 @@
 //!
 //! - [`serve_file`]: one file as a `GET`/`HEAD` answer with single byte ranges (206, 416),
 //!   a strong `ETag`, `Last-Modified` and conditional requests (304, 412, `If-Range`).
+//! - [`answer`]: the same decisions for anything else served (a stored object): status,
+//!   headers and which bytes, from a [`Representation`] (length, validators, type).
 //! - [`NamedFiles`]: only the files it was given, each under a chosen name; nothing else.
 //! - [`ServeDir`]: the files below a directory, URL paths checked ([`RelPath`]) and symbolic
 //!   links pointing out of it refused; optionally a single-page app (`index.html` for paths
@@ -48,7 +50,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode, header};
 use axum::response::Response;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-pub use file::{content_type, serve_file};
+pub use file::{Answer, Representation, answer, content_type, serve_file};
 pub use path::{RelPath, Unresolved, resolve};
 pub use range::RangeRequest;
 

@@ -17,6 +17,7 @@ mod pyramid;
 mod rois;
 mod series;
 mod table;
+mod units;
 mod values;
 mod window;
 
@@ -84,6 +85,8 @@ pub struct Service {
     limits: Limits,
     /// Min/max summaries of the series windows were drawn from.
     pyramid: pyramid::Pyramid,
+    /// Spike times of units read so far (byte-bounded).
+    spikes: units::SpikeCache,
 }
 
 impl Service {
@@ -97,6 +100,7 @@ impl Service {
             nwb,
             limits,
             pyramid: pyramid::Pyramid::new(limits.window_cache_bytes),
+            spikes: units::SpikeCache::default(),
         })
     }
 
@@ -145,6 +149,13 @@ impl Service {
                 images::projection(&self.nwb, &r, &self.limits).map(Answer::Projection)
             }
             Query::Rois(r) => rois::rois(&self.nwb, &r, &self.limits).map(Answer::Rois),
+            Query::Units(r) => units::units_info(&self.nwb, &r.path).map(Answer::Units),
+            Query::Raster(r) => {
+                units::raster(&self.nwb, &self.spikes, &r, &self.limits).map(Answer::Raster)
+            }
+            Query::Psth(r) => {
+                units::psth(&self.nwb, &self.spikes, &r, &self.limits).map(Answer::Psth)
+            }
         }
     }
 }

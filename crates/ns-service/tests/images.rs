@@ -3,74 +3,40 @@
 //! checked against numpy on what h5py reads from the same file.
 #![expect(clippy::unwrap_used, reason = "tests")]
 
-use std::process::Command;
+mod common;
 
+use common::{ask, floats};
 use ns_protocol::{
-    Answer, ErrorKind, Frame, FrameAt, GetFrame, GetImageInfo, GetProjection, GetRois, ImageInfo,
-    Orientation, Projection, Reply, Request, Rois,
+    ErrorKind, Frame, FrameAt, GetFrame, GetImageInfo, GetProjection, GetRois, ImageInfo,
+    Orientation, Projection, Rois,
 };
-use ns_service::{Limits, ReadOptions, Service, open_store};
-use ns_test_support::{fixtures, python};
+use ns_service::{Limits, Service};
 use serde_json::Value as Json;
 
 const FILE: &str = "nwb_ophys.nwb";
 
 fn service_with(limits: Limits) -> Service {
-    let path = fixtures().join(FILE);
-    let source = ns_io_native::open(path.to_str().unwrap(), &Default::default()).unwrap();
-    let store = open_store(
-        source,
-        |url: &str| ns_io_native::open(url, &Default::default()),
-        ReadOptions::default(),
-    )
-    .unwrap();
-    Service::new(store, limits).unwrap()
+    common::service(FILE, limits)
 }
 
 fn service() -> Service {
     service_with(Limits::default())
 }
 
-fn ask<R: Request>(s: &Service, request: R) -> Result<R::Reply, ns_protocol::WorkerError> {
-    let answer: Answer = s.handle(request.into())?;
-    Ok(R::Reply::from_answer(answer).unwrap())
-}
-
-/// Runs `script` with `f` (the fixture, open in h5py), `np`, `json`, and
-/// `turn(a, o)`: numpy's version of an orientation (`swap`, `fx`, `fy`).
+/// Runs `script` with `f` (the fixture, open in h5py), `np`, `json`,
+/// `turn(a, o)` (numpy's version of an orientation: `swap`, `fx`, `fy`) and
+/// `flat(a)` (floats, NaN as `null`).
 fn numpy(script: &str) -> Json {
-    let path = fixtures().join(FILE);
-    let out = Command::new(python())
-        .arg("-c")
-        .arg(format!(
-            "import json, h5py, numpy as np\n\
-             f = h5py.File({:?}, 'r')\n\
-             def turn(a, o):\n\
-             \x20   if 'swap' in o: a = np.swapaxes(a, 0, 1)\n\
-             \x20   if 'fx' in o: a = a[:, ::-1]\n\
-             \x20   if 'fy' in o: a = a[::-1]\n\
-             \x20   return np.ascontiguousarray(a)\n\
-             def flat(a): return [None if not np.isfinite(v) else float(v) for v in np.asarray(a, dtype='float64').ravel()]\n\
-             {script}",
-            path.to_str().unwrap()
-        ))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-/// Floats from JSON (`null` is NaN).
-fn floats(j: &Json) -> Vec<f64> {
-    j.as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_f64().unwrap_or(f64::NAN))
-        .collect()
+    common::python_json(
+        FILE,
+        "def turn(a, o):\n\
+         \x20   if 'swap' in o: a = np.swapaxes(a, 0, 1)\n\
+         \x20   if 'fx' in o: a = a[:, ::-1]\n\
+         \x20   if 'fy' in o: a = a[::-1]\n\
+         \x20   return np.ascontiguousarray(a)\n\
+         def flat(a): return [None if not np.isfinite(v) else float(v) for v in np.asarray(a, dtype='float64').ravel()]",
+        script,
+    )
 }
 
 fn same(a: &[f64], b: &[f64], tol: f64, what: &str) {

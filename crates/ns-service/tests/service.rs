@@ -2,68 +2,14 @@
 //! against what h5py/numpy compute from the same file in the same run.
 #![expect(clippy::unwrap_used, reason = "tests")]
 
-use std::process::Command;
+mod common;
+
 use std::sync::Arc;
 
-use ns_protocol::{
-    Answer, ErrorKind, GetObject, GetValues, GetWindow, Query, Reply, Request, Values, ValuesData,
-    Window,
-};
+use common::{ask, close, floats, h5py, service};
+use ns_protocol::{ErrorKind, GetObject, GetValues, GetWindow, Query, Values, ValuesData, Window};
 use ns_service::{Limits, ReadOptions, Service, open_store};
-use ns_test_support::{fixtures, python};
-use serde_json::Value as Json;
-
-fn service(name: &str, limits: Limits) -> Service {
-    let path = fixtures().join(name);
-    let source = ns_io_native::open(path.to_str().unwrap(), &Default::default()).unwrap();
-    let refs_dir = fixtures().to_path_buf();
-    let opener = move |url: &str| {
-        let p = refs_dir.join(url);
-        ns_io_native::open(p.to_str().unwrap_or(url), &Default::default())
-    };
-    let store = open_store(source, opener, ReadOptions::default()).unwrap();
-    Service::new(store, limits).unwrap()
-}
-
-/// Sends one typed request through `handle` and takes its typed reply.
-fn ask<R: Request>(s: &Service, request: R) -> Result<R::Reply, ns_protocol::WorkerError> {
-    let answer: Answer = s.handle(request.into())?;
-    Ok(R::Reply::from_answer(answer).unwrap())
-}
-
-/// Runs Python (h5py, numpy) on a fixture and parses the JSON it prints.
-fn h5py(name: &str, script: &str) -> Json {
-    let path = fixtures().join(name);
-    let out = Command::new(python())
-        .arg("-c")
-        .arg(format!(
-            "import json, h5py, numpy as np\nf = h5py.File({:?}, 'r')\n{script}",
-            path.to_str().unwrap()
-        ))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn floats(j: &Json) -> Vec<f64> {
-    j.as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_f64().unwrap_or(f64::NAN))
-        .collect()
-}
-
-fn close(a: &[f64], b: &[f64], rel: f64) -> bool {
-    a.len() == b.len()
-        && a.iter()
-            .zip(b)
-            .all(|(x, y)| x == y || (x - y).abs() <= rel * x.abs().max(y.abs()).max(1e-30))
-}
+use ns_test_support::fixtures;
 
 #[test]
 fn overview_lists_every_object_with_types() {

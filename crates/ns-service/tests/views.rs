@@ -3,57 +3,17 @@
 //! h5py/numpy read from the same file in the same run.
 #![expect(clippy::unwrap_used, reason = "tests")]
 
-use std::process::Command;
+mod common;
 
+use common::{ask, floats, h5py};
 use ns_protocol::{
-    Answer, CellValues, ErrorKind, Events, GetCell, GetEvents, GetIntervals, GetSamples, GetSeries,
-    GetTable, Intervals, Reply, Request, Samples, SeriesInfo, TablePage,
+    CellValues, ErrorKind, Events, GetCell, GetEvents, GetIntervals, GetSamples, GetSeries,
+    GetTable, Intervals, Samples, SeriesInfo, TablePage,
 };
-use ns_service::{Limits, ReadOptions, Service, open_store};
-use ns_test_support::{fixtures, python};
-use serde_json::Value as Json;
+use ns_service::{Limits, Service};
 
 fn service(name: &str) -> Service {
-    let path = fixtures().join(name);
-    let source = ns_io_native::open(path.to_str().unwrap(), &Default::default()).unwrap();
-    let store = open_store(
-        source,
-        |url: &str| ns_io_native::open(url, &Default::default()),
-        ReadOptions::default(),
-    )
-    .unwrap();
-    Service::new(store, Limits::default()).unwrap()
-}
-
-fn ask<R: Request>(s: &Service, request: R) -> Result<R::Reply, ns_protocol::WorkerError> {
-    let answer: Answer = s.handle(request.into())?;
-    Ok(R::Reply::from_answer(answer).unwrap())
-}
-
-fn h5py(name: &str, script: &str) -> Json {
-    let path = fixtures().join(name);
-    let out = Command::new(python())
-        .arg("-c")
-        .arg(format!(
-            "import json, h5py, numpy as np\nf = h5py.File({:?}, 'r')\n{script}",
-            path.to_str().unwrap()
-        ))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn floats(j: &Json) -> Vec<f64> {
-    j.as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_f64().unwrap_or(f64::NAN))
-        .collect()
+    common::service(name, Limits::default())
 }
 
 #[test]

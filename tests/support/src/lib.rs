@@ -1,12 +1,17 @@
 //! Shared by the integration tests of every crate: the fixture files that
 //! `tests/fixtures/generate.py` writes with pynwb/h5py/lindi into
 //! `target/test-fixtures` (once per generator version, whichever test binary
-//! asks first), and reading the expected values h5py reported.
+//! asks first), and reading the expected values h5py reported; an
+//! S3-compatible server (moto) for the store tests.
 #![expect(
     clippy::unwrap_used,
     clippy::missing_panics_doc,
     reason = "test support: failing loudly is the point"
 )]
+
+mod s3;
+
+pub use s3::{S3Server, s3_server};
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

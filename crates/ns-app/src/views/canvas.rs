@@ -121,6 +121,15 @@ pub fn decimals_for(step: f64) -> usize {
     }
 }
 
+/// The canvas's 2D context.
+pub fn context_2d(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
+    canvas
+        .get_context("2d")
+        .ok()
+        .flatten()
+        .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
+}
+
 thread_local! {
     static FRAME_TIMES: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
 }
@@ -209,12 +218,7 @@ pub fn TimeCanvas(
         if el.height() != ph {
             el.set_height(ph);
         }
-        let Some(ctx) = el
-            .get_context("2d")
-            .ok()
-            .flatten()
-            .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
-        else {
+        let Some(ctx) = context_2d(el) else {
             return;
         };
         let started = now();

@@ -16,121 +16,32 @@ pub fn to_url(filter: &str) {
     crate::url::set_params(&[(PARAM, value)]);
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Op {
-    Eq,
-    Ne,
-    Contains,
-    Lt,
-    Le,
-    Gt,
-    Ge,
-}
-
-/// One condition: `column op value`.
-#[derive(Debug, Clone, PartialEq)]
-struct Condition {
-    column: String,
-    op: Op,
-    value: String,
-}
-
-fn parse(filter: &str) -> Result<Vec<Condition>, String> {
-    filter
-        .split([',', '&'])
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-        .map(|c| {
-            // Two-character operators first.
-            for (text, op) in [
-                ("!=", Op::Ne),
-                ("<=", Op::Le),
-                (">=", Op::Ge),
-                ("=", Op::Eq),
-                ("~", Op::Contains),
-                ("<", Op::Lt),
-                (">", Op::Gt),
-            ] {
-                if let Some((column, value)) = c.split_once(text) {
-                    let column = column.trim();
-                    if column.is_empty() {
-                        return Err(format!("{c:?}: no column before {text}"));
-                    }
-                    return Ok(Condition {
-                        column: column.to_string(),
-                        op,
-                        value: value.trim().to_string(),
-                    });
-                }
-            }
-            Err(format!(
-                "{c:?}: write column=value (or !=, ~, <, <=, >, >=)"
-            ))
-        })
-        .collect()
-}
-
-fn holds(cond: &Condition, text: &str) -> bool {
-    let number = |s: &str| s.parse::<f64>().ok();
-    match cond.op {
-        // `a|b|c`: any of them.
-        Op::Eq => cond.value.split('|').any(|v| text == v.trim()),
-        Op::Ne => cond.value.split('|').all(|v| text != v.trim()),
-        Op::Contains => text.contains(&cond.value),
-        Op::Lt | Op::Le | Op::Gt | Op::Ge => match (number(text), number(&cond.value)) {
-            (Some(a), Some(b)) => match cond.op {
-                Op::Lt => a < b,
-                Op::Le => a <= b,
-                Op::Gt => a > b,
-                _ => a >= b,
-            },
-            _ => false,
-        },
-    }
-}
-
 /// The channels (indices) that pass `filter`; an error names the bad
 /// condition or the unknown column.
 pub fn apply(info: &SeriesInfo, filter: &str) -> Result<Vec<u64>, String> {
-    let conditions = parse(filter)?;
+    let conditions = ns_protocol::filter::parse(filter)?;
     let n = info.num_channels;
-    let index_texts: Vec<String>;
+    if conditions.is_empty() {
+        return Ok((0..n).collect());
+    }
+    let index_texts: Vec<String> = (0..n.min(SeriesInfo::MAX_CHANNELS))
+        .map(|i| i.to_string())
+        .collect();
     let mut columns: Vec<(&str, &[String])> = info
         .channel_columns
         .iter()
         .map(|(name, values)| (name.as_str(), values.as_slice()))
         .collect();
     if !columns.iter().any(|(c, _)| *c == "index") {
-        index_texts = (0..n.min(SeriesInfo::MAX_CHANNELS))
-            .map(|i| i.to_string())
-            .collect();
         columns.push(("index", &index_texts));
     }
-    let mut resolved = Vec::new();
-    for cond in &conditions {
-        let Some((_, values)) = columns.iter().find(|(c, _)| *c == cond.column) else {
-            let names: Vec<&str> = columns.iter().map(|(c, _)| *c).collect();
-            return Err(format!(
-                "no column {:?}; columns: {}",
-                cond.column,
-                names.join(", ")
-            ));
-        };
-        resolved.push((cond, *values));
-    }
-    if resolved.is_empty() {
-        return Ok((0..n).collect());
-    }
-    Ok((0..n)
-        .filter(|i| {
-            let Ok(i) = usize::try_from(*i) else {
-                return false;
-            };
-            resolved
-                .iter()
-                .all(|(cond, values)| values.get(i).is_some_and(|v| holds(cond, v)))
-        })
-        .collect())
+    let described = usize::try_from(n.min(SeriesInfo::MAX_CHANNELS)).unwrap_or(0);
+    Ok(
+        ns_protocol::filter::select(&conditions, &columns, described)?
+            .into_iter()
+            .map(|i| i as u64)
+            .collect(),
+    )
 }
 
 #[component]
@@ -189,11 +100,9 @@ mod tests {
         assert_eq!(apply(&i, "location!=CA1, id>=12"), Ok(vec![3]));
         assert_eq!(apply(&i, "location~CA"), Ok(vec![0, 1, 2]));
         assert_eq!(apply(&i, "index<2"), Ok(vec![0, 1]));
-        assert_eq!(apply(&i, "id=10|13"), Ok(vec![0, 3]));
-        assert_eq!(apply(&i, "id!=10|13"), Ok(vec![1, 2]));
         assert!(
             apply(&i, "depth=3")
-                .unwrap_err()
+                .expect_err("no such column")
                 .contains("no column \"depth\"")
         );
         assert!(apply(&i, "location").is_err());

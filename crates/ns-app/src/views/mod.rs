@@ -15,11 +15,14 @@ mod events;
 pub mod image;
 mod imaging;
 mod intervals;
+mod psth;
+mod raster;
 pub mod raw;
 mod rois;
 mod table;
 pub mod time;
 mod timeseries;
+mod units_table;
 mod xy;
 
 use std::sync::Arc;
@@ -79,13 +82,9 @@ pub const VIEWS: &[&ViewDef] = &[
     &timeseries::DEF,
     &events::AS_EVENTS,
     &intervals::DEF,
-    &not_yet(
-        "Raster",
-        "Raster",
-        &["RasterPlot", "DirectRasterPlot"],
-        &["Units"],
-    ),
-    &not_yet("PSTH", "PSTH", &[], &["TimeIntervals"]),
+    &raster::DEF,
+    &units_table::DEF,
+    &psth::DEF,
     &not_yet("TrialAlignedSeries", "Trial-aligned series", &[], &[]),
     &image::DEF,
     &rois::SEGMENTATION,

@@ -12,7 +12,7 @@ use crate::components::ErrorPanel;
 pub const DEF: ViewDef = ViewDef {
     name: "dynamic-table",
     title: "Table",
-    aliases: &["DynamicTable", "Units"],
+    aliases: &["DynamicTable"],
     types: &["DynamicTable"],
     render: Some(|p| view! { <TableView path=p.path/> }.into_any()),
 };

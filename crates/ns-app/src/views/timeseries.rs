@@ -568,6 +568,8 @@ fn trace(
         }
     };
     let mut prev: Option<(i64, f64)> = None;
+    // The previous bucket's envelope (top, bottom pixel).
+    let mut prev_span = (0.0, 0.0);
     for (b, t) in d.times.iter().enumerate() {
         let (Some(lo), Some(hi)) = (
             d.min.get(b * d.channels + col),
@@ -592,8 +594,16 @@ fn trace(
         let y_hi = base - (f64::from(*hi) - center) * k;
         let y_lo = base - (f64::from(*lo) - center) * k;
         match prev {
+            // A min/max bucket covers the columns up to the next bucket:
+            // its envelope spans them (a thin join would leave white gaps).
+            Some((px, py)) if xi > px + 1 && d.samples_per_bucket > 1 => {
+                for c in px + 1..xi {
+                    put(c, prev_span.0, prev_span.1);
+                }
+                put(xi, py.min(y_hi), py.max(y_lo));
+            }
             Some((px, py)) if xi > px + 1 => {
-                // Join across the columns in between.
+                // Samples: a line across the columns in between.
                 let start = (y_hi + y_lo) / 2.0;
                 #[expect(clippy::cast_precision_loss, reason = "pixel counts")]
                 let steps = (xi - px) as f64;
@@ -613,6 +623,7 @@ fn trace(
             None => put(xi, y_hi, y_lo),
         }
         prev = Some((xi, (y_hi + y_lo) / 2.0));
+        prev_span = (y_hi, y_lo);
     }
 }
 

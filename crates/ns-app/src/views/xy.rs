@@ -7,8 +7,6 @@ use std::rc::Rc;
 use leptos::html::Canvas;
 use leptos::prelude::*;
 use ns_protocol::{GetSamples, GetSeries, Samples, SeriesInfo};
-use wasm_bindgen::JsCast;
-use web_sys::CanvasRenderingContext2d;
 
 use super::canvas::TimeControls;
 use super::{TimeContext, ViewDef, ViewProps};
@@ -90,12 +88,7 @@ fn Trajectory(info: SeriesInfo, samples: Samples, time: TimeContext) -> impl Int
         let Some(c) = canvas.get() else { return };
         let window = time.window.get();
         let current = time.current.get();
-        let Some(ctx) = c
-            .get_context("2d")
-            .ok()
-            .flatten()
-            .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
-        else {
+        let Some(ctx) = super::canvas::context_2d(&c) else {
             return;
         };
         ctx.set_fill_style_str("#fff");
