@@ -39,8 +39,8 @@ pub const DEF: ViewDef = ViewDef {
 const SPEEDS: [f64; 8] = [1.0, 2.0, 5.0, 10.0, 15.0, 20.0, 30.0, 60.0];
 /// Bytes one prefetch request asks for at most.
 const BATCH_BYTES: u64 = 2 * 1024 * 1024;
-/// Frames kept decoded at most.
-const CACHE_FRAMES: usize = 160;
+/// Bytes of decoded frames kept at most (f32 pixels).
+const CACHE_BYTES: u64 = 64 * 1024 * 1024;
 /// Values one projection part covers at most.
 const PART_VALUES: u64 = 4 * 1024 * 1024;
 
@@ -172,6 +172,11 @@ fn Player(
         (info.rows * info.cols * info.channels * size).max(1)
     };
     let batch = u32::try_from((BATCH_BYTES / bytes_per_frame).clamp(1, 16)).unwrap_or(1);
+    // Frames kept decoded: as many as fit in CACHE_BYTES (as shown, at
+    // most MAX_SIZE a side), 8 to 160.
+    let shown_side = |n: u64| n.min(u64::from(MAX_SIZE));
+    let decoded_bytes = (shown_side(info.rows) * shown_side(info.cols) * info.channels * 4).max(1);
+    let keep = usize::try_from((CACHE_BYTES / decoded_bytes).clamp(8, 160)).unwrap_or(8);
 
     // Shows the frame of `index` if it is cached; the tab's cursor follows
     // when a person moved it.
@@ -260,7 +265,7 @@ fn Player(
                             );
                         }
                         // Keep the frames near the current one.
-                        if c.frames.len() > CACHE_FRAMES {
+                        if c.frames.len() > keep {
                             let mut keys: Vec<u64> = c.frames.keys().copied().collect();
                             keys.sort_by_key(|k| {
                                 if *k >= current {
@@ -269,7 +274,7 @@ fn Player(
                                     (current - k) * 4
                                 }
                             });
-                            for k in keys.into_iter().skip(CACHE_FRAMES) {
+                            for k in keys.into_iter().skip(keep) {
                                 c.frames.remove(&k);
                             }
                         }
@@ -389,7 +394,9 @@ fn Player(
                 clippy::cast_sign_loss,
                 reason = "a small positive count"
             )]
-            let ahead = ((speed * 1.5).ceil() as u64).clamp(4, 90);
+            let ahead = ((speed * 1.5).ceil() as u64)
+                .clamp(4, 90)
+                .min(keep as u64 / 2);
             prefetch(next, ahead);
             if cache.with_value(|c| c.frames.contains_key(&next)) {
                 origin.set_value(Origin::User);
