@@ -287,6 +287,26 @@ test('at 50 ms latency: time to first frame and frames per second while playing'
     assert.ok(played >= 30, `played ${played} frames at ${speed} fps`);
   }
   await page.screenshot({ path: join(shots, 'images-movie.png') });
+  // A projection of every frame shows its progress and stops when asked.
+  await page.getByTestId('projection').locator('summary').click();
+  await page.getByTestId('projection-end').fill('300');
+  await page.getByTestId('projection-end').press('Enter');
+  const tp = Date.now();
+  await page.getByTestId('projection-run').click();
+  await page.getByTestId('projection-progress').waitFor();
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid="projection-progress"] progress')?.value) > 0.05,
+    null, { timeout: 60000 });
+  const shownProgress = await page.locator('[data-testid="projection-progress"] progress').getAttribute('value');
+  await page.getByTestId('projection-cancel').click();
+  await page.getByTestId('projection-progress').waitFor({ state: 'detached' });
+  await page.waitForTimeout(1500);
+  assert.equal(await page.getByTestId('projection-done').count(), 0, 'cancelled: no result');
+  // Run to the end: the mean of 300 frames.
+  await page.getByTestId('projection-run').click();
+  await page.getByTestId('projection-done').waitFor({ timeout: 120000 });
+  const projection = Date.now() - tp;
+  await waitForPixels(page, 'projection-canvas', 100000, 0, 20000, false);
+  results.push(`mean of 300 frames (cancelled once at ${(Number(shownProgress) * 100).toFixed(0)}%) done ${projection} ms after the first start`);
   console.log(`# imaging at 50 ms latency: 48 x 64 x 40 fixture: first frame ${small[0]} ms from page load ` +
     `(${small[1]} ms in the view), played at ${smallFps.toFixed(1)} fps (30 asked); ` +
     `512 x 512 x 300 uint16 movie (110 MB): first frame ${big[0]} ms from page load (${big[1]} ms in the view); ` +
@@ -335,6 +355,11 @@ test('ROIs over their reference image: hover names one, a click selects it and i
   await page.getByTestId('roi-status').getByText('3 selected').waitFor();
   await page.getByTestId('channel-range').getByText('channels 1–3 of 3 (filtered from 6)').waitFor();
   await page.screenshot({ path: join(shots, 'images-rois-with-traces.png'), fullPage: true });
+  // The conditions are in the URL: a reload selects the same ROIs.
+  assert.equal(new URL(page.url()).searchParams.get('rois'), 'quality=good');
+  await page.reload();
+  await page.getByTestId('roi-status').getByText('3 selected').waitFor();
+  await page.getByTestId('channel-range').getByText('channels 1–3 of 3 (filtered from 6)').waitFor();
   // Orientation turns the masks with the image.
   await page.getByTestId('rotate').first().click();
   await page.waitForFunction(() => document.querySelector('[data-testid="rois-canvas"]').width === 48);

@@ -42,6 +42,8 @@ pub const SEGMENTATION: ViewDef = ViewDef {
 
 /// Frames averaged at most for a reference image made from a series.
 const REFERENCE_FRAMES: u64 = 200;
+/// The URL parameter keeping the ROI conditions.
+const ROIS_PARAM: &str = "rois";
 /// Rows of the ROI list shown at most.
 const LISTED: usize = 500;
 
@@ -263,12 +265,23 @@ pub fn RoiView(path: String, time: TimeContext) -> impl IntoView {
         });
     });
     let selected = RwSignal::new(Vec::<i64>::new());
-    let filter = RwSignal::new(String::new());
+    // Conditions are kept in the URL (`rois=`), as units subsets are.
+    let filter = RwSignal::new(crate::url::param(ROIS_PARAM).unwrap_or_default());
     let filter_error = RwSignal::new(None::<String>);
-    // Column conditions select the ROIs that meet them.
+    Effect::new(move |first: Option<()>| {
+        let f = filter.get();
+        if first.is_some() {
+            let value = Some(f.trim().to_string()).filter(|f| !f.is_empty());
+            crate::url::set_params(&[(ROIS_PARAM, value)]);
+        }
+    });
+    // Column conditions select the ROIs that meet them (once loaded).
     Effect::new(move |_| {
         let f = filter.get();
-        let Some(s) = set.get_untracked() else { return };
+        let Some(s) = set.get() else { return };
+        if s.ids.len() as u64 != s.num_rois {
+            return;
+        }
         if f.trim().is_empty() {
             filter_error.set(None);
             return;
@@ -430,7 +443,7 @@ pub fn RoiView(path: String, time: TimeContext) -> impl IntoView {
             (None, true) => {}
         }
     });
-    let text = RwSignal::new(String::new());
+    let text = RwSignal::new(filter.get_untracked());
     view! {
         <div class="toolbar">
             <OrientationControls orient=orient/>
