@@ -372,6 +372,15 @@ async fn token_files(State(state): State<Arc<ViewState>>, request: Request) -> R
     }
 }
 
+/// Prints lines on stdout, flushed; a closed stdout is ignored (the server goes on).
+fn print_lines(lines: &[String]) {
+    let mut out = std::io::stdout().lock();
+    for line in lines {
+        let _ = writeln!(out, "{line}");
+    }
+    let _ = out.flush();
+}
+
 /// `neurosift view-nwb FILE`: serves until Ctrl-C.
 pub fn view_nwb(args: &ViewArgs) -> Result<()> {
     let path = &args.file;
@@ -420,6 +429,7 @@ pub fn view_nwb(args: &ViewArgs) -> Result<()> {
         let router = Router::new()
             .route("/files/{*rest}", any(token_files))
             .route("/files", any(|| async { StatusCode::NOT_FOUND }))
+            .route("/files/", any(|| async { StatusCode::NOT_FOUND }))
             .with_state(state)
             .fallback(app::serve);
         let router = Cors::Origins(origins)
@@ -427,10 +437,8 @@ pub fn view_nwb(args: &ViewArgs) -> Result<()> {
             .layer(axum::middleware::from_fn(log));
         let file_url = format!("{base}/files/{token}/{}", encode_path(&name));
         let link = app_link(&base, &file_url);
-        let mut out = std::io::stdout().lock();
-        writeln!(out, "{link}")?;
-        out.flush()?;
-        drop(out);
+        // A closed stdout (`| head -1`) does not stop the server.
+        print_lines(&[link.clone()]);
         eprintln!(
             "serving {} (and the app) on {base}: open the URL above; Ctrl-C to stop",
             path.display()
@@ -539,22 +547,25 @@ pub fn serve(args: &ServeArgs) -> Result<()> {
             dir: files.root().to_path_buf(),
             base: base.clone(),
         });
-        let router = Router::new()
-            .route_service("/sha1/{hash}", store_routes.clone())
-            .route_service("/{zone}/sha1/{hash}", store_routes)
+        let rest = Router::new()
             .route("/api/files", any(file_list))
             .with_state(Arc::clone(&state))
             .nest_service("/files", files)
-            .fallback(app::serve)
+            .fallback(app::serve);
+        // The store's routes (`/sha1/<hash>`, `/<zone>/sha1/<hash>`, CORS for any origin),
+        // everything else (same-origin only) in place of its 404.
+        let router = store_routes
+            .fallback_service(rest)
             .layer(axum::middleware::from_fn(log));
         let listed = list_nwb_files(&state.dir);
-        let mut out = std::io::stdout().lock();
-        writeln!(out, "{base}/")?;
-        for (path, _) in listed.iter().take(20) {
-            writeln!(out, "{}", app_link(&base, &format!("{base}/files/{}", encode_path(path))))?;
-        }
-        out.flush()?;
-        drop(out);
+        let mut lines = vec![format!("{base}/")];
+        lines.extend(
+            listed
+                .iter()
+                .take(20)
+                .map(|(path, _)| app_link(&base, &format!("{base}/files/{}", encode_path(path)))),
+        );
+        print_lines(&lines);
         let write = if args.token.is_some() {
             "written with the token"
         } else {
