@@ -67,10 +67,7 @@ pub fn app_sources_hash(root: &std::path::Path) -> std::io::Result<String> {
     Ok(format!("{hash:016x}-{}", files.len()))
 }
 
-fn collect_files(
-    path: &std::path::Path,
-    out: &mut Vec<std::path::PathBuf>,
-) -> std::io::Result<()> {
+fn collect_files(path: &std::path::Path, out: &mut Vec<std::path::PathBuf>) -> std::io::Result<()> {
     let meta = match std::fs::symlink_metadata(path) {
         Ok(meta) => meta,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),

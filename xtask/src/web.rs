@@ -28,10 +28,11 @@ pub fn ensure_node_modules() -> Result<PathBuf> {
 mod app_sources;
 
 /// Builds the app into `target/dist` with trunk (release), then writes the hash of its
-/// sources (as they were when the build started) into `target/dist/.neurosift-sources`: the
-/// `neurosift` build embeds the app only when that stamp matches its sources.
+/// sources into `target/dist/.neurosift-sources`: the `neurosift` build embeds the app only
+/// when that stamp matches its sources. (Hashed after the build, since cargo may have updated
+/// `Cargo.lock`; a change during the build is reported.)
 pub fn build() -> Result<PathBuf> {
-    let sources = app_sources::app_sources_hash(&root()).context("hashing the app sources")?;
+    let before = app_sources::app_sources_hash(&root()).context("hashing the app sources")?;
     let modules = ensure_node_modules()?;
     let path = format!(
         "{}:{}",
@@ -44,6 +45,12 @@ pub fn build() -> Result<PathBuf> {
         .env("PATH", path)
         .env("TRUNK_SKIP_VERSION_CHECK", "true"))
     .context("trunk build (is trunk 0.21.14 installed? see .ci/run)")?;
+    let sources = app_sources::app_sources_hash(&root()).context("hashing the app sources")?;
+    if sources != before {
+        eprintln!(
+            "xtask: the app sources changed during the build (Cargo.lock updated?); if you edited them, run `cargo xtask web` again"
+        );
+    }
     let dist = root().join("target/dist");
     let stamp = dist.join(app_sources::APP_STAMP);
     std::fs::write(&stamp, sources).with_context(|| format!("writing {}", stamp.display()))?;

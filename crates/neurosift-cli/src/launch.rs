@@ -438,7 +438,7 @@ pub fn view_nwb(args: &ViewArgs) -> Result<()> {
         let file_url = format!("{base}/files/{token}/{}", encode_path(&name));
         let link = app_link(&base, &file_url);
         // A closed stdout (`| head -1`) does not stop the server.
-        print_lines(&[link.clone()]);
+        print_lines(std::slice::from_ref(&link));
         eprintln!(
             "serving {} (and the app) on {base}: open the URL above; Ctrl-C to stop",
             path.display()

@@ -256,7 +256,7 @@ fn view_nwb_serves_the_app_and_only_the_file_with_its_token() {
         "/files/nwb_ecephys.nwb".to_string(),
         format!("/files/{wrong_token}/nwb_ecephys.nwb"),
         format!("/files/{}/nwb_ecephys.nwb", &token[..31]),
-        format!("/files//nwb_ecephys.nwb"),
+        "/files//nwb_ecephys.nwb".to_string(),
         "/files/".to_string(),
         "/files".to_string(),
         format!("/files/{token}/"),
