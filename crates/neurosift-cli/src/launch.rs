@@ -576,6 +576,12 @@ pub fn serve(args: &ServeArgs) -> Result<()> {
             listed.len(),
             state.dir.display()
         );
+        if addr.ip().is_unspecified() && args.url.is_none() {
+            eprintln!(
+                "note: the links above name 127.0.0.1; give --url http://HOST:{} for links that open from other machines",
+                addr.port()
+            );
+        }
         serve_until_stopped(listener, router).await
     })
 }
