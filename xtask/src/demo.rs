@@ -1,4 +1,5 @@
-//! `cargo xtask demo`: a sample NWB file, inspected locally and over HTTP.
+//! `cargo xtask demo`: the app built and embedded in `neurosift`, a sample NWB file written by
+//! pynwb, inspected locally and over HTTP, then opened in the app by `neurosift view-nwb`.
 
 use std::process::{Command, Stdio};
 
@@ -25,6 +26,8 @@ pub fn run() -> Result<()> {
             bail!("fixture generator failed");
         }
     }
+    // The app first: the release build of `neurosift` embeds it.
+    crate::web::build()?;
     let status = Command::new(env!("CARGO"))
         .current_dir(&root)
         .args([
@@ -85,40 +88,14 @@ pub fn run() -> Result<()> {
         .status()?;
     drop(server);
 
-    // The app, serving the same sample file.
-    let dist = crate::web::build()?;
-    let mut server = Server::start(
-        &range_server,
-        &[
-            "--dir".into(),
-            dir.clone().into_os_string(),
-            "--app-dir".into(),
-            dist.into_os_string(),
-        ],
-    )?;
-    let base = server.base.clone();
-    let link = format!(
-        "{base}/nwb?url={}",
-        ns_links_encode(&format!("{base}/files/nwb_ecephys.nwb"))
-    );
-    println!("\nThe app, opening the sample file:\n\n    {link}\n\n(Ctrl-C to stop)");
-    let _ = Command::new("xdg-open")
-        .arg(&link)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn();
-    server.child.wait()?;
+    // The app, opening the same sample file.
+    println!("\n$ neurosift view-nwb {}\n", file.display());
+    let status = Command::new(&neurosift)
+        .arg("view-nwb")
+        .arg(&file)
+        .status()?;
+    if !status.success() {
+        bail!("neurosift view-nwb failed");
+    }
     Ok(())
-}
-
-/// Percent-encodes a query value.
-fn ns_links_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                char::from(b).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

@@ -22,6 +22,7 @@ fn main() -> Result<()> {
         Some("demo") => demo::run(),
         Some("fuzz") => fuzz::run(&args[1..]),
         Some("web") => web::build().map(drop),
+        Some("install") => install(&args[1..]),
         Some("store-load") => store_load(&args[1..]),
         Some("wasm-test") => web::wasm_tests(),
         Some("python") => {
@@ -31,7 +32,7 @@ fn main() -> Result<()> {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  demo          write a sample NWB file and inspect it locally and over HTTP\n  web           build the app into target/dist (trunk)\n  test [ARGS]   set up the fixture Python env, then cargo test --workspace [ARGS]\n  bench [--quick]  generate benchmark files, serve them with 50 ms latency, print the table\n  fuzz [--secs N] [TARGET...]  run the cargo-fuzz targets of fuzz/ N s each (default 20)\n  wasm-test     the wasm-bindgen tests in headless Chromium (with a store server)\n  store-load [--uploads N] [--reads N] [--size B] [--concurrency C] [--secs S]  load run of the store server (loopback), prints a table\n  python        set up the fixture Python env and print its interpreter path"
+                "usage: cargo xtask <command>\n\n  demo          build the app, write a sample NWB file, inspect it, open it with neurosift view-nwb\n  web           build the app into target/dist (trunk)\n  install [ARGS]  build the app, then cargo install --path crates/neurosift-cli --locked [ARGS]\n  test [ARGS]   set up the fixture Python env, then cargo test --workspace [ARGS]\n  bench [--quick]  generate benchmark files, serve them with 50 ms latency, print the table\n  fuzz [--secs N] [TARGET...]  run the cargo-fuzz targets of fuzz/ N s each (default 20)\n  wasm-test     the wasm-bindgen tests in headless Chromium (with a store server)\n  store-load [--uploads N] [--reads N] [--size B] [--concurrency C] [--secs S]  load run of the store server (loopback), prints a table\n  python        set up the fixture Python env and print its interpreter path"
             );
             bail!("no command given")
         }
@@ -43,6 +44,22 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .map_or_else(|| PathBuf::from("."), PathBuf::from)
+}
+
+/// `cargo xtask install`: the app (trunk), then `neurosift` with it embedded, installed by
+/// `cargo install` (extra arguments go to it, e.g. `--root DIR`).
+fn install(extra: &[String]) -> Result<()> {
+    web::build()?;
+    let status = Command::new(env!("CARGO"))
+        .current_dir(root())
+        .args(["install", "--path", "crates/neurosift-cli", "--locked"])
+        .args(extra)
+        .status()
+        .context("running cargo install")?;
+    if !status.success() {
+        bail!("cargo install --path crates/neurosift-cli failed");
+    }
+    Ok(())
 }
 
 /// The crates the browser runs, linted for its target too.

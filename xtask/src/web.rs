@@ -24,8 +24,15 @@ pub fn ensure_node_modules() -> Result<PathBuf> {
     Ok(modules)
 }
 
-/// Builds the app into `target/dist` with trunk (release).
+#[path = "../../crates/neurosift-cli/app_sources.rs"]
+mod app_sources;
+
+/// Builds the app into `target/dist` with trunk (release), then writes the hash of its
+/// sources into `target/dist/.neurosift-sources`: the `neurosift` build embeds the app only
+/// when that stamp matches its sources. (Hashed after the build, since cargo may have updated
+/// `Cargo.lock`; a change during the build is reported.)
 pub fn build() -> Result<PathBuf> {
+    let before = app_sources::app_sources_hash(&root()).context("hashing the app sources")?;
     let modules = ensure_node_modules()?;
     let path = format!(
         "{}:{}",
@@ -38,7 +45,16 @@ pub fn build() -> Result<PathBuf> {
         .env("PATH", path)
         .env("TRUNK_SKIP_VERSION_CHECK", "true"))
     .context("trunk build (is trunk 0.21.14 installed? see .ci/run)")?;
-    Ok(root().join("target/dist"))
+    let sources = app_sources::app_sources_hash(&root()).context("hashing the app sources")?;
+    if sources != before {
+        eprintln!(
+            "xtask: the app sources changed during the build (Cargo.lock updated?); if you edited them, run `cargo xtask web` again"
+        );
+    }
+    let dist = root().join("target/dist");
+    let stamp = dist.join(app_sources::APP_STAMP);
+    std::fs::write(&stamp, sources).with_context(|| format!("writing {}", stamp.display()))?;
+    Ok(dist)
 }
 
 /// The wasm-bindgen tests (protocol in a dedicated worker, links and the store
@@ -129,10 +145,18 @@ impl Drop for StoreServer {
     }
 }
 
-/// Runs the browser tests against the built app.
+/// Runs the browser tests against the built app (and `neurosift view-nwb`, built now so
+/// that it embeds that app).
 pub fn test(dist: &Path, fixtures: &Path) -> Result<()> {
     run(Command::new(env!("CARGO"))
-        .args(["build", "--quiet", "-p", "range-server"])
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            "range-server",
+            "-p",
+            "neurosift-cli",
+        ])
         .current_dir(root()))?;
     let dir = root().join("tests/browser");
     run(Command::new("node")
@@ -143,11 +167,13 @@ pub fn test(dist: &Path, fixtures: &Path) -> Result<()> {
             "views.test.mjs",
             "images.test.mjs",
             "units.test.mjs",
+            "launch.test.mjs",
         ])
         .current_dir(&dir)
         .env("NEUROSIFT_DIST", dist)
         .env("NEUROSIFT_FIXTURES", fixtures)
         .env("NEUROSIFT_PYTHON", crate::python::ensure()?)
+        .env("NEUROSIFT_BIN", root().join("target/debug/neurosift"))
         .env(
             "NEUROSIFT_RANGE_SERVER",
             root().join("target/debug/range-server"),

@@ -1,8 +1,11 @@
 //! `neurosift`: look inside NWB/HDF5 files (or LINDI reference files:
 //! `.lindi.json`, `.lindi.tar`), local or remote, reading only the bytes
-//! needed; store, load and print objects of the sha1 store, and serve one.
+//! needed; store, load and print objects of the sha1 store, and serve one; open a file in the
+//! web app (embedded in the binary) or serve the app, a directory and a store together.
 
+mod app;
 mod inspect;
+mod launch;
 mod store;
 
 use std::path::PathBuf;
@@ -95,6 +98,13 @@ enum Command {
     /// Serve a store over HTTP: public GET/HEAD /sha1/<hash> (Range, ETag, CORS), PUT with a
     /// bearer token.
     StoreServer(store::ServerArgs),
+    /// Open a local NWB file (HDF5, .lindi.json, .lindi.tar) in the web app: serves the app
+    /// and that file on 127.0.0.1 (a random token in the file's URL), prints the URL and
+    /// opens the browser.
+    ViewNwb(launch::ViewArgs),
+    /// A self-hosted Neurosift: the web app, the files under --dir (read-only, /files/...),
+    /// and the sha1 store (/sha1/<hash>, written with --token) in one server.
+    Serve(launch::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -143,6 +153,8 @@ fn main() -> ExitCode {
             (store::load(&store, &uri, output.as_deref()), false)
         }
         Command::StoreServer(args) => (store::serve(&args), false),
+        Command::ViewNwb(args) => (launch::view_nwb(&args), false),
+        Command::Serve(args) => (launch::serve(&args), false),
     };
     let code = match result {
         Ok(()) => ExitCode::SUCCESS,

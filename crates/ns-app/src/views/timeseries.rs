@@ -403,7 +403,7 @@ fn Traces(info: SeriesInfo, time: TimeContext) -> impl IntoView {
                 for (row, ch) in vis.iter().enumerate() {
                     #[expect(clippy::cast_precision_loss, reason = "small counts")]
                     let base = (row as f64 + 0.5) * row_h;
-                    let k = row_h * 0.5 * g / scale_base;
+                    let k = row_h * 0.4 * g / scale_base;
                     let color = COLORS[row % COLORS.len()];
                     // One baseline for all parts: the first part's center.
                     let center = ch
