@@ -133,7 +133,7 @@ fn EventRows(series: Vec<String>, time: TimeContext) -> impl IntoView {
             busy.set_value(true);
             let path = path.clone();
             leptos::task::spawn_local(async move {
-                while let Some((a, b, max)) = want.get_value() {
+                while let Some((a, b, max)) = want.try_get_value().flatten() {
                     want.set_value(None);
                     match client::request(GetEvents {
                         path: path.clone(),

@@ -153,7 +153,7 @@ fn Rows(info: Arc<UnitsInfo>, time: TimeContext) -> impl IntoView {
         busy.set_value(true);
         let path = path.clone();
         leptos::task::spawn_local(async move {
-            while let Some((units, s, e, bins)) = want.get_value() {
+            while let Some((units, s, e, bins)) = want.try_get_value().flatten() {
                 want.set_value(None);
                 match client::request(GetRaster {
                     path: path.clone(),

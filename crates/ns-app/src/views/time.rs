@@ -46,7 +46,8 @@ impl TimeContext {
                 None => (start, end),
             });
         });
-        if self.window.get_untracked().is_none() {
+        // (A view's extent can arrive after its tab closed: nothing to set.)
+        if self.window.try_get_untracked().is_some_and(|w| w.is_none()) {
             let (a, b) = first;
             let b = if b > a { b } else { end };
             self.window.set(Some((a, b)));

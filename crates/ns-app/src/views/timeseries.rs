@@ -175,7 +175,8 @@ impl Part {
         }
         self.busy.set_value(true);
         leptos::task::spawn_local(async move {
-            while let Some(key) = self.want.get_value() {
+            // A view that went away meanwhile ends the loop (its values are gone).
+            while let Some(key) = self.want.try_get_value().flatten() {
                 self.want.set_value(None);
                 let reply = client::request_on_worker(
                     worker,
@@ -191,7 +192,7 @@ impl Part {
                 match reply {
                     Ok(w) => {
                         let decoded = Decoded::new(&w);
-                        if spread.get_untracked().is_none()
+                        if spread.try_get_untracked().is_some_and(|s| s.is_none())
                             && !w.pending
                             && !decoded.times.is_empty()
                         {
@@ -200,7 +201,7 @@ impl Part {
                         self.data.set(Some(Arc::new(decoded)));
                         self.error.set(None);
                         self.progress.set(w.pending.then_some(w.progress));
-                        if w.pending && self.want.get_value().is_none() {
+                        if w.pending && self.want.try_get_value().is_some_and(|w| w.is_none()) {
                             self.want.set_value(Some(key));
                         }
                     }
