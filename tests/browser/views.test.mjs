@@ -296,3 +296,17 @@ test('a 60 s x 64 channel recording at 50 ms latency zooms out to its whole dura
   await page.screenshot({ path: join(shots, 'view-long-panned.png') });
   assert.deepEqual(page.errors, []);
 });
+
+test('closing a tab while its window is still being summarized breaks nothing', async () => {
+  const page = await newPage(1600);
+  await page.goto(`${app}/nwb?url=${encodeURIComponent(`${slow}/files/long.nwb`)}&tab=${encodeURIComponent('/acquisition/ElectricalSeries')}`);
+  await waitForInk(page, 'timeseries-canvas', 2000, 0, 60000);
+  await page.getByTestId('show-all').click();
+  await page.waitForTimeout(400);
+  await page.locator('.tab-bar .close').first().click();
+  await page.waitForTimeout(4000);
+  // Another object opens and draws: the app still works.
+  await page.locator('tr[data-path="/acquisition/ElectricalSeries"] a').click();
+  await waitForInk(page, 'timeseries-canvas', 2000, 0, 60000);
+  assert.deepEqual(page.errors, []);
+});

@@ -230,8 +230,16 @@ fn OverviewView(
     // Selecting an object in the tree opens (or shows) its tab.
     Effect::new(move |prev: Option<Option<String>>| {
         let sel = selected.get();
+        // The active tab already shows it (the tab bar selected it).
+        let shown = active.get_untracked().is_some_and(|key| {
+            tabs.with_untracked(|t| {
+                t.iter()
+                    .any(|x| x.key == key && x.tab.items().first().map(|i| &i.path) == sel.as_ref())
+            })
+        });
         if let (Some(path), Some(prev)) = (&sel, prev)
             && prev.as_ref() != Some(path)
+            && !shown
         {
             let tab = ns_links::Tab::Object(path.clone());
             let key = tab.format();
@@ -313,7 +321,7 @@ fn OverviewView(
                 </details>
             </section>
             <aside class="tabs-area">
-                <Tabs tabs=tabs active=active overview=shared/>
+                <Tabs tabs=tabs active=active overview=shared selected=selected/>
             </aside>
         </div>
     }
@@ -350,9 +358,20 @@ fn Tabs(
     tabs: RwSignal<Vec<OpenTab>>,
     active: RwSignal<Option<String>>,
     overview: Arc<Overview>,
+    /// The object selected in the tree: follows the active tab, so that
+    /// clicking an object whose tab was closed opens it again.
+    selected: RwSignal<Option<String>>,
 ) -> impl IntoView {
+    let first_path = move |key: &str| {
+        tabs.with_untracked(|t| {
+            t.iter()
+                .find(|x| x.key == key)
+                .and_then(|x| x.tab.items().first().map(|i| i.path.clone()))
+        })
+    };
     let activate = move |key: String| {
         if active.get_untracked().as_ref() != Some(&key) {
+            selected.set(first_path(&key));
             crate::url::set_params(&[("tab", Some(key.clone())), ("tab-time", None)]);
             active.set(Some(key));
         }
@@ -361,6 +380,7 @@ fn Tabs(
         tabs.update(|t| t.retain(|x| x.key != key));
         if active.get_untracked().as_ref() == Some(&key) {
             let next = tabs.get_untracked().last().map(|t| t.key.clone());
+            selected.set(next.as_deref().and_then(first_path));
             crate::url::set_params(&[("tab", next.clone()), ("tab-time", None)]);
             active.set(next);
         }
