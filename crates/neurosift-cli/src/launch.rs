@@ -299,7 +299,7 @@ async fn log(request: Request, next: Next) -> Response {
 async fn serve_until_stopped(listener: tokio::net::TcpListener, router: Router) -> Result<()> {
     axum::serve(listener, router)
         .with_graceful_shutdown(async {
-            stop_signal().await;
+            ns_serve::stop_signal().await;
             eprintln!("stopping");
             tokio::spawn(async {
                 tokio::time::sleep(Duration::from_secs(3)).await;
@@ -308,29 +308,6 @@ async fn serve_until_stopped(listener: tokio::net::TcpListener, router: Router) 
         })
         .await
         .context("serving")
-}
-
-async fn stop_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let term = async {
-            match signal(SignalKind::terminate()) {
-                Ok(mut s) => {
-                    s.recv().await;
-                }
-                Err(_) => std::future::pending().await,
-            }
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            () = term => {}
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }
 
 /// Opens `url` in the default browser (not waited for); says so when it cannot.

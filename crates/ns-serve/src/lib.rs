@@ -36,6 +36,7 @@
 mod file;
 mod path;
 mod range;
+mod signal;
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -53,6 +54,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 pub use file::{Answer, Representation, answer, content_type, serve_file};
 pub use path::{RelPath, Unresolved, resolve};
 pub use range::RangeRequest;
+pub use signal::stop_signal;
 
 /// Errors from setting up what is served.
 #[derive(Debug, thiserror::Error)]
