@@ -11,68 +11,34 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdirSync, existsSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
-import { chromium } from 'playwright-core';
+import { ensureFixture, launchChromium, newViewPage, startServer, stopServers } from './support.mjs';
 
 const dist = process.env.NEUROSIFT_DIST;
 const fixtures = process.env.NEUROSIFT_FIXTURES;
-const serverBin = process.env.NEUROSIFT_RANGE_SERVER;
-const python = process.env.NEUROSIFT_PYTHON ?? 'python3';
 const shots = process.env.NEUROSIFT_SCREENSHOTS ?? 'target/screenshots';
 mkdirSync(shots, { recursive: true });
 
-const servers = [];
-function startServer(args) {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(serverBin, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-    servers.push(child);
-    child.on('error', reject);
-    createInterface({ input: child.stdout }).once('line', (line) => {
-      const m = line.match(/listening on (http:\/\/\S+)/);
-      m ? resolvePromise(m[1]) : reject(new Error(`unexpected: ${line}`));
-    });
-  });
-}
 
 let browser, app, slow, slowMovie;
 
 before(async () => {
   // A 512 x 512 x 300 movie (110 MB), written once per fixture directory.
   const longDir = resolve(fixtures, '..', 'test-fixtures-long');
-  mkdirSync(longDir, { recursive: true });
-  if (!existsSync(join(longDir, 'movie.nwb'))) {
-    execFileSync(python, [resolve('..', 'fixtures', 'imaging_movie.py'), join(longDir, 'movie.nwb.tmp')]);
-    execFileSync('mv', [join(longDir, 'movie.nwb.tmp'), join(longDir, 'movie.nwb')]);
-  }
+  ensureFixture('imaging_movie.py', longDir, 'movie.nwb');
   app = await startServer(['--dir', fixtures, '--app-dir', dist]);
   slow = await startServer(['--dir', fixtures, '--latency-ms', '50']);
   slowMovie = await startServer(['--dir', longDir, '--latency-ms', '50']);
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
   await browser?.close();
-  for (const s of servers) s.kill();
+  stopServers();
 });
 
-async function newPage(width = 1400) {
-  const context = await browser.newContext({ viewport: { width, height: 1100 } });
-  await context.addInitScript(() => {
-    localStorage.setItem('neurosift.lindiBase', 'http://127.0.0.1:9/none');
-  });
-  const page = await context.newPage();
-  page.errors = [];
-  page.on('pageerror', (e) => page.errors.push(e.message));
-  if (process.env.DEBUG_BROWSER) page.on('console', (m) => console.log('console:', m.type(), m.text()));
-  return page;
-}
+const newPage = (width = 1400) => newViewPage(browser, width);
 
 const FILE = 'nwb_ophys.nwb';
 const link = (tab, extra = '', server = app, file = FILE) =>
