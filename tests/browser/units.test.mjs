@@ -8,47 +8,25 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { chromium } from 'playwright-core';
+import { launchChromium, newViewPage, startServer, stopServers } from './support.mjs';
 
 const shots = process.env.NEUROSIFT_SCREENSHOTS ?? 'target/screenshots';
 mkdirSync(shots, { recursive: true });
-const servers = [];
 let browser, app;
 
 before(async () => {
-  app = await new Promise((resolve, reject) => {
-    const child = spawn(process.env.NEUROSIFT_RANGE_SERVER,
-      ['--dir', process.env.NEUROSIFT_FIXTURES, '--app-dir', process.env.NEUROSIFT_DIST], { stdio: ['ignore', 'pipe', 'inherit'] });
-    servers.push(child);
-    child.on('error', reject);
-    createInterface({ input: child.stdout }).once('line', (line) => {
-      const m = line.match(/listening on (http:\/\/\S+)/);
-      m ? resolve(m[1]) : reject(new Error(`unexpected: ${line}`));
-    });
-  });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-  });
+  app = await startServer(['--dir', process.env.NEUROSIFT_FIXTURES, '--app-dir', process.env.NEUROSIFT_DIST]);
+  browser = await launchChromium();
 });
 
 after(async () => {
   await browser?.close();
-  for (const s of servers) s.kill();
+  stopServers();
 });
 
-async function newPage() {
-  const context = await browser.newContext({ viewport: { width: 1600, height: 1100 } });
-  await context.addInitScript(() => localStorage.setItem('neurosift.lindiBase', 'http://127.0.0.1:9/none'));
-  const page = await context.newPage();
-  page.errors = [];
-  page.on('pageerror', (e) => page.errors.push(e.message));
-  return page;
-}
+const newPage = () => newViewPage(browser, 1600);
 
 const link = (tab, extra = '') =>
   `${app}/nwb?url=${encodeURIComponent(`${app}/files/nwb_ecephys.nwb`)}&tab=${encodeURIComponent(tab)}${extra}`;
