@@ -75,7 +75,16 @@ mod tests {
                 "ns-worker",
                 &["ns-io", "ns-links", "ns-protocol", "ns-service"],
             ),
-            ("ns-app", &["ns-protocol", "ns-links", "ns-io"]),
+            (
+                "ns-app",
+                &[
+                    "ns-protocol",
+                    "ns-links",
+                    "ns-io",
+                    "ns-figures",
+                    "ns-store-client",
+                ],
+            ),
             // HTTP serving of files (and the Range/ETag answer the store server reuses).
             ("ns-serve", &[]),
             // Content addresses: no I/O, shared by the store and the browser client.
@@ -84,6 +93,11 @@ mod tests {
             ("kachery", &["ns-store-uri", "ns-serve"]),
             // The browser's client of a store server: URIs only, never the store itself.
             ("ns-store-client", &["ns-store-uri"]),
+            // Figure types: the protocol's answers, links, content addresses, codecs.
+            (
+                "ns-figures",
+                &["ns-protocol", "ns-links", "ns-store-uri", "ns-codecs"],
+            ),
         ];
         let mut wrong = Vec::new();
         for (name, may) in allowed {

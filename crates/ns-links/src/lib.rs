@@ -9,6 +9,9 @@
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use url::{Host, Url};
 
+mod figure;
+pub use figure::{FigureLink, plugin_url};
+
 /// The default DANDI API root.
 pub const DANDI_API: &str = "https://api.dandiarchive.org/api";
 

@@ -251,6 +251,15 @@ macro_rules! request_reply {
                 }
             }
         }
+
+        impl Query {
+            /// The name of its kind: the same as its answer's.
+            pub fn kind(&self) -> &'static str {
+                match self {
+                    $(Query::$variant(_) => stringify!($variant),)*
+                }
+            }
+        }
     };
 }
 
@@ -726,6 +735,45 @@ pub struct Psth {
 }
 
 use private::Buffers;
+
+impl Answer {
+    /// Takes the numeric payloads out (their type and bytes, in a fixed
+    /// order), leaving their type and length in the answer: how a figure
+    /// stores an answer beside its arrays.
+    pub fn take_arrays(&mut self) -> Vec<(NumericType, Vec<u8>)> {
+        self.buffers_mut()
+            .into_iter()
+            .map(|b| (b.dtype, b.take_bytes()))
+            .collect()
+    }
+
+    /// Puts the arrays taken by [`Answer::take_arrays`] back; their number,
+    /// types and lengths must fit.
+    ///
+    /// # Errors
+    /// When they do not fit the answer.
+    pub fn put_arrays(&mut self, arrays: Vec<(NumericType, Vec<u8>)>) -> Result<(), String> {
+        let kind = self.kind();
+        let slots = self.buffers_mut();
+        if slots.len() != arrays.len() {
+            return Err(format!(
+                "a {kind} answer has {} arrays, {} given",
+                slots.len(),
+                arrays.len()
+            ));
+        }
+        for (slot, (dtype, bytes)) in slots.into_iter().zip(arrays) {
+            if slot.dtype != dtype {
+                return Err(format!(
+                    "a {kind} answer array is {:?}, {dtype:?} given",
+                    slot.dtype
+                ));
+            }
+            slot.put_bytes(bytes)?;
+        }
+        Ok(())
+    }
+}
 
 impl Buffers for Answer {
     fn buffers_mut(&mut self) -> Vec<&mut TypedBuffer> {
