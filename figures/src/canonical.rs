@@ -27,8 +27,7 @@ fn sorted(v: Value) -> Value {
 /// [`Error::NotCanonical`] when the value does not survive JSON.
 pub fn canonical_json<T: Serialize + DeserializeOwned + PartialEq>(value: &T) -> Result<Vec<u8>> {
     let v = serde_json::to_value(value).map_err(|e| Error::NotCanonical(e.to_string()))?;
-    let text =
-        serde_json::to_vec(&sorted(v)).map_err(|e| Error::NotCanonical(e.to_string()))?;
+    let text = serde_json::to_vec(&sorted(v)).map_err(|e| Error::NotCanonical(e.to_string()))?;
     let back: T = serde_json::from_slice(&text).map_err(|e| {
         Error::NotCanonical(format!(
             "it does not read back ({e}); a NaN or infinite number where a number is required?"
@@ -72,7 +71,10 @@ mod tests {
             String::from_utf8(bytes.clone()).expect("utf8"),
             r#"{"a":[1.0,2.5],"m":{"a":2,"b":1},"z":0.1}"#
         );
-        assert_eq!(sha1_of(&bytes), sha1_of(&canonical_json(&t).expect("again")));
+        assert_eq!(
+            sha1_of(&bytes),
+            sha1_of(&canonical_json(&t).expect("again"))
+        );
     }
 
     #[test]

@@ -16,12 +16,17 @@
 mod canonical;
 mod ndarray;
 mod spec;
+mod state;
 
 pub use canonical::{canonical_json, sha1_of};
 pub use ndarray::NdArray;
 pub use spec::{
     Column, Figure, FrozenView, Layout, LayoutItem, LiveView, Provenance, Recorded, Series,
     SeriesAttributes, SeriesEncoding, TimeseriesDataset, TimeseriesGraph, ViewState, YRange,
+};
+pub use state::{
+    PsthState, RASTER_MAX_SPIKES, filtered_rows, psth_initial_state, psth_requests, psth_rows,
+    raster_request, sorted_rows,
 };
 
 /// What can go wrong with a figure (one error type for the crate).

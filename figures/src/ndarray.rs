@@ -220,7 +220,10 @@ mod tests {
     fn refuses_arrays_that_do_not_fit() {
         let bad_shape = r#"{"_type":"ndarray","shape":[4],"dtype":"int16","data_gzip_b64":"eJxjZGBiYGYAAAAaAAc="}"#;
         let e = serde_json::from_str::<NdArray>(bad_shape).expect_err("short data");
-        assert!(e.to_string().contains("6 bytes of data, the shape needs 8"), "{e}");
+        assert!(
+            e.to_string().contains("6 bytes of data, the shape needs 8"),
+            "{e}"
+        );
         let huge = r#"{"_type":"ndarray","shape":[4294967296,4294967296],"dtype":"int16","data_gzip_b64":""}"#;
         let e = serde_json::from_str::<NdArray>(huge).expect_err("huge");
         assert!(e.to_string().contains("larger than"), "{e}");

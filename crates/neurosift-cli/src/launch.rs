@@ -38,6 +38,11 @@ pub struct ViewArgs {
     /// Print the URL but do not open a browser.
     #[arg(long)]
     pub no_browser: bool,
+    /// The store that the app's "Share" writes frozen figures to (served at /sha1/<hash>,
+    /// written with this run's random token): a directory or `s3://BUCKET/PREFIX` (default:
+    /// the per-user directory).
+    #[arg(long, env = "NEUROSIFT_STORE", value_name = "DIR|s3://…")]
+    pub store: Option<String>,
 }
 
 /// `neurosift serve`'s options.
@@ -385,6 +390,18 @@ pub fn view_nwb(args: &ViewArgs) -> Result<()> {
         }
     }
     let token = random_token()?;
+    let location = Location::from_option(args.store.as_deref())?;
+    if matches!(location, Location::Server { .. }) {
+        bail!(
+            "--store {location}: view-nwb keeps a directory or an s3:// store, not another server"
+        );
+    }
+    let store = Store::open(&location, None)?;
+    let store_routes = kachery::server::router(&store, &Config::single_zone(Some(token.clone())))?;
+    // The app learns its store (and, here, the write token: this server is the user's own,
+    // and the token only lets it add verified content-addressed objects) from this file;
+    // same-origin only (no CORS for it).
+    let app_config = serde_json::json!({ "store": { "url": "/", "token": token } }).to_string();
     if !app::EMBEDDED {
         eprintln!(
             "warning: this neurosift was built without the app (a placeholder page is served): run `cargo xtask web`, then build it again"
@@ -403,14 +420,16 @@ pub fn view_nwb(args: &ViewArgs) -> Result<()> {
             token: token.clone(),
             files,
         });
-        let router = Router::new()
+        let rest = Router::new()
             .route("/files/{*rest}", any(token_files))
             .route("/files", any(|| async { StatusCode::NOT_FOUND }))
             .route("/files/", any(|| async { StatusCode::NOT_FOUND }))
+            .route("/neurosift-config.json", any(move || config_json(app_config.clone())))
             .with_state(state)
             .fallback(app::serve);
-        let router = Cors::Origins(origins)
-            .apply(router)?
+        let rest = Cors::Origins(origins).apply(rest)?;
+        let router = store_routes
+            .fallback_service(rest)
             .layer(axum::middleware::from_fn(log));
         let file_url = format!("{base}/files/{token}/{}", encode_path(&name));
         let link = app_link(&base, &file_url);
@@ -431,6 +450,18 @@ pub fn view_nwb(args: &ViewArgs) -> Result<()> {
         }
         serve_until_stopped(listener, router).await
     })
+}
+
+/// `/neurosift-config.json`: where the app's "Share" stores figures.
+async fn config_json(body: String) -> Response {
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "application/json"),
+            (axum::http::header::CACHE_CONTROL, "no-store"),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 /// The NWB and LINDI files below `dir` (relative `/`-separated paths, sorted), links not
@@ -524,8 +555,11 @@ pub fn serve(args: &ServeArgs) -> Result<()> {
             dir: files.root().to_path_buf(),
             base: base.clone(),
         });
+        // The app finds its store here; the write token is the user's to give.
+        let app_config = serde_json::json!({ "store": { "url": "/" } }).to_string();
         let rest = Router::new()
             .route("/api/files", any(file_list))
+            .route("/neurosift-config.json", any(move || config_json(app_config.clone())))
             .with_state(Arc::clone(&state))
             .nest_service("/files", files)
             .fallback(app::serve);

@@ -458,13 +458,23 @@ pub async fn request_on_worker<R: Request>(
 
 async fn request_to<R: Request>(target: Target, request: R) -> Result<R::Reply, WorkerError> {
     let query: Query = request.into();
-    let (answer, _) = send(
-        target,
-        move |id| ToWorker::Request { id, query },
-        None,
-        None,
-    )
-    .await?;
+    // A figure page answers from the figure; otherwise keep the answer for
+    // "Share".
+    let answer = match crate::share::frozen_answer(&query) {
+        Some(frozen) => frozen?,
+        None => {
+            let asked = query.clone();
+            let (answer, _) = send(
+                target,
+                move |id| ToWorker::Request { id, query },
+                None,
+                None,
+            )
+            .await?;
+            crate::share::record(&asked, &answer);
+            answer
+        }
+    };
     R::Reply::from_answer(answer).map_err(|other| {
         WorkerError::new(
             ErrorKind::Protocol,

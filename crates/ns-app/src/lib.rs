@@ -8,6 +8,7 @@ mod local;
 mod meta_cache;
 pub mod net;
 mod pages;
+mod share;
 pub mod url;
 pub mod views;
 
@@ -16,7 +17,7 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
 use crate::components::StatusLine;
-use crate::pages::{DandisetPage, HomePage, NwbPage};
+use crate::pages::{DandisetPage, FigurePage, HomePage, NwbPage};
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -44,6 +45,7 @@ pub fn App() -> impl IntoView {
                         <Routes fallback=|| view! { <p class="empty">"Page not found."</p> }>
                             <Route path=path!("/") view=HomePage/>
                             <Route path=path!("/nwb") view=NwbPage/>
+                            <Route path=path!("/f") view=FigurePage/>
                             <Route path=path!("/dandiset/:id") view=DandisetPage/>
                         </Routes>
                     }.into_any(),

@@ -279,8 +279,6 @@ fn refusal(url: String, status: u16, body: &[u8]) -> Error {
     }
 }
 
-#[cfg(target_arch = "wasm32")]
 mod browser;
 
-#[cfg(target_arch = "wasm32")]
 pub use browser::BrowserFetch;

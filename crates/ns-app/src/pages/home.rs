@@ -35,7 +35,17 @@ pub fn HomePage() -> impl IntoView {
         move |ev: leptos::ev::SubmitEvent| {
             ev.prevent_default();
             let u = url.get_untracked().trim().to_string();
-            if !u.is_empty() {
+            // A figure URL, or a figure's store URI, opens the figure.
+            if let Some(link) = ns_links::FigureLink::parse_url(&u) {
+                navigate(&link.to_path(), NavigateOptions::default());
+            } else if u.starts_with("sha1://") || u.starts_with("kachery:") {
+                let link = ns_links::FigureLink {
+                    view: "auto".into(),
+                    data: u,
+                    ..Default::default()
+                };
+                navigate(&link.to_path(), NavigateOptions::default());
+            } else if !u.is_empty() {
                 navigate(
                     &ns_links::nwb_link(&u, None, None),
                     NavigateOptions::default(),

@@ -75,6 +75,13 @@ async fn open(url: Option<String>, local: Option<String>) -> Result<Overview, Wo
             api_key: net::api_key_for(&url),
         };
         let (overview, pages) = client::open(source, None, seed).await?;
+        crate::share::set_source(crate::share::SourceInfo {
+            url: url.clone(),
+            size_bytes: Some(probe.size_bytes),
+            etag: probe.validator.clone(),
+            dandiset_id: crate::url::param("dandisetId"),
+            dandiset_version: crate::url::param("dandisetVersion"),
+        });
         if let (Some(v), Some(pages)) = (&probe.validator, &pages) {
             crate::meta_cache::store(&url, probe.size_bytes, v, pages).await;
         }
@@ -94,8 +101,16 @@ async fn open(url: Option<String>, local: Option<String>) -> Result<Overview, Wo
             reason = "file sizes are integers below 2^53"
         )]
         let size_bytes = file.size() as u64;
-        let source = FileSource::Local { name, size_bytes };
-        client::open(source, Some(file), None).await?.0
+        let source = FileSource::Local {
+            name: name.clone(),
+            size_bytes,
+        };
+        let opened = client::open(source, Some(file), None).await?.0;
+        crate::share::set_source(crate::share::SourceInfo {
+            url: name.clone(),
+            ..Default::default()
+        });
+        opened
     } else {
         return Err(WorkerError::new(ErrorKind::BadRequest, "no url= given"));
     };

@@ -227,8 +227,18 @@ fn NotYet(def: &'static ViewDef) -> impl IntoView {
 /// A tab: its items stacked, sharing one time context, which the URL
 /// keeps (`tab-time`).
 #[component]
-pub fn TabView(tab: ns_links::Tab, time: TimeContext, overview: Arc<Overview>) -> impl IntoView {
+pub fn TabView(
+    tab: ns_links::Tab,
+    time: TimeContext,
+    overview: Arc<Overview>,
+    /// A figure page's tab: no Share button (its URL is the share).
+    #[prop(optional)]
+    figure: bool,
+) -> impl IntoView {
     let items = tab.items();
+    let share = (!figure).then(|| {
+        view! { <div class="tab-actions"><crate::share::ShareButton tab=tab.clone() overview=Arc::clone(&overview)/></div> }
+    });
     let single = items.len() == 1;
     Effect::new(move |_| {
         if let Some((a, b)) = time.window.get() {
@@ -238,6 +248,7 @@ pub fn TabView(tab: ns_links::Tab, time: TimeContext, overview: Arc<Overview>) -
     });
     view! {
         <div class="tab-content" data-testid="tab-content">
+            {share}
             {items.into_iter().map(|item| view! {
                 <ItemView item=item time=time overview=Arc::clone(&overview) single=single/>
             }).collect_view()}

@@ -11,11 +11,10 @@ use std::sync::Arc;
 
 use leptos::html::Canvas;
 use leptos::prelude::*;
-use ns_protocol::{GetPsth, GetUnits, Psth, UnitsInfo};
+use ns_protocol::{GetUnits, Psth, UnitsInfo};
 use web_sys::CanvasRenderingContext2d;
 
 use super::intervals::PALETTE;
-use super::raster::sorted_rows;
 use super::{ViewDef, ViewProps};
 use crate::client;
 use crate::components::ErrorPanel;
@@ -28,165 +27,7 @@ pub const DEF: ViewDef = ViewDef {
     render: Some(|p| view! { <PsthView props=p/> }.into_any()),
 };
 
-/// The view's state, as the URL hash holds it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct State {
-    /// Unit ids; `None` is `all`.
-    pub units: Option<Vec<i64>>,
-    pub align_to: Vec<String>,
-    pub group_by: Option<String>,
-    pub categories: Vec<String>,
-    pub window_start: f64,
-    pub window_end: f64,
-    pub num_bins: u32,
-    pub smoothed: bool,
-    pub sort_by: Option<String>,
-    pub sort_desc: bool,
-    pub show_raster: bool,
-    pub show_hist: bool,
-    pub plot_height: String,
-    pub error_bars: bool,
-    pub trials: String,
-}
-
-impl Default for State {
-    fn default() -> Self {
-        Self {
-            units: Some(Vec::new()),
-            align_to: vec!["start_time".into()],
-            group_by: None,
-            categories: Vec::new(),
-            window_start: -0.5,
-            window_end: 1.0,
-            num_bins: 50,
-            smoothed: false,
-            sort_by: None,
-            sort_desc: false,
-            show_raster: true,
-            show_hist: true,
-            plot_height: "medium".into(),
-            error_bars: false,
-            trials: String::new(),
-        }
-    }
-}
-
-impl State {
-    /// Reads a hash (`#a=1&b=2` or without `#`); unknown keys are ignored,
-    /// bad values keep the default.
-    pub fn from_hash(hash: &str) -> Self {
-        let mut s = Self::default();
-        for (k, v) in ns_links::parse_query(hash.trim_start_matches('#')) {
-            let list = || {
-                v.split(',')
-                    .map(str::trim)
-                    .filter(|x| !x.is_empty())
-                    .map(str::to_string)
-                    .collect::<Vec<_>>()
-            };
-            match k.as_str() {
-                "units" if v == "all" => s.units = None,
-                "units" => s.units = Some(list().iter().filter_map(|x| x.parse().ok()).collect()),
-                "alignTo" if !v.is_empty() => s.align_to = list(),
-                "groupBy" if !v.is_empty() => s.group_by = Some(v),
-                "categories" => s.categories = list(),
-                "windowStart" => s.window_start = v.parse().unwrap_or(s.window_start),
-                "windowEnd" => s.window_end = v.parse().unwrap_or(s.window_end),
-                "numBins" => {
-                    s.num_bins = v
-                        .parse()
-                        .ok()
-                        .filter(|n| (1..=1000).contains(n))
-                        .unwrap_or(s.num_bins)
-                }
-                "smoothed" => s.smoothed = v == "1",
-                "sortBy" if !v.is_empty() => s.sort_by = Some(v),
-                "sortDir" => s.sort_desc = v == "desc",
-                "showRaster" => s.show_raster = v != "0",
-                "showHist" => s.show_hist = v != "0",
-                "plotHeight" if ["small", "medium", "large"].contains(&v.as_str()) => {
-                    s.plot_height = v
-                }
-                "errorBars" => s.error_bars = v == "1",
-                "trials" => s.trials = v,
-                _ => {}
-            }
-        }
-        s
-    }
-
-    /// The hash, with only the values that differ from the defaults.
-    pub fn to_hash(&self) -> String {
-        let d = Self::default();
-        let mut out: Vec<(String, String)> = Vec::new();
-        let join = |v: &[String]| v.join(",");
-        match &self.units {
-            None => out.push(("units".into(), "all".into())),
-            Some(ids) if !ids.is_empty() => out.push((
-                "units".into(),
-                ids.iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join(","),
-            )),
-            Some(_) => {}
-        }
-        if self.align_to != d.align_to {
-            out.push(("alignTo".into(), join(&self.align_to)));
-        }
-        if let Some(g) = &self.group_by {
-            out.push(("groupBy".into(), g.clone()));
-        }
-        if !self.categories.is_empty() {
-            out.push(("categories".into(), join(&self.categories)));
-        }
-        if self.window_start != d.window_start {
-            out.push(("windowStart".into(), self.window_start.to_string()));
-        }
-        if self.window_end != d.window_end {
-            out.push(("windowEnd".into(), self.window_end.to_string()));
-        }
-        if self.num_bins != d.num_bins {
-            out.push(("numBins".into(), self.num_bins.to_string()));
-        }
-        if self.smoothed {
-            out.push(("smoothed".into(), "1".into()));
-        }
-        if let Some(s) = &self.sort_by {
-            out.push(("sortBy".into(), s.clone()));
-        }
-        if self.sort_desc {
-            out.push(("sortDir".into(), "desc".into()));
-        }
-        if !self.show_raster {
-            out.push(("showRaster".into(), "0".into()));
-        }
-        if !self.show_hist {
-            out.push(("showHist".into(), "0".into()));
-        }
-        if self.plot_height != d.plot_height {
-            out.push(("plotHeight".into(), self.plot_height.clone()));
-        }
-        if self.error_bars {
-            out.push(("errorBars".into(), "1".into()));
-        }
-        if !self.trials.is_empty() {
-            out.push(("trials".into(), self.trials.clone()));
-        }
-        out.iter()
-            .map(|(k, v)| format!("{k}={}", ns_links::encode_component(v)))
-            .collect::<Vec<_>>()
-            .join("&")
-    }
-}
-
-fn read_hash() -> State {
-    State::from_hash(
-        &web_sys::window()
-            .and_then(|w| w.location().hash().ok())
-            .unwrap_or_default(),
-    )
-}
+pub use ns_figures::PsthState as State;
 
 fn write_hash(state: &State) {
     let Some(w) = web_sys::window() else { return };
@@ -227,32 +68,22 @@ fn PsthView(props: ViewProps) -> impl IntoView {
 
 #[component]
 fn Psths(info: Arc<UnitsInfo>, trials_path: String) -> impl IntoView {
-    let mut initial = read_hash();
-    if initial.units.as_ref().is_some_and(Vec::is_empty) {
-        initial.units = info.ids.first().map(|id| vec![*id]);
-    }
+    let initial = ns_figures::psth_initial_state(
+        &info,
+        &web_sys::window()
+            .and_then(|w| w.location().hash().ok())
+            .unwrap_or_default(),
+    );
     let state = RwSignal::new(initial);
     Effect::new(move |_| write_hash(&state.get()));
-    // The units shown: selected ids in the list's order.
-    // The units selection of the URL (from the raster or the units table).
+    // The units shown: the URL's units selection (from the raster or the
+    // units table), in the state's order.
     let selection = crate::url::param(super::raster::UNITS_PARAM).unwrap_or_default();
     let allowed: Vec<usize> = super::raster::filtered_rows(&info, &selection)
         .unwrap_or_else(|_| (0..info.ids.len()).collect());
     let i2 = Arc::clone(&info);
-    let allowed2 = allowed.clone();
-    let shown = Memo::new(move |_| {
-        let s = state.get();
-        let all = allowed2.clone();
-        let order = sorted_rows(&i2, &all, s.sort_by.as_deref().unwrap_or("id"), s.sort_desc);
-        order
-            .into_iter()
-            .filter(|r| match &s.units {
-                None => true,
-                Some(ids) => i2.ids.get(*r).is_some_and(|id| ids.contains(id)),
-            })
-            .take(100)
-            .collect::<Vec<usize>>()
-    });
+    let sel = selection.clone();
+    let shown = Memo::new(move |_| ns_figures::psth_rows(&i2, &state.get(), &sel));
     let set = move |f: &dyn Fn(&mut State)| state.update(|s| f(s));
     let i3 = Arc::clone(&info);
     let ids = info.ids.clone();
@@ -262,30 +93,16 @@ fn Psths(info: Arc<UnitsInfo>, trials_path: String) -> impl IntoView {
     // One answer per alignment column, for every shown unit.
     let psths = LocalResource::new(move || {
         let s = state.get();
-        let units: Vec<u64> = shown.get().iter().map(|r| *r as u64).collect();
+        let rows = shown.get();
+        let units: Vec<u64> = rows.iter().map(|r| *r as u64).collect();
         let (tp, up) = (tp.clone(), up.clone());
         async move {
-            let trial_filter = ns_protocol::filter::parse(&s.trials).map_err(|m| {
+            let requests = ns_figures::psth_requests(&up, &tp, &rows, &s).map_err(|m| {
                 ns_protocol::WorkerError::new(ns_protocol::ErrorKind::BadRequest, m)
             })?;
             let mut out = Vec::new();
-            for align in &s.align_to {
-                out.push(
-                    client::request(GetPsth {
-                        units_path: up.clone(),
-                        units: units.clone(),
-                        trials_path: tp.clone(),
-                        align_to: align.clone(),
-                        window_start: s.window_start,
-                        window_end: s.window_end,
-                        num_bins: s.num_bins,
-                        smoothed: s.smoothed,
-                        group_by: s.group_by.clone(),
-                        categories: s.categories.clone(),
-                        trial_filter: trial_filter.clone(),
-                    })
-                    .await?,
-                );
+            for request in requests {
+                out.push(client::request(request).await?);
             }
             Ok::<_, ns_protocol::WorkerError>((units, out))
         }

@@ -25,10 +25,12 @@ pub const DEF: ViewDef = ViewDef {
     render: Some(|p| view! { <RasterView path=p.path time=p.time/> }.into_any()),
 };
 
-/// Spike times come back up to this many; beyond, per-pixel counts.
-const MAX_SPIKES: u32 = 200_000;
 /// The URL parameter of the units subset.
 pub const UNITS_PARAM: &str = "units";
+const SORT_PARAM: &str = "units-sort";
+const COLOR_PARAM: &str = "units-color";
+const FIRST_PARAM: &str = "units-first";
+const PER_PAGE_PARAM: &str = "units-per-page";
 
 #[component]
 pub fn RasterView(path: String, time: TimeContext) -> impl IntoView {
@@ -47,42 +49,7 @@ pub fn RasterView(path: String, time: TimeContext) -> impl IntoView {
     }
 }
 
-/// The units' order: by id, or by a column (numbers as numbers).
-pub fn sorted_rows(info: &UnitsInfo, rows: &[usize], by: &str, descending: bool) -> Vec<usize> {
-    let mut out = rows.to_vec();
-    match info.columns.iter().find(|c| c.name == by) {
-        Some(col) if col.numeric => out.sort_by(|a, b| {
-            let v = |i: &usize| {
-                col.values
-                    .get(*i)
-                    .and_then(|s| s.parse::<f64>().ok())
-                    .unwrap_or(f64::NAN)
-            };
-            v(a).total_cmp(&v(b))
-        }),
-        Some(col) => out.sort_by(|a, b| col.values.get(*a).cmp(&col.values.get(*b))),
-        None => out.sort_by_key(|i| info.ids.get(*i).copied().unwrap_or(0)),
-    }
-    if descending {
-        out.reverse();
-    }
-    out
-}
-
-/// The unit rows passing `filter` (conditions on the columns, `id` too).
-pub fn filtered_rows(info: &UnitsInfo, filter: &str) -> Result<Vec<usize>, String> {
-    let conditions = ns_protocol::filter::parse(filter)?;
-    let ids: Vec<String> = info.ids.iter().map(ToString::to_string).collect();
-    let counts: Vec<String> = info.spike_counts.iter().map(ToString::to_string).collect();
-    let mut cols: Vec<(&str, &[String])> =
-        vec![("id", ids.as_slice()), ("spike_count", counts.as_slice())];
-    cols.extend(
-        info.columns
-            .iter()
-            .map(|c| (c.name.as_str(), c.values.as_slice())),
-    );
-    ns_protocol::filter::select(&conditions, &cols, info.ids.len())
-}
+pub use ns_figures::{filtered_rows, sorted_rows};
 
 #[component]
 fn Rows(info: Arc<UnitsInfo>, time: TimeContext) -> impl IntoView {
@@ -97,21 +64,60 @@ fn Rows(info: Arc<UnitsInfo>, time: TimeContext) -> impl IntoView {
         (info.start_secs, info.end_secs.min(info.start_secs + 10.0)),
     );
     let filter = RwSignal::new(crate::url::param(UNITS_PARAM).unwrap_or_default());
-    let sort_by = RwSignal::new("id".to_string());
-    let descending = RwSignal::new(false);
-    let color_by = RwSignal::new(String::new());
-    let first = RwSignal::new(0usize);
-    let per_page = RwSignal::new(n.min(50));
+    // Sorting, coloring and paging are kept in the URL too (`units-sort=
+    // [-]column`, `units-color=`, `units-first=`, `units-per-page=`), so a
+    // link or a shared figure shows the same rows.
+    let sort_param = crate::url::param(SORT_PARAM).unwrap_or_default();
+    let sort_by = RwSignal::new(
+        Some(sort_param.trim_start_matches('-').to_string())
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "id".to_string()),
+    );
+    let descending = RwSignal::new(sort_param.starts_with('-'));
+    let color_by = RwSignal::new(crate::url::param(COLOR_PARAM).unwrap_or_default());
+    let first = RwSignal::new(
+        crate::url::param(FIRST_PARAM)
+            .and_then(|f| f.parse::<usize>().ok())
+            .filter(|f| *f < n)
+            .unwrap_or(0),
+    );
+    let per_page = RwSignal::new(
+        crate::url::param(PER_PAGE_PARAM)
+            .and_then(|f| f.parse::<usize>().ok())
+            .filter(|p| (1..=1000).contains(p))
+            .unwrap_or(50)
+            .min(n),
+    );
+    Effect::new(move |_| {
+        let sort = match (sort_by.get(), descending.get()) {
+            (s, false) if s == "id" => None,
+            (s, d) => Some(format!("{}{s}", if d { "-" } else { "" })),
+        };
+        let color = Some(color_by.get()).filter(|c| !c.is_empty());
+        let f = Some(first.get()).filter(|f| *f > 0).map(|f| f.to_string());
+        let p = Some(per_page.get())
+            .filter(|p| *p != n.min(50))
+            .map(|p| p.to_string());
+        crate::url::set_params(&[
+            (SORT_PARAM, sort),
+            (COLOR_PARAM, color),
+            (FIRST_PARAM, f),
+            (PER_PAGE_PARAM, p),
+        ]);
+    });
     let width = RwSignal::new(0.0f64);
     let i2 = Arc::clone(&info);
     let selected = Memo::new(move |_| filtered_rows(&i2, &filter.get()));
-    Effect::new(move |_| {
+    Effect::new(move |prev: Option<()>| {
         let f = filter.get();
         crate::url::set_params(&[(
             UNITS_PARAM,
             Some(f.trim().to_string()).filter(|f| !f.is_empty()),
         )]);
-        first.set(0);
+        // A new subset starts at its first page (not the page the URL gave).
+        if prev.is_some() {
+            first.set(0);
+        }
     });
     let i3 = Arc::clone(&info);
     let order = Memo::new(move |_| match selected.get() {
@@ -128,43 +134,33 @@ fn Rows(info: Arc<UnitsInfo>, time: TimeContext) -> impl IntoView {
     });
     let data = RwSignal::new(None::<(Arc<Raster>, (f64, f64))>);
     let error = RwSignal::new(None::<WorkerError>);
-    let want = StoredValue::new(None::<(Vec<u64>, f64, f64, u32)>);
+    let want = StoredValue::new(None::<GetRaster>);
     let busy = StoredValue::new(false);
     let path = info.path.clone();
     Effect::new(move |_| {
         let (Some((a, b)), w) = (time.window.get(), width.get()) else {
             return;
         };
-        let rows: Vec<u64> = page.get().iter().map(|r| *r as u64).collect();
+        let rows: Vec<usize> = page.get();
         if w <= 0.0 || rows.is_empty() {
             return;
         }
-        let m = (b - a) * 0.25;
-        #[expect(
-            clippy::cast_possible_truncation,
-            clippy::cast_sign_loss,
-            reason = "a pixel count"
-        )]
-        let bins = ((w - LEFT).max(100.0) * 1.5) as u32;
-        want.set_value(Some((rows, a - m, b + m, bins)));
+        want.set_value(Some(ns_figures::raster_request(
+            &path,
+            &rows,
+            (a, b),
+            w,
+            LEFT,
+        )));
         if busy.get_value() {
             return;
         }
         busy.set_value(true);
-        let path = path.clone();
         leptos::task::spawn_local(async move {
-            while let Some((units, s, e, bins)) = want.try_get_value().flatten() {
+            while let Some(request) = want.try_get_value().flatten() {
                 want.set_value(None);
-                match client::request(GetRaster {
-                    path: path.clone(),
-                    units,
-                    start_secs: s,
-                    end_secs: e,
-                    max_spikes: MAX_SPIKES,
-                    bins,
-                })
-                .await
-                {
+                let (s, e) = (request.start_secs, request.end_secs);
+                match client::request(request).await {
                     Ok(r) => {
                         data.set(Some((Arc::new(r), (s, e))));
                         error.set(None);

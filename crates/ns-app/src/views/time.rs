@@ -20,6 +20,8 @@ pub struct TimeContext {
     /// ROIs (row ids) selected in a segmentation view of the tab; the
     /// traces of a RoiResponseSeries follow it.
     pub rois: RwSignal<Option<Arc<Vec<i64>>>>,
+    /// A frozen figure's window does not move (its data is only that).
+    pub frozen: RwSignal<bool>,
 }
 
 impl TimeContext {
@@ -30,6 +32,7 @@ impl TimeContext {
             window: RwSignal::new(initial.map(|(a, b, _)| (a, b))),
             current: RwSignal::new(initial.and_then(|(_, _, c)| c)),
             rois: RwSignal::new(None),
+            frozen: RwSignal::new(false),
         }
     }
 
@@ -57,7 +60,7 @@ impl TimeContext {
     /// Sets the window, kept within reach of the data: at most the whole
     /// extent (plus a margin) wide, overlapping it, at least `MIN_WIDTH`.
     pub fn set_window(&self, start: f64, end: f64) {
-        if !(start.is_finite() && end.is_finite()) {
+        if !(start.is_finite() && end.is_finite()) || self.frozen.get_untracked() {
             return;
         }
         let (mut a, mut b) = (start.min(end), start.max(end));
