@@ -11,7 +11,7 @@ pub const APP_STAMP: &str = ".neurosift-sources";
 const NATIVE_ONLY: [&str; 3] = ["neurosift-cli", "ns-serve", "ns-io-native"];
 
 /// What the app is built from: `www/`, `vendor/`, the trunk and cargo manifests and lock,
-/// and each browser-side crate's `Cargo.toml`, `build.rs` and `src/` (files or directories;
+/// and each browser-side crate's (those of `crates/` and `figures/`) `Cargo.toml`, `build.rs` and `src/` (files or directories;
 /// some may be missing).
 pub fn app_source_roots(root: &std::path::Path) -> std::io::Result<Vec<std::path::PathBuf>> {
     let mut roots = vec![
@@ -30,6 +30,8 @@ pub fn app_source_roots(root: &std::path::Path) -> std::io::Result<Vec<std::path
         })
         .collect();
     crates.sort();
+    // Browser-side crates outside `crates/`: the figure types.
+    crates.push(root.join("figures"));
     for dir in crates {
         roots.push(dir.join("Cargo.toml"));
         roots.push(dir.join("build.rs"));

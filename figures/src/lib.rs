@@ -25,7 +25,7 @@ pub use spec::{
     SeriesAttributes, SeriesEncoding, TimeseriesDataset, TimeseriesGraph, ViewState, YRange,
 };
 pub use state::{
-    PsthState, RASTER_MAX_SPIKES, filtered_rows, psth_initial_state, psth_requests, psth_rows,
+    PLOT_LEFT_PX, PsthState, RASTER_MAX_SPIKES, filtered_rows, psth_initial_state, psth_requests, psth_rows,
     raster_request, sorted_rows,
 };
 

@@ -257,6 +257,9 @@ pub fn psth_requests(
         .collect())
 }
 
+/// Left margin of the time plots (row labels), CSS pixels.
+pub const PLOT_LEFT_PX: f64 = 84.0;
+
 /// Spike times come back up to this many; beyond, per-pixel counts.
 pub const RASTER_MAX_SPIKES: u32 = 200_000;
 

@@ -4,6 +4,7 @@
 //! web app (embedded in the binary) or serve the app, a directory and a store together.
 
 mod app;
+mod figure;
 mod inspect;
 mod launch;
 mod store;
@@ -102,9 +103,27 @@ enum Command {
     /// and that file on 127.0.0.1 (a random token in the file's URL), prints the URL and
     /// opens the browser.
     ViewNwb(launch::ViewArgs),
+    /// Figures: `make` one from a file's view (as the app's Share button does), `publish` one
+    /// (store it, print its URL).
+    #[command(subcommand)]
+    Figure(FigureCommand),
     /// A self-hosted Neurosift: the web app, the files under --dir (read-only, /files/...),
     /// and the sha1 store (/sha1/<hash>, written with --token) in one server.
     Serve(launch::ServeArgs),
+}
+
+#[derive(Subcommand)]
+enum FigureCommand {
+    /// Build a frozen figure of a view of FILE (Raster, PSTH) through the same service the
+    /// app's workers run; writes its JSON.
+    Make {
+        #[command(flatten)]
+        source: Source,
+        #[command(flatten)]
+        args: figure::MakeArgs,
+    },
+    /// Validate a figure JSON, store it, print its figure URL.
+    Publish(figure::PublishArgs),
 }
 
 fn main() -> ExitCode {
@@ -155,6 +174,14 @@ fn main() -> ExitCode {
         Command::StoreServer(args) => (store::serve(&args), false),
         Command::ViewNwb(args) => (launch::view_nwb(&args), false),
         Command::Serve(args) => (launch::serve(&args), false),
+        Command::Figure(FigureCommand::Make { source, args }) => {
+            let r = open(&source, &counters)
+                .and_then(figure::service)
+                .and_then(|service| figure::make(&service, &source.file, &args))
+                .and_then(|fig| figure::write(&fig, args.output.as_ref()));
+            (r, source.stats)
+        }
+        Command::Figure(FigureCommand::Publish(args)) => (figure::publish(&args), false),
     };
     let code = match result {
         Ok(()) => ExitCode::SUCCESS,

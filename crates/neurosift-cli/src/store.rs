@@ -39,6 +39,18 @@ impl StoreArgs {
         Ok(Store::open(&self.location()?, self.token.clone())?)
     }
 
+    /// A store server's address (the origin of `http(s)://HOST[/ZONE]`), which also serves
+    /// the viewer when it is `neurosift serve`.
+    pub fn server_url(&self) -> Option<String> {
+        let s = self.store.as_deref()?;
+        if !(s.starts_with("http://") || s.starts_with("https://")) {
+            return None;
+        }
+        let (scheme, rest) = s.split_once("://")?;
+        let host = rest.split('/').next()?;
+        Some(format!("{scheme}://{host}"))
+    }
+
     /// The store holding the object `uri` names (its zone on a store server).
     fn open_for(&self, uri: &StoreUri) -> Result<Store> {
         let location = self.location()?;
@@ -145,6 +157,13 @@ pub fn store(args: &StoreArgs, files: &[PathBuf], stdin: bool, label: Option<&st
         out.flush()?;
     }
     Ok(())
+}
+
+/// Stores bytes (a figure), reporting as `store` does.
+pub fn put_bytes(args: &StoreArgs, bytes: Vec<u8>) -> Result<kachery::Stored> {
+    let rt = runtime()?;
+    let store = args.open()?;
+    Ok(rt.block_on(store.put_bytes(bytes.into()))?)
 }
 
 fn report(what: &str, stored: &kachery::Stored, store: &str) {

@@ -110,6 +110,22 @@ pub fn freeze(answers: Vec<Recorded>) {
     });
 }
 
+/// A raster request without what does not change a raster answer of
+/// spike times (its bins only shape per-bin counts).
+fn equivalent(query: &Query) -> Query {
+    match query {
+        Query::Raster(r) => Query::Raster(ns_protocol::GetRaster {
+            bins: 0,
+            ..r.clone()
+        }),
+        other => other.clone(),
+    }
+}
+
+fn equivalent_answer(answer: &Answer) -> bool {
+    matches!(answer, Answer::Raster(r) if r.times.is_some() && r.binned.is_none())
+}
+
 /// The frozen answer to a request: `None` when no figure is frozen (ask a
 /// worker); an error when the figure does not hold it. Only an identical
 /// request gets an answer: an answer to another window or size could show
@@ -118,11 +134,12 @@ pub fn frozen_answer(query: &Query) -> Option<Result<Answer, WorkerError>> {
     FROZEN.with(|f| {
         let f = f.borrow();
         let answers = f.as_ref()?;
+        let want = equivalent(query);
         Some(
             answers
                 .iter()
                 .rev()
-                .find(|(q, _)| q == query)
+                .find(|(q, a)| q == query || (equivalent_answer(a) && equivalent(q) == want))
                 .map(|(_, a)| a.clone())
                 .ok_or_else(|| {
                     WorkerError::new(

@@ -17,7 +17,7 @@ use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 use super::time::TimeContext;
 
 /// Left margin for labels; the plot spans from here to the right edge.
-pub const LEFT: f64 = 84.0;
+pub const LEFT: f64 = ns_figures::PLOT_LEFT_PX;
 /// Right margin.
 pub const RIGHT: f64 = 12.0;
 /// Height of the time axis at the bottom.
