@@ -254,3 +254,41 @@ fn publish_stores_the_canonical_figure_and_refuses_bad_ones() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("Share button"), "{err}");
 }
+
+#[test]
+fn the_readme_python_example_publishes_its_figure() {
+    let readme = std::fs::read_to_string(ns_test_support::workspace_root().join("README.md")).unwrap();
+    let section = &readme[readme.find("## Sharing figures").unwrap()..];
+    let start = section.find("```python\n").unwrap() + "```python\n".len();
+    let script = &section[start..start + section[start..].find("```").unwrap()];
+    assert!(script.lines().count() <= 12, "a short example");
+    let dir = tempfile::tempdir().unwrap();
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_neurosift")).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = Command::new(python())
+        .arg("-c")
+        .arg(script)
+        .current_dir(dir.path())
+        .env("PATH", path)
+        .env("NEUROSIFT_STORE", dir.path().join("store"))
+        .env_remove("NEUROSIFT_STORE_TOKEN")
+        .output()
+        .unwrap();
+    let url = ok(&out);
+    let link = ns_links::FigureLink::parse_url(url.trim()).unwrap();
+    assert_eq!(link.view, "TimeseriesGraph");
+    let stored = ok(&neurosift(&[
+        "cat",
+        &link.data,
+        "--store",
+        dir.path().join("store").to_str().unwrap(),
+    ]));
+    let Figure::TimeseriesGraph(g) = Figure::from_json(stored.as_bytes()).unwrap() else {
+        panic!("a TimeseriesGraph")
+    };
+    assert_eq!(g.datasets[0].data["t"].len(), 1000);
+}
