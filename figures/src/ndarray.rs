@@ -31,7 +31,7 @@ impl NdArray {
     /// When the bytes are not a whole number of values.
     pub fn vector(dtype: NumericType, bytes: Vec<u8>) -> Result<NdArray> {
         let size = dtype.size_bytes();
-        if bytes.len() % size != 0 {
+        if !bytes.len().is_multiple_of(size) {
             return Err(Error::BadArray {
                 what: format!("{dtype:?}"),
                 message: format!("{} bytes are not whole {size}-byte values", bytes.len()),
