@@ -271,7 +271,7 @@ impl H5File {
             .and_then(|a| self.inner.get_or_parse_header(a).ok())
             .map_or(NodeKind::Other, |header| {
                 let has = |f: fn(&HdfMessage) -> bool| header.messages.iter().any(f);
-                if has(|m| matches!(m, HdfMessage::DataLayout(_))) {
+                if has(is_layout) {
                     NodeKind::Dataset
                 } else if has(|m| {
                     matches!(
@@ -332,10 +332,7 @@ impl H5File {
             .inner
             .get_or_parse_header(address)
             .map_err(|e| self.error(path, &e))?;
-        let is_dataset = header
-            .messages
-            .iter()
-            .any(|m| matches!(m, HdfMessage::DataLayout(_)));
+        let is_dataset = header.messages.iter().any(is_layout);
         let is_group = header.messages.iter().any(|m| {
             matches!(
                 m,
@@ -383,7 +380,10 @@ impl H5File {
                 address: Some(address),
                 attrs: Vec::new(),
                 dataset: Some(info),
-                error: None,
+                // The values read; the attributes do not.
+                error: ds
+                    .attribute_error()
+                    .map(|e| format!("its attributes cannot be read: {e}")),
             };
             Ok((node, mark_null_attributes(ds.attributes(), &header), None))
         } else if is_group {
@@ -526,6 +526,18 @@ fn object_error(e: Error) -> Result<String> {
         | Error::Selection { message, .. } => Ok(message),
         other => Ok(other.to_string()),
     }
+}
+
+/// A data layout message, decoded or not: the header is a dataset's.
+fn is_layout(m: &HdfMessage) -> bool {
+    matches!(
+        m,
+        HdfMessage::DataLayout(_)
+            | HdfMessage::Unreadable {
+                type_id: hdf5_reader::messages::MSG_DATA_LAYOUT,
+                ..
+            }
+    )
 }
 
 fn link_node(path: &str, kind: NodeKind) -> Node {
