@@ -432,10 +432,22 @@ impl H5File {
             root.as_ref()
                 .and_then(|g| g.resolve_vlen_reference_bytes(reference, size).ok())
         };
+        let superblock = self.inner.superblock();
+        let resolve_heap = |collection: u64, index: u32| {
+            let heap = hdf5_reader::global_heap::GlobalHeapCollection::parse_at_storage(
+                self.inner.storage(),
+                collection,
+                superblock.offset_size,
+                superblock.length_size,
+            )
+            .ok()?;
+            Some(heap.get_object(u16::try_from(index).ok()?)?.data.clone())
+        };
         let decoder = Decoder {
-            offset_size: self.inner.superblock().offset_size,
+            offset_size: superblock.offset_size,
             resolve_ref: &resolve_ref,
             resolve_vlen: &resolve_vlen,
+            resolve_heap: &resolve_heap,
         };
         f(&decoder)
     }

@@ -14,6 +14,7 @@ mod file;
 mod filters;
 mod links;
 mod plan;
+mod region;
 mod select;
 mod storage;
 mod store;

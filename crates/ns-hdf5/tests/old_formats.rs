@@ -201,3 +201,27 @@ fn committed_datatypes_of_attributes_and_datasets_read_as_h5py_reads_them() {
         assert_eq!(many.attrs.len(), 12, "{name}");
     }
 }
+
+#[test]
+fn region_references_show_the_object_and_the_region_as_h5py_decodes_them() {
+    for entry in manifest()["region_refs"].as_array().unwrap() {
+        let name = entry["name"].as_str().unwrap();
+        let file = open(name);
+        let nodes = file.walk().unwrap();
+        let want = &entry["expected"];
+        let mut compared = 0;
+        for (path, attrs) in want["attrs"].as_object().unwrap() {
+            let node = nodes.iter().find(|n| &n.path == path).unwrap();
+            for (attr, value) in attrs.as_object().unwrap() {
+                let got = node.attr(attr).unwrap().to_json();
+                assert_eq!(&got, value, "{name} {path} {attr}");
+                compared += 1;
+            }
+        }
+        let got = file.read("/refs", &Selection::all()).unwrap().to_json();
+        assert_eq!(got, want["datasets"]["/refs"], "{name} /refs");
+        let one = file.read("/refs", &"2:4".parse().unwrap()).unwrap().to_json();
+        assert_eq!(one.as_array().unwrap()[..], want["datasets"]["/refs"].as_array().unwrap()[2..4], "{name} /refs[2:4]");
+        assert_eq!(compared, 4, "{name}");
+    }
+}
