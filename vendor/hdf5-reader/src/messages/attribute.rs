@@ -324,8 +324,8 @@ mod tests {
                     "v{version}: {err}"
                 );
             }
-            // Shared datatype or dataspace: the inline fields are not there.
-            for flags in [0x01, 0x02, 0x03] {
+            // Shared dataspace: the inline field is not there.
+            for flags in [0x02, 0x03] {
                 let data = attr(version, flags);
                 let err = parse(&mut Cursor::new(&data), 8, 8, data.len()).unwrap_err();
                 assert!(err.to_string().contains("shared"), "v{version}: {err}");
@@ -423,11 +423,52 @@ mod tests {
     }
 
     #[test]
-    fn shared_v3_attribute_encodings_are_unsupported_not_corrupt() {
-        for flags in [1, 2, 3] {
+    fn shared_dataspaces_are_unsupported_not_corrupt() {
+        for flags in [2, 3] {
             let data = v3_attr(flags);
             let err = parse(&mut Cursor::new(&data), 8, 8, data.len()).unwrap_err();
             assert!(matches!(err, Error::UnsupportedEncoding(_)), "{err}");
+        }
+    }
+
+    /// A version 2 or 3 attribute whose datatype is committed at 0x1234:
+    /// the datatype field is a shared message (version 3, type 2, address).
+    fn committed_attr(version: u8) -> Vec<u8> {
+        let mut shared = vec![0x03, 0x02];
+        shared.extend_from_slice(&0x1234u64.to_le_bytes());
+        let ds = scalar_dataspace();
+        let mut data = vec![version, 0x01];
+        data.extend_from_slice(&4u16.to_le_bytes());
+        data.extend_from_slice(&(shared.len() as u16).to_le_bytes());
+        data.extend_from_slice(&(ds.len() as u16).to_le_bytes());
+        if version == 3 {
+            data.push(0x00);
+        }
+        data.extend_from_slice(b"abc\0");
+        data.extend_from_slice(&shared);
+        data.extend_from_slice(&ds);
+        data.extend_from_slice(&99u32.to_le_bytes());
+        data
+    }
+
+    #[test]
+    fn committed_datatypes_are_resolved_from_their_header() {
+        for version in [2, 3] {
+            let data = committed_attr(version);
+            let mut msg = parse(&mut Cursor::new(&data), 8, 8, data.len()).unwrap();
+            assert_eq!(msg.shared_datatype, Some(0x1234));
+            assert_eq!(msg.raw_data, 99u32.to_le_bytes());
+            let dt = u32_le_datatype();
+            let committed = datatype::parse(&mut Cursor::new(&dt), dt.len()).unwrap();
+            resolve_shared_datatype(&mut msg, &committed).unwrap();
+            assert_eq!(msg.shared_datatype, None);
+            assert_eq!(msg.datatype, committed.datatype);
+            assert_eq!(msg.raw_data, 99u32.to_le_bytes());
+            // A committed type larger than the data there is refused.
+            let mut short = parse(&mut Cursor::new(&data), 8, 8, data.len()).unwrap();
+            short.raw_data.truncate(3);
+            let err = resolve_shared_datatype(&mut short, &committed).unwrap_err();
+            assert!(err.to_string().contains("committed datatype needs 4"), "{err}");
         }
     }
 

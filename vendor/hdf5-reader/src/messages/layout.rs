@@ -438,6 +438,78 @@ mod tests {
         }
     }
 
+    /// Version 1/2 header: version, dimensionality, class, 5 reserved bytes.
+    fn v1_v2_header(version: u8, ndims: u8, class: u8) -> Vec<u8> {
+        vec![version, ndims, class, 0, 0, 0, 0, 0]
+    }
+
+    #[test]
+    fn parse_v1_v2_every_class() {
+        for version in [1u8, 2] {
+            // Contiguous: address, dims (dataspace dims and element size).
+            let mut data = v1_v2_header(version, 3, 1);
+            data.extend_from_slice(&0x800u64.to_le_bytes());
+            for d in [4u32, 5, 8] {
+                data.extend_from_slice(&d.to_le_bytes());
+            }
+            let msg = parse(&mut Cursor::new(&data), 8, 8, data.len()).unwrap();
+            assert_eq!(msg.version, version);
+            assert_eq!(
+                msg.layout,
+                DataLayout::Contiguous {
+                    address: 0x800,
+                    size: 160
+                }
+            );
+            // Chunked: B-tree address, chunk dims and element size.
+            let mut data = v1_v2_header(version, 3, 2);
+            data.extend_from_slice(&0x900u64.to_le_bytes());
+            for d in [4u32, 3, 2] {
+                data.extend_from_slice(&d.to_le_bytes());
+            }
+            let msg = parse(&mut Cursor::new(&data), 8, 8, data.len()).unwrap();
+            assert_eq!(
+                msg.layout,
+                DataLayout::Chunked {
+                    address: 0x900,
+                    dims: vec![4, 3],
+                    element_size: 2,
+                    chunk_indexing: None,
+                }
+            );
+            // Compact: no address; dims, then the size and the data.
+            let mut data = v1_v2_header(version, 2, 0);
+            for d in [6u32, 1] {
+                data.extend_from_slice(&d.to_le_bytes());
+            }
+            data.extend_from_slice(&6u32.to_le_bytes());
+            data.extend_from_slice(&[1, 2, 3, 4, 5, 6]);
+            data.extend_from_slice(&[0, 0]); // padding to 8
+            let msg = parse(&mut Cursor::new(&data), 8, 8, data.len()).unwrap();
+            assert_eq!(
+                msg.layout,
+                DataLayout::Compact {
+                    data: vec![1, 2, 3, 4, 5, 6]
+                }
+            );
+        }
+        // Dimensionality 0 or past 33, and unknown classes, are refused.
+        for (ndims, class) in [(0u8, 1u8), (34, 1), (2, 3)] {
+            let mut data = v1_v2_header(1, ndims, class);
+            data.extend_from_slice(&[0; 64]);
+            assert!(parse(&mut Cursor::new(&data), 8, 8, data.len()).is_err());
+        }
+        // Stored dims whose product overflows saturate (the dataset
+        // computes the size from its dataspace instead).
+        let mut data = v1_v2_header(2, 3, 1);
+        data.extend_from_slice(&0x800u64.to_le_bytes());
+        for d in [u32::MAX, u32::MAX, u32::MAX] {
+            data.extend_from_slice(&d.to_le_bytes());
+        }
+        let msg = parse(&mut Cursor::new(&data), 8, 8, data.len()).unwrap();
+        assert!(matches!(msg.layout, DataLayout::Contiguous { size: u64::MAX, .. }));
+    }
+
     #[test]
     fn parse_v4_chunked_partial_edge_chunks_flag() {
         for (flags, unfiltered) in [(0x00u8, false), (0x01, true), (0x02, false), (0x03, true)] {

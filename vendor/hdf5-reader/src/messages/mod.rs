@@ -504,6 +504,28 @@ mod tests {
     }
 
     #[test]
+    fn header_messages_that_cannot_be_decoded_are_kept_with_their_error() {
+        // A fill value message of an unknown version.
+        let msg = parse_header_message(MSG_FILL_VALUE, &[9, 0, 0, 0], 8, 8).unwrap();
+        match &msg {
+            HdfMessage::Unreadable { type_id, error } => {
+                assert_eq!(*type_id, MSG_FILL_VALUE);
+                assert!(!error.is_empty());
+            }
+            other => panic!("expected Unreadable, got {other:?}"),
+        }
+        let err = unreadable_error(std::slice::from_ref(&msg), &[MSG_FILL_VALUE]).unwrap_err();
+        assert!(
+            err.to_string().contains("the fill value message cannot be decoded"),
+            "{err}"
+        );
+        assert!(unreadable_error(&[msg], &[MSG_DATATYPE]).is_ok());
+        // Messages of the group structure still fail: losing them would hide objects.
+        assert!(parse_header_message(MSG_SYMBOL_TABLE, &[1, 2], 8, 8).is_err());
+        assert!(parse_header_message(MSG_LINK, &[9], 8, 8).is_err());
+    }
+
+    #[test]
     fn message_type_names_cover_known_and_unknown_ids() {
         assert_eq!(message_type_name(MSG_DATASPACE), "Dataspace");
         assert_eq!(message_type_name(MSG_DATATYPE), "Datatype");
