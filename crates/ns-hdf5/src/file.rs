@@ -47,7 +47,16 @@ pub struct H5File {
     /// Object address → first path (in sorted order) reaching it.
     paths: RwLock<HashMap<u64, String>>,
     pub(crate) options: OpenOptions,
+    /// Opens the other files virtual datasets read from (see
+    /// [`H5File::with_opener`]).
+    pub(crate) opener: Option<Box<Opener>>,
+    /// Source files of virtual datasets opened so far, by the name the
+    /// mapping gives.
+    pub(crate) sources: Mutex<HashMap<String, Arc<H5File>>>,
 }
+
+/// Opens a file or URL by name (the caller decides what may be opened).
+pub type Opener = dyn Fn(&str) -> ns_io::Result<DynSource> + Send + Sync;
 
 const SIGNATURE: &[u8; 8] = b"\x89HDF\r\n\x1a\n";
 
@@ -110,7 +119,21 @@ impl H5File {
             io_error,
             paths: RwLock::new(HashMap::new()),
             options,
+            opener: None,
+            sources: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// Lets virtual datasets read sources in other files: `opener` is given
+    /// the path or URL of each source file, resolved next to this file (as
+    /// h5py looks for them); without it only sources in this file are read.
+    #[must_use]
+    pub fn with_opener(
+        mut self,
+        opener: impl Fn(&str) -> ns_io::Result<DynSource> + Send + Sync + 'static,
+    ) -> Self {
+        self.opener = Some(Box::new(opener));
+        self
     }
 
     /// The path or URL the file was opened from.
@@ -343,6 +366,33 @@ impl H5File {
                 .messages
                 .iter()
                 .any(|m| matches!(m, HdfMessage::Datatype(_))));
+        if is_dataset && let Some(mappings) = self.virtual_mappings(&header) {
+            // A virtual dataset: listed with its mappings (or why they
+            // cannot be read); read from its sources.
+            let (info, error) = match mappings {
+                Ok(mappings) => (self.virtual_info(&header, &mappings), None),
+                Err(e) => (None, Some(e)),
+            };
+            let (attrs, attr_error) = match self.inner.object_attributes(address) {
+                Ok(attrs) => (mark_null_attributes(attrs, &header), None),
+                Err(e) => (
+                    Vec::new(),
+                    Some(format!(
+                        "its attributes cannot be read: {}",
+                        object_error(self.error(path, &e))?
+                    )),
+                ),
+            };
+            let node = Node {
+                path: path.to_string(),
+                kind: NodeKind::Dataset,
+                address: Some(address),
+                attrs: Vec::new(),
+                dataset: info,
+                error: error.or(attr_error),
+            };
+            return Ok((node, attrs, None));
+        }
         if is_dataset {
             let ds = parent
                 .dataset(&link.name)
@@ -373,6 +423,7 @@ impl H5File {
                     .chunks()
                     .map(|c| c.iter().map(|d| u64::from(*d)).collect()),
                 filters,
+                virtual_sources: Vec::new(),
             };
             let node = Node {
                 path: path.to_string(),

@@ -26,18 +26,19 @@ pub(crate) fn decode(object: &[u8], offset_size: u8) -> Option<(u64, String)> {
     Some((address, selection))
 }
 
-struct Reader<'a> {
-    bytes: &'a [u8],
-    at: usize,
+/// Reads the little-endian fields of a serialized selection.
+pub(crate) struct Reader<'a> {
+    pub(crate) bytes: &'a [u8],
+    pub(crate) at: usize,
 }
 
 impl Reader<'_> {
-    fn take(&mut self, n: usize) -> Option<&[u8]> {
+    pub(crate) fn take(&mut self, n: usize) -> Option<&[u8]> {
         let out = self.bytes.get(self.at..self.at.checked_add(n)?)?;
         self.at += n;
         Some(out)
     }
-    fn uint(&mut self, n: usize) -> Option<u64> {
+    pub(crate) fn uint(&mut self, n: usize) -> Option<u64> {
         let b = self.take(n)?;
         let mut v = [0u8; 8];
         v.get_mut(..n)?.copy_from_slice(b);
@@ -53,24 +54,146 @@ impl Reader<'_> {
     fn left(&self) -> usize {
         self.bytes.len().saturating_sub(self.at)
     }
+    /// A NUL-terminated string.
+    pub(crate) fn cstr(&mut self) -> Option<String> {
+        let rest = self.bytes.get(self.at..)?;
+        let end = rest.iter().position(|b| *b == 0)?;
+        let s = String::from_utf8_lossy(&rest[..end]).into_owned();
+        self.at += end + 1;
+        Some(s)
+    }
 }
 
-/// The selection as text: `[2:5]`, `[0:2, 1:4] + [5:6, 0:1]`, `points (1, 2), (3, 4)`, `[...]` (all),
-/// `[]` (none).
-fn selection_text(bytes: &[u8]) -> Option<String> {
-    let mut r = Reader { bytes, at: 0 };
+/// A dataspace selection as HDF5 serializes it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Sel {
+    None,
+    All,
+    /// Points in the order they were selected.
+    Points(Vec<Vec<u64>>),
+    /// A regular hyperslab: start, stride, count, block per dimension
+    /// (`u64::MAX` count or block: unlimited).
+    Regular(Vec<[u64; 4]>),
+    /// Blocks given by their first and last (inclusive) coordinates.
+    Blocks(Vec<(Vec<u64>, Vec<u64>)>),
+}
+
+/// Reads one serialized selection (`H5S_SELECT_SERIALIZE`), consuming
+/// exactly its bytes.
+pub(crate) fn parse_selection(r: &mut Reader<'_>) -> Option<Sel> {
     let kind = r.u32()?;
     let version = r.u32()?;
     match u32::try_from(kind).ok()? {
-        SEL_NONE => Some("[]".into()),
-        SEL_ALL => Some("[...]".into()),
-        SEL_POINTS => points(&mut r, version),
-        SEL_HYPERSLABS => hyperslabs(&mut r, version),
+        SEL_NONE | SEL_ALL => {
+            // Version 1: reserved and length fields, both zero.
+            if version == 1 {
+                r.take(8)?;
+            }
+            Some(if kind == u64::from(SEL_ALL) {
+                Sel::All
+            } else {
+                Sel::None
+            })
+        }
+        SEL_POINTS => points(r, version),
+        SEL_HYPERSLABS => hyperslabs(r, version),
         _ => None,
     }
 }
 
-fn points(r: &mut Reader<'_>, version: u64) -> Option<String> {
+impl Sel {
+    /// The selection as text: `[2:5]`, `[0:2, 1:4] + [5:6, 0:1]`,
+    /// `points (1, 2), (3, 4)`, `[...]` (all), `[]` (none).
+    pub(crate) fn text(&self) -> String {
+        match self {
+            Sel::None => "[]".into(),
+            Sel::All => "[...]".into(),
+            Sel::Points(points) => {
+                let shown: Vec<String> = points
+                    .iter()
+                    .take(MAX_SHOWN)
+                    .map(|p| {
+                        let coords: Vec<String> = p.iter().map(ToString::to_string).collect();
+                        format!("({})", coords.join(", "))
+                    })
+                    .collect();
+                format!("points {}{}", shown.join(", "), more(points.len()))
+            }
+            Sel::Regular(dims) => {
+                if dims.iter().any(|d| d[2] == u64::MAX || d[3] == u64::MAX) {
+                    let dims: Vec<String> = dims
+                        .iter()
+                        .map(|d| {
+                            let n = |v: u64| if v == u64::MAX { "unlimited".to_string() } else { v.to_string() };
+                            format!("start {} stride {} count {} block {}", d[0], d[1], n(d[2]), n(d[3]))
+                        })
+                        .collect();
+                    return format!("hyperslab ({})", dims.join("; "));
+                }
+                let total = dims
+                    .iter()
+                    .try_fold(1usize, |n, d| n.checked_mul(usize::try_from(d[2]).ok()?))
+                    .unwrap_or(usize::MAX);
+                blocks_text(regular_blocks(dims, MAX_SHOWN), total)
+            }
+            Sel::Blocks(blocks) => blocks_text(blocks.iter().take(MAX_SHOWN).cloned().collect(), blocks.len()),
+        }
+    }
+}
+
+/// The first `max` blocks of a regular hyperslab, in row-major order of
+/// their grid positions.
+pub(crate) fn regular_blocks(dims: &[[u64; 4]], max: usize) -> Vec<(Vec<u64>, Vec<u64>)> {
+    let rank = dims.len();
+    let total = dims
+        .iter()
+        .try_fold(1usize, |n, d| n.checked_mul(usize::try_from(d[2]).ok()?))
+        .unwrap_or(usize::MAX);
+    let mut blocks = Vec::new();
+    let mut index = vec![0u64; rank];
+    for _ in 0..total.min(max) {
+        let start: Vec<u64> = dims
+            .iter()
+            .zip(&index)
+            .map(|(d, i)| d[0].saturating_add(d[1].saturating_mul(*i)))
+            .collect();
+        let end = start
+            .iter()
+            .zip(dims)
+            .map(|(s, d)| s.saturating_add(d[3]).saturating_sub(1))
+            .collect();
+        blocks.push((start, end));
+        for k in (0..rank).rev() {
+            index[k] += 1;
+            if index[k] < dims[k][2] {
+                break;
+            }
+            index[k] = 0;
+        }
+    }
+    blocks
+}
+
+fn blocks_text(blocks: Vec<(Vec<u64>, Vec<u64>)>, total: usize) -> String {
+    let shown: Vec<String> = blocks
+        .iter()
+        .map(|(start, end)| {
+            let dims: Vec<String> = start
+                .iter()
+                .zip(end)
+                .map(|(s, e)| format!("{s}:{}", e.saturating_add(1)))
+                .collect();
+            format!("[{}]", dims.join(", "))
+        })
+        .collect();
+    format!("{}{}", shown.join(" + "), more(total))
+}
+
+fn selection_text(bytes: &[u8]) -> Option<String> {
+    parse_selection(&mut Reader { bytes, at: 0 }).map(|s| s.text())
+}
+
+fn points(r: &mut Reader<'_>, version: u64) -> Option<Sel> {
     let (enc, rank, count) = match version {
         1 => {
             r.take(8)?; // reserved, length
@@ -88,17 +211,15 @@ fn points(r: &mut Reader<'_>, version: u64) -> Option<String> {
     if !matches!(enc, 2 | 4 | 8) || count > r.left() / (enc * rank) {
         return None;
     }
-    let mut shown = Vec::new();
-    for _ in 0..count.min(MAX_SHOWN) {
-        let coords: Option<Vec<String>> = (0..rank)
-            .map(|_| r.uint(enc).map(|c| c.to_string()))
-            .collect();
-        shown.push(format!("({})", coords?.join(", ")));
+    let mut points = Vec::with_capacity(count);
+    for _ in 0..count {
+        let coords: Option<Vec<u64>> = (0..rank).map(|_| r.uint(enc)).collect();
+        points.push(coords?);
     }
-    Some(format!("points {}{}", shown.join(", "), more(count)))
+    Some(Sel::Points(points))
 }
 
-fn hyperslabs(r: &mut Reader<'_>, version: u64) -> Option<String> {
+fn hyperslabs(r: &mut Reader<'_>, version: u64) -> Option<Sel> {
     let (enc, regular, rank) = match version {
         1 => {
             r.take(8)?; // reserved, length
@@ -120,62 +241,30 @@ fn hyperslabs(r: &mut Reader<'_>, version: u64) -> Option<String> {
     if !matches!(enc, 2 | 4 | 8) {
         return None;
     }
-    let mut blocks: Vec<(Vec<u64>, Vec<u64>)> = Vec::new();
-    let total;
+    // All ones in the encoded width: H5S_UNLIMITED.
+    let unlimited = if enc == 8 { u64::MAX } else { (1u64 << (enc * 8)) - 1 };
+    let field = |r: &mut Reader<'_>| {
+        r.uint(enc)
+            .map(|v| if v == unlimited { u64::MAX } else { v })
+    };
     if regular {
-        // start, stride, count, block per dimension: the blocks of the grid.
         let mut dims = Vec::with_capacity(rank);
         for _ in 0..rank {
-            dims.push([r.uint(enc)?, r.uint(enc)?, r.uint(enc)?, r.uint(enc)?]);
+            dims.push([field(r)?, field(r)?, field(r)?, field(r)?]);
         }
-        total = dims
-            .iter()
-            .try_fold(1usize, |n, d| n.checked_mul(usize::try_from(d[2]).ok()?))?;
-        let mut index = vec![0u64; rank];
-        for _ in 0..total.min(MAX_SHOWN) {
-            let start: Vec<u64> = dims
-                .iter()
-                .zip(&index)
-                .map(|(d, i)| d[0].saturating_add(d[1].saturating_mul(*i)))
-                .collect();
-            let end = start
-                .iter()
-                .zip(&dims)
-                .map(|(s, d)| s.saturating_add(d[3]).saturating_sub(1))
-                .collect();
-            blocks.push((start, end));
-            for k in (0..rank).rev() {
-                index[k] += 1;
-                if index[k] < dims[k][2] {
-                    break;
-                }
-                index[k] = 0;
-            }
-        }
-    } else {
-        let count = usize::try_from(r.uint(enc)?).ok()?;
-        if count > r.left() / (enc * rank * 2) {
-            return None;
-        }
-        total = count;
-        for _ in 0..count.min(MAX_SHOWN) {
-            let start: Option<Vec<u64>> = (0..rank).map(|_| r.uint(enc)).collect();
-            let end: Option<Vec<u64>> = (0..rank).map(|_| r.uint(enc)).collect();
-            blocks.push((start?, end?));
-        }
+        return Some(Sel::Regular(dims));
     }
-    let shown: Vec<String> = blocks
-        .iter()
-        .map(|(start, end)| {
-            let dims: Vec<String> = start
-                .iter()
-                .zip(end)
-                .map(|(s, e)| format!("{s}:{}", e.saturating_add(1)))
-                .collect();
-            format!("[{}]", dims.join(", "))
-        })
-        .collect();
-    Some(format!("{}{}", shown.join(" + "), more(total)))
+    let count = usize::try_from(r.uint(enc)?).ok()?;
+    if count > r.left() / (enc * rank * 2) {
+        return None;
+    }
+    let mut blocks = Vec::with_capacity(count);
+    for _ in 0..count {
+        let start: Option<Vec<u64>> = (0..rank).map(|_| r.uint(enc)).collect();
+        let end: Option<Vec<u64>> = (0..rank).map(|_| r.uint(enc)).collect();
+        blocks.push((start?, end?));
+    }
+    Some(Sel::Blocks(blocks))
 }
 
 fn more(total: usize) -> String {

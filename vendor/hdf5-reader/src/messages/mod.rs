@@ -138,7 +138,13 @@ pub enum HdfMessage {
     /// The rest of the header stays usable: only what needs this message
     /// (a dataset its dataspace, datatype, layout, fill value or filters; the
     /// attributes their messages) fails, with this error.
-    Unreadable { type_id: u16, error: String },
+    /// `data` is the message's payload, for callers that decode more than
+    /// this reader does (a virtual dataset's layout).
+    Unreadable {
+        type_id: u16,
+        error: String,
+        data: Vec<u8>,
+    },
 }
 
 /// Exact encodings recorded while a [`RawCapture`] is active.
@@ -356,6 +362,7 @@ pub(crate) fn parse_header_message(
             Ok(HdfMessage::Unreadable {
                 type_id,
                 error: e.to_string(),
+                data: data.to_vec(),
             })
         }
         other => other,
@@ -366,7 +373,7 @@ pub(crate) fn parse_header_message(
 /// `messages`, as an error saying which message it is.
 pub(crate) fn unreadable_error(messages: &[HdfMessage], type_ids: &[u16]) -> Result<()> {
     for msg in messages {
-        if let HdfMessage::Unreadable { type_id, error } = msg {
+        if let HdfMessage::Unreadable { type_id, error, .. } = msg {
             if type_ids.contains(type_id) {
                 return Err(crate::error::Error::InvalidData(format!(
                     "the {} message cannot be decoded: {error}",
@@ -508,9 +515,14 @@ mod tests {
         // A fill value message of an unknown version.
         let msg = parse_header_message(MSG_FILL_VALUE, &[9, 0, 0, 0], 8, 8).unwrap();
         match &msg {
-            HdfMessage::Unreadable { type_id, error } => {
+            HdfMessage::Unreadable {
+                type_id,
+                error,
+                data,
+            } => {
                 assert_eq!(*type_id, MSG_FILL_VALUE);
                 assert!(!error.is_empty());
+                assert_eq!(data, &[9, 0, 0, 0]);
             }
             other => panic!("expected Unreadable, got {other:?}"),
         }
