@@ -136,7 +136,9 @@ fn print_tree(out: &mut impl Write, file: &dyn ObjectStore, nodes: &[Node]) -> R
                     }
                     match ds.virtual_sources.as_slice() {
                         [] => {}
-                        [one] => s.push_str(&format!(" (virtual: {})", truncate(&one.describe(), 80))),
+                        [one] => {
+                            s.push_str(&format!(" (virtual: {})", truncate(&one.describe(), 80)))
+                        }
                         many => s.push_str(&format!(" (virtual: {} mappings)", many.len())),
                     }
                     cols.push(s);

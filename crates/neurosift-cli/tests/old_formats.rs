@@ -43,9 +43,17 @@ fn object<'a>(objects: &'a [Json], path: &str) -> &'a Json {
 fn check(entry: &Json) -> Vec<Json> {
     let name = entry["name"].as_str().unwrap();
     let objects = inspect(name);
-    let mut listed: Vec<&str> = objects.iter().map(|o| o["path"].as_str().unwrap()).collect();
+    let mut listed: Vec<&str> = objects
+        .iter()
+        .map(|o| o["path"].as_str().unwrap())
+        .collect();
     listed.retain(|p| *p != "/");
-    let want: Vec<&str> = entry["objects"].as_array().unwrap().iter().map(|p| p.as_str().unwrap()).collect();
+    let want: Vec<&str> = entry["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
     assert_eq!(listed, want, "{name}");
     let file = fixtures().join(name);
     for (path, expected) in entry["datasets"].as_object().unwrap() {
@@ -54,17 +62,27 @@ fn check(entry: &Json) -> Vec<Json> {
             // h5py reads a missing source file as the fill value, silently;
             // we name it.
             let stderr = String::from_utf8_lossy(&out.stderr);
-            assert!(!out.status.success() && stderr.contains("vds_missing.h5"), "{stderr}");
+            assert!(
+                !out.status.success() && stderr.contains("vds_missing.h5"),
+                "{stderr}"
+            );
             continue;
         }
         match expected.get("values") {
             Some(values) => {
                 let got = stdout_json(&out);
-                assert!(same(&got["data"], &flat(values), 1e-12), "{name} {path}: {} != {values}", got["data"]);
+                assert!(
+                    same(&got["data"], &flat(values), 1e-12),
+                    "{name} {path}: {} != {values}",
+                    got["data"]
+                );
                 // Readable values and an error only for attributes h5py
                 // cannot read either.
                 if let Some(error) = object(&objects, path).get("error") {
-                    assert!(entry["attrs"][path].get("error").is_some(), "{name} {path}: {error}");
+                    assert!(
+                        entry["attrs"][path].get("error").is_some(),
+                        "{name} {path}: {error}"
+                    );
                     assert!(error.as_str().unwrap().contains("attributes"), "{error}");
                 }
             }
@@ -77,7 +95,10 @@ fn check(entry: &Json) -> Vec<Json> {
             None => {
                 assert!(!out.status.success(), "{name} {path} reads, h5py does not");
                 let stderr = String::from_utf8_lossy(&out.stderr);
-                assert!(stderr.starts_with("error: ") && stderr.contains(path.as_str()), "{stderr}");
+                assert!(
+                    stderr.starts_with("error: ") && stderr.contains(path.as_str()),
+                    "{stderr}"
+                );
                 let listed = object(&objects, path)["error"].as_str().unwrap();
                 assert!(stderr.contains(listed), "{stderr} / {listed}");
             }
@@ -98,8 +119,18 @@ fn old_layouts_fill_values_unknown_messages_and_committed_types() {
         if name == "old_messages.h5" {
             // Only what h5py cannot read either carries an error.
             assert_eq!(errors.len(), 2, "{errors:?}");
-            assert!(errors.iter().any(|(p, e)| *p == "/bad_fill" && e.contains("fill value")), "{errors:?}");
-            assert!(errors.iter().any(|(p, e)| *p == "/bad_attribute" && e.contains("attribute")), "{errors:?}");
+            assert!(
+                errors
+                    .iter()
+                    .any(|(p, e)| *p == "/bad_fill" && e.contains("fill value")),
+                "{errors:?}"
+            );
+            assert!(
+                errors
+                    .iter()
+                    .any(|(p, e)| *p == "/bad_attribute" && e.contains("attribute")),
+                "{errors:?}"
+            );
             // The text listing marks them and goes on.
             let path = fixtures().join(name);
             let out = neurosift(&["inspect", path.to_str().unwrap()]);
@@ -116,7 +147,12 @@ fn old_layouts_fill_values_unknown_messages_and_committed_types() {
                 continue;
             }
             let mut diffs = Vec::new();
-            diff_attrs(path, &serde_json::json!({ "attrs": attrs }), object(&objects, path), &mut diffs);
+            diff_attrs(
+                path,
+                &serde_json::json!({ "attrs": attrs }),
+                object(&objects, path),
+                &mut diffs,
+            );
             assert!(diffs.is_empty(), "{name}: {diffs:?}");
         }
     }
@@ -129,16 +165,31 @@ fn region_references_print_the_object_and_region() {
         let objects = inspect(name);
         for (path, attrs) in entry["expected"]["attrs"].as_object().unwrap() {
             for (attr, value) in attrs.as_object().unwrap() {
-                assert_eq!(&object(&objects, path)["attrs"][attr], value, "{name} {path} {attr}");
+                assert_eq!(
+                    &object(&objects, path)["attrs"][attr],
+                    value,
+                    "{name} {path} {attr}"
+                );
             }
         }
         let file = fixtures().join(name);
-        let got = stdout_json(&neurosift(&["cat", file.to_str().unwrap(), "/refs", "--json"]));
-        assert_eq!(got["data"], entry["expected"]["datasets"]["/refs"], "{name}");
+        let got = stdout_json(&neurosift(&[
+            "cat",
+            file.to_str().unwrap(),
+            "/refs",
+            "--json",
+        ]));
+        assert_eq!(
+            got["data"], entry["expected"]["datasets"]["/refs"],
+            "{name}"
+        );
         // As text: the path and the region, not bytes.
         let out = neurosift(&["cat", file.to_str().unwrap(), "/refs"]);
         let text = String::from_utf8_lossy(&out.stdout);
-        assert!(text.contains("/g/matrix") && text.contains("[0:2, 0:2] + [3:4, 4:6]"), "{text}");
+        assert!(
+            text.contains("/g/matrix") && text.contains("[0:2, 0:2] + [3:4, 4:6]"),
+            "{text}"
+        );
     }
 }
 
@@ -156,9 +207,20 @@ fn virtual_datasets_list_their_sources_and_read_them_next_to_the_file() {
     let out = neurosift(&["inspect", path.to_str().unwrap()]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.lines().any(|l| l.contains("siblings") && l.contains("virtual: 3 mappings")),
+        text.lines()
+            .any(|l| l.contains("siblings") && l.contains("virtual: 3 mappings")),
         "{text}"
     );
-    let out = neurosift(&["cat", path.to_str().unwrap(), "/tiled", "--slice", "2:4,3:6"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = neurosift(&[
+        "cat",
+        path.to_str().unwrap(),
+        "/tiled",
+        "--slice",
+        "2:4,3:6",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

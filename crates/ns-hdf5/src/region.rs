@@ -124,8 +124,20 @@ impl Sel {
                     let dims: Vec<String> = dims
                         .iter()
                         .map(|d| {
-                            let n = |v: u64| if v == u64::MAX { "unlimited".to_string() } else { v.to_string() };
-                            format!("start {} stride {} count {} block {}", d[0], d[1], n(d[2]), n(d[3]))
+                            let n = |v: u64| {
+                                if v == u64::MAX {
+                                    "unlimited".to_string()
+                                } else {
+                                    v.to_string()
+                                }
+                            };
+                            format!(
+                                "start {} stride {} count {} block {}",
+                                d[0],
+                                d[1],
+                                n(d[2]),
+                                n(d[3])
+                            )
                         })
                         .collect();
                     return format!("hyperslab ({})", dims.join("; "));
@@ -136,7 +148,10 @@ impl Sel {
                     .unwrap_or(usize::MAX);
                 blocks_text(regular_blocks(dims, MAX_SHOWN), total)
             }
-            Sel::Blocks(blocks) => blocks_text(blocks.iter().take(MAX_SHOWN).cloned().collect(), blocks.len()),
+            Sel::Blocks(blocks) => blocks_text(
+                blocks.iter().take(MAX_SHOWN).cloned().collect(),
+                blocks.len(),
+            ),
         }
     }
 }
@@ -206,7 +221,9 @@ fn points(r: &mut Reader<'_>, version: u64) -> Option<Sel> {
         }
         _ => return None,
     };
-    let rank = usize::try_from(rank).ok().filter(|r| (1..=32).contains(r))?;
+    let rank = usize::try_from(rank)
+        .ok()
+        .filter(|r| (1..=32).contains(r))?;
     let count = usize::try_from(count).ok()?;
     if !matches!(enc, 2 | 4 | 8) || count > r.left() / (enc * rank) {
         return None;
@@ -237,12 +254,18 @@ fn hyperslabs(r: &mut Reader<'_>, version: u64) -> Option<Sel> {
         }
         _ => return None,
     };
-    let rank = usize::try_from(rank).ok().filter(|r| (1..=32).contains(r))?;
+    let rank = usize::try_from(rank)
+        .ok()
+        .filter(|r| (1..=32).contains(r))?;
     if !matches!(enc, 2 | 4 | 8) {
         return None;
     }
     // All ones in the encoded width: H5S_UNLIMITED.
-    let unlimited = if enc == 8 { u64::MAX } else { (1u64 << (enc * 8)) - 1 };
+    let unlimited = if enc == 8 {
+        u64::MAX
+    } else {
+        (1u64 << (enc * 8)) - 1
+    };
     let field = |r: &mut Reader<'_>| {
         r.uint(enc)
             .map(|v| if v == unlimited { u64::MAX } else { v })
@@ -276,6 +299,7 @@ fn more(total: usize) -> String {
 }
 
 #[cfg(test)]
+#[expect(clippy::unwrap_used, reason = "tests")]
 mod tests {
     use super::*;
 

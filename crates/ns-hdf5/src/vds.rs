@@ -11,9 +11,7 @@ use std::sync::Arc;
 
 use hdf5_reader::messages::HdfMessage;
 use hdf5_reader::object_header::ObjectHeader;
-use ns_model::{
-    Array, Data, DatasetInfo, DimSelection, Dtype, Selection, Value, VirtualSource,
-};
+use ns_model::{Array, Data, DatasetInfo, DimSelection, Dtype, Selection, Value, VirtualSource};
 
 use crate::dtype::{describe, dtype_of};
 use crate::file::H5File;
@@ -34,8 +32,39 @@ const SOURCE_FILE_SHARED: u64 = 0x01;
 const SOURCE_DATASET_SHARED: u64 = 0x02;
 const SOURCE_SAME_FILE: u64 = 0x04;
 
-/// Most elements one mapping's selections may enumerate in a read.
-const MAX_MAPPED_ELEMENTS: usize = 1 << 26;
+/// Most elements one mapping's selections may enumerate in a read (their
+/// coordinates are held while reading).
+const MAX_MAPPED_ELEMENTS: usize = 1 << 22;
+
+/// Virtual datasets read from virtual datasets at most this deep (a
+/// mapping back to itself would never end).
+const MAX_NESTING: usize = 8;
+
+thread_local! {
+    static NESTING: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Counts one level of virtual reads on this thread while it lives.
+struct Nested;
+
+impl Nested {
+    fn enter() -> Option<Self> {
+        NESTING.with(|n| {
+            if n.get() >= MAX_NESTING {
+                None
+            } else {
+                n.set(n.get() + 1);
+                Some(Nested)
+            }
+        })
+    }
+}
+
+impl Drop for Nested {
+    fn drop(&mut self) {
+        NESTING.with(|n| n.set(n.get().saturating_sub(1)));
+    }
+}
 
 /// The heap object (collection address, index) of a data layout message of
 /// version 4+ and class 3 (virtual).
@@ -63,7 +92,10 @@ pub(crate) fn virtual_layout(header: &ObjectHeader, offset_size: u8) -> Option<(
 }
 
 /// The mapping list of a virtual dataset's heap object.
-pub(crate) fn parse_mappings(object: &[u8], length_size: u8) -> std::result::Result<Vec<Mapping>, String> {
+pub(crate) fn parse_mappings(
+    object: &[u8],
+    length_size: u8,
+) -> std::result::Result<Vec<Mapping>, String> {
     let bad = |what: &str| format!("virtual dataset mappings: {what}");
     let length = usize::from(length_size);
     let mut r = Reader {
@@ -173,7 +205,9 @@ fn coords(sel: &Sel, shape: &[u64], max: usize) -> std::result::Result<Vec<Vec<u
         if n == rank {
             Ok(())
         } else {
-            Err(format!("a selection of rank {n} over a dataspace of rank {rank}"))
+            Err(format!(
+                "a selection of rank {n} over a dataspace of rank {rank}"
+            ))
         }
     };
     match sel {
@@ -197,18 +231,20 @@ fn coords(sel: &Sel, shape: &[u64], max: usize) -> std::result::Result<Vec<Vec<u
                 let [start, stride, count, block] = *d;
                 let mut axis = Vec::new();
                 let mut c = 0u64;
-                while c < count {
-                    let Some(first) = stride.checked_mul(c).and_then(|o| o.checked_add(start)) else {
+                while c < count && block > 0 {
+                    let Some(first) = stride.checked_mul(c).and_then(|o| o.checked_add(start))
+                    else {
                         break;
                     };
                     if first >= extent {
                         break;
                     }
+                    // Each round adds at least one coordinate, checked first.
                     let last = first.saturating_add(block).min(extent);
-                    axis.extend(first..last);
-                    if axis.len() > max {
+                    if last - first > (max.saturating_sub(axis.len())) as u64 {
                         return Err(too_many());
                     }
+                    axis.extend(first..last);
                     if stride == 0 {
                         break;
                     }
@@ -224,12 +260,14 @@ fn coords(sel: &Sel, shape: &[u64], max: usize) -> std::result::Result<Vec<Vec<u
             let mut all = Vec::new();
             for (start, end) in blocks {
                 check_rank(start.len())?;
-                let axes = start
-                    .iter()
-                    .zip(end)
-                    .zip(shape)
-                    .map(|((&s, &e), &extent)| (s..e.saturating_add(1).min(extent)).collect())
-                    .collect();
+                let mut axes = Vec::with_capacity(rank);
+                for ((&s, &e), &extent) in start.iter().zip(end).zip(shape) {
+                    let last = e.saturating_add(1).min(extent);
+                    if last.saturating_sub(s) > max as u64 {
+                        return Err(too_many());
+                    }
+                    axes.push((s..last).collect());
+                }
                 all.extend(product(axes)?);
                 if all.len() > max {
                     return Err(too_many());
@@ -274,9 +312,12 @@ fn data_of(dtype: Dtype, values: Vec<Value>) -> Data {
                 .map(|v| v.as_f64().unwrap_or(f64::NAN) as f32)
                 .collect(),
         ),
-        Dtype::Float64 => {
-            Data::Float64(values.iter().map(|v| v.as_f64().unwrap_or(f64::NAN)).collect())
-        }
+        Dtype::Float64 => Data::Float64(
+            values
+                .iter()
+                .map(|v| v.as_f64().unwrap_or(f64::NAN))
+                .collect(),
+        ),
         _ => Data::Values(values),
     }
 }
@@ -296,9 +337,14 @@ fn zero(dtype: Dtype) -> Value {
 /// `location` (a path or a URL): as h5py does, a relative name next to the
 /// file; an absolute path as it is (local files only), then its file name
 /// next to the file. Names that are URLs are refused.
-pub(crate) fn source_candidates(location: &str, name: &str) -> std::result::Result<Vec<String>, String> {
+pub(crate) fn source_candidates(
+    location: &str,
+    name: &str,
+) -> std::result::Result<Vec<String>, String> {
     if name.contains("://") {
-        return Err(format!("source file {name:?} is a URL; only file names are followed"));
+        return Err(format!(
+            "source file {name:?} is a URL; only file names are followed"
+        ));
     }
     let base_name = name.rsplit(['/', '\\']).next().unwrap_or(name);
     let absolute = name.starts_with('/') || name.starts_with('\\') || name.get(1..3) == Some(":\\");
@@ -314,7 +360,9 @@ pub(crate) fn source_candidates(location: &str, name: &str) -> std::result::Resu
         let dir = &without_query[..dir_end];
         let relative = if absolute { base_name } else { name };
         if relative.split('/').any(|part| part == "..") {
-            return Err(format!("source file {name:?} leaves the directory of the file"));
+            return Err(format!(
+                "source file {name:?} leaves the directory of the file"
+            ));
         }
         return Ok(vec![format!("{dir}/{}", encode_path(relative))]);
     }
@@ -352,7 +400,10 @@ fn encode_path(s: &str) -> String {
 impl H5File {
     /// The mappings of the virtual dataset whose header this is, if it is
     /// one (`Some(Err)`: it is, but they cannot be read).
-    pub(crate) fn virtual_mappings(&self, header: &ObjectHeader) -> Option<std::result::Result<Vec<Mapping>, String>> {
+    pub(crate) fn virtual_mappings(
+        &self,
+        header: &ObjectHeader,
+    ) -> Option<std::result::Result<Vec<Mapping>, String>> {
         let superblock = self.inner.superblock();
         let (collection, index) = virtual_layout(header, superblock.offset_size)?;
         Some((|| {
@@ -366,14 +417,20 @@ impl H5File {
             let object = u16::try_from(index)
                 .ok()
                 .and_then(|i| heap.get_object(i))
-                .ok_or_else(|| format!("virtual dataset mappings: no heap object {index} at {collection:#x}"))?;
+                .ok_or_else(|| {
+                    format!("virtual dataset mappings: no heap object {index} at {collection:#x}")
+                })?;
             parse_mappings(&object.data, superblock.length_size)
         })())
     }
 
     /// The dataset info of a virtual dataset (shape and type from its
     /// header, its mappings).
-    pub(crate) fn virtual_info(&self, header: &ObjectHeader, mappings: &[Mapping]) -> Option<DatasetInfo> {
+    pub(crate) fn virtual_info(
+        &self,
+        header: &ObjectHeader,
+        mappings: &[Mapping],
+    ) -> Option<DatasetInfo> {
         let (shape, datatype) = shape_and_type(header)?;
         Some(DatasetInfo {
             shape,
@@ -387,11 +444,21 @@ impl H5File {
 
     /// Reads a selection of the virtual dataset at `path` (header at
     /// `address`) from its sources.
-    pub(crate) fn read_virtual(&self, path: &str, address: u64, selection: &Selection) -> Result<Array> {
+    pub(crate) fn read_virtual(
+        &self,
+        path: &str,
+        address: u64,
+        selection: &Selection,
+    ) -> Result<Array> {
         let format = |message: String| Error::Format {
             location: self.location.clone(),
             path: path.to_string(),
             message,
+        };
+        let Some(_nested) = Nested::enter() else {
+            return Err(format(format!(
+                "virtual datasets read from virtual datasets more than {MAX_NESTING} deep (a mapping that leads back to itself?)"
+            )));
         };
         let header = self
             .inner
@@ -410,7 +477,11 @@ impl H5File {
             message,
         };
         let resolved = selection.resolve(&shape).map_err(bad)?;
-        let out_shape: Vec<u64> = resolved.iter().filter(|r| r.keep).map(|r| r.count).collect();
+        let out_shape: Vec<u64> = resolved
+            .iter()
+            .filter(|r| r.keep)
+            .map(|r| r.count)
+            .collect();
         let count = resolved
             .iter()
             .try_fold(1u64, |n, r| n.checked_mul(r.count))
@@ -459,7 +530,8 @@ impl H5File {
                     mapping.file, mapping.dataset
                 ))
             };
-            let targets = coords(&mapping.target, &shape, max).map_err(|m| at(format!("virtual selection {m}")))?;
+            let targets = coords(&mapping.target, &shape, max)
+                .map_err(|m| at(format!("virtual selection {m}")))?;
             let wanted: Vec<(usize, usize)> = targets
                 .iter()
                 .enumerate()
@@ -481,7 +553,8 @@ impl H5File {
                 .as_ref()
                 .map(|d| d.shape.clone())
                 .ok_or_else(|| at("not a dataset".into()))?;
-            let sources = coords(&mapping.source, &source_shape, max).map_err(|m| at(format!("source selection {m}")))?;
+            let sources = coords(&mapping.source, &source_shape, max)
+                .map_err(|m| at(format!("source selection {m}")))?;
             if sources.len() != targets.len() {
                 return Err(at(format!(
                     "the source selection has {} elements, the virtual one {}",
@@ -540,24 +613,30 @@ impl H5File {
         if let Some(file) = self.sources.lock().get(name) {
             return Ok(Some(Arc::clone(file)));
         }
-        let opener = self
-            .opener
-            .as_ref()
-            .ok_or_else(|| format!("source file {name:?} cannot be opened here (no other files are reachable)"))?;
+        let opener = self.opener.as_ref().ok_or_else(|| {
+            format!("source file {name:?} cannot be opened here (no other files are reachable)")
+        })?;
         let mut tried = Vec::new();
         for candidate in source_candidates(&self.location, name)? {
-            match opener(&candidate).map_err(|e| e.to_string()).and_then(|source| {
-                H5File::open(source, self.options.clone()).map_err(|e| e.to_string())
-            }) {
+            match opener(&candidate)
+                .map_err(|e| e.to_string())
+                .and_then(|source| {
+                    H5File::open(source, self.options.clone()).map_err(|e| e.to_string())
+                }) {
                 Ok(file) => {
                     let file = Arc::new(file);
-                    self.sources.lock().insert(name.to_string(), Arc::clone(&file));
+                    self.sources
+                        .lock()
+                        .insert(name.to_string(), Arc::clone(&file));
                     return Ok(Some(file));
                 }
                 Err(e) => tried.push(format!("{candidate}: {e}")),
             }
         }
-        Err(format!("source file {name:?} cannot be opened ({})", tried.join("; ")))
+        Err(format!(
+            "source file {name:?} cannot be opened ({})",
+            tried.join("; ")
+        ))
     }
 }
 
@@ -575,6 +654,7 @@ fn shape_and_type(header: &ObjectHeader) -> Option<(Vec<u64>, &hdf5_reader::Data
 }
 
 #[cfg(test)]
+#[expect(clippy::unwrap_used, reason = "tests")]
 mod tests {
     use super::*;
 
@@ -609,14 +689,26 @@ mod tests {
         // whole selection, not block by block.
         let sel = Sel::Regular(vec![[0, 2, 2, 1], [0, 3, 2, 2]]);
         let got = coords(&sel, &[4, 6], 100).unwrap();
-        let want: Vec<Vec<u64>> = [[0, 0], [0, 1], [0, 3], [0, 4], [2, 0], [2, 1], [2, 3], [2, 4]]
-            .iter()
-            .map(|c| c.to_vec())
-            .collect();
+        let want: Vec<Vec<u64>> = [
+            [0, 0],
+            [0, 1],
+            [0, 3],
+            [0, 4],
+            [2, 0],
+            [2, 1],
+            [2, 3],
+            [2, 4],
+        ]
+        .iter()
+        .map(|c| c.to_vec())
+        .collect();
         assert_eq!(got, want);
         // Unlimited counts run to the extent.
         let sel = Sel::Regular(vec![[1, 4, u64::MAX, 2]]);
-        assert_eq!(coords(&sel, &[10], 100).unwrap(), vec![vec![1], vec![2], vec![5], vec![6], vec![9]]);
+        assert_eq!(
+            coords(&sel, &[10], 100).unwrap(),
+            vec![vec![1], vec![2], vec![5], vec![6], vec![9]]
+        );
         // Too many elements are refused, not enumerated.
         assert!(coords(&Sel::All, &[1 << 20, 1 << 20], 1000).is_err());
         assert!(coords(&Sel::Points(vec![vec![1, 2]]), &[4], 10).is_err());

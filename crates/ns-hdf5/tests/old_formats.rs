@@ -90,7 +90,11 @@ fn check_against_h5py(name: &str) -> (H5File, Vec<Node>) {
             array.to_json()
         );
         let info = node(path).dataset.as_ref().unwrap();
-        assert_eq!(info.shape, nested_shape(values), "{name} {path}: listed shape");
+        assert_eq!(
+            info.shape,
+            nested_shape(values),
+            "{name} {path}: listed shape"
+        );
         assert_eq!(array.shape, info.shape, "{name} {path}: read shape");
         compared += 1;
     }
@@ -107,14 +111,22 @@ fn check_against_h5py(name: &str) -> (H5File, Vec<Node>) {
         }
         assert!(node.error.is_none(), "{name} {path}: {:?}", node.error);
         let names: Vec<&str> = node.attrs.iter().map(|(n, _)| n.as_str()).collect();
-        let mut want_names: Vec<&str> = attrs.as_object().unwrap().keys().map(|k| k.as_str()).collect();
+        let mut want_names: Vec<&str> = attrs
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| k.as_str())
+            .collect();
         let mut names_sorted = names.clone();
         names_sorted.sort_unstable();
         want_names.sort_unstable();
         assert_eq!(names_sorted, want_names, "{name} {path}: attribute names");
         for (attr, value) in attrs.as_object().unwrap() {
             let got = node.attr(attr).unwrap().to_json();
-            assert!(same(&got, value, 1e-12), "{name} {path} {attr}: {got} != {value}");
+            assert!(
+                same(&got, value, 1e-12),
+                "{name} {path} {attr}: {got} != {value}"
+            );
         }
     }
     (file, nodes)
@@ -124,14 +136,28 @@ fn check_against_h5py(name: &str) -> (H5File, Vec<Node>) {
 fn layout_messages_of_version_1_and_2_read_as_h5py_reads_them() {
     let (_file, nodes) = check_against_h5py("old_layouts.h5");
     // Every kind of old layout is there, and none carries an error.
-    for kind in ["contiguous_v1", "contiguous_v2", "chunked_gzip_v1", "chunked_gzip_shuffle_v2", "chunked_sparse_v2", "compact_v1", "compact_v2"] {
-        let node = nodes.iter().find(|n| n.path == format!("/old/{kind}")).unwrap();
+    for kind in [
+        "contiguous_v1",
+        "contiguous_v2",
+        "chunked_gzip_v1",
+        "chunked_gzip_shuffle_v2",
+        "chunked_sparse_v2",
+        "compact_v1",
+        "compact_v2",
+    ] {
+        let node = nodes
+            .iter()
+            .find(|n| n.path == format!("/old/{kind}"))
+            .unwrap();
         assert_eq!(node.kind, NodeKind::Dataset, "{kind}");
         assert!(node.error.is_none(), "{kind}: {:?}", node.error);
         let info = node.dataset.as_ref().unwrap();
         assert_eq!(info.chunks.is_some(), kind.starts_with("chunked"), "{kind}");
     }
-    let gz = nodes.iter().find(|n| n.path == "/old/chunked_gzip_v1").unwrap();
+    let gz = nodes
+        .iter()
+        .find(|n| n.path == "/old/chunked_gzip_v1")
+        .unwrap();
     assert_eq!(gz.dataset.as_ref().unwrap().chunks, Some(vec![4, 3]));
 }
 
@@ -152,7 +178,10 @@ fn hyperslabs_of_old_layouts_match_the_whole_read() {
             .flat_map(|r| whole[r].as_array().unwrap()[pick.1.clone()].to_vec())
             .collect();
         let got = file.read(path, &sel.parse().unwrap()).unwrap().to_json();
-        assert!(same(&got, &Json::Array(expected.clone()), 1e-12), "{path}[{sel}]: {got} != {expected:?}");
+        assert!(
+            same(&got, &Json::Array(expected.clone()), 1e-12),
+            "{path}[{sel}]: {got} != {expected:?}"
+        );
     }
 }
 
@@ -164,14 +193,28 @@ fn old_fill_values_and_unknown_messages_do_not_sink_anything() {
     let node = |path: &str| nodes.iter().find(|n| n.path == path).unwrap();
     // Objects with a message this reader does not know (or a message it
     // does not need, of an unknown version) list and read without an error.
-    for path in ["/unknown_message", "/group_unknown_message", "/group_unknown_message/member", "/fill_old_only", "/fill_v1", "/z_after"] {
+    for path in [
+        "/unknown_message",
+        "/group_unknown_message",
+        "/group_unknown_message/member",
+        "/fill_old_only",
+        "/fill_v1",
+        "/z_after",
+    ] {
         assert!(node(path).error.is_none(), "{path}: {:?}", node(path).error);
     }
     // h5py cannot open a dataset whose modification time message has an
     // unknown version; the time is not needed to read the values, which
     // read as written.
-    let values = file.read("/bad_mtime", &Selection::all()).unwrap().to_json();
-    assert!(same(&values, &want["before_edit"]["/bad_mtime"]["values"], 0.0));
+    let values = file
+        .read("/bad_mtime", &Selection::all())
+        .unwrap()
+        .to_json();
+    assert!(same(
+        &values,
+        &want["before_edit"]["/bad_mtime"]["values"],
+        0.0
+    ));
     assert!(node("/bad_mtime").error.is_none());
     // A fill value message of an unknown version: neither h5py nor this
     // reader can say what the unwritten chunks hold. The dataset is listed
@@ -179,12 +222,25 @@ fn old_fill_values_and_unknown_messages_do_not_sink_anything() {
     assert!(want["datasets"]["/bad_fill"].get("error").is_some());
     let listed = node("/bad_fill").error.as_deref().unwrap();
     assert!(listed.contains("fill value"), "{listed}");
-    let e = file.read("/bad_fill", &Selection::all()).unwrap_err().to_string();
-    assert!(e.contains(name) && e.contains("/bad_fill") && e.contains("fill value"), "{e}");
+    let e = file
+        .read("/bad_fill", &Selection::all())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains(name) && e.contains("/bad_fill") && e.contains("fill value"),
+        "{e}"
+    );
     // An attribute message of an unknown version: the dataset reads (as in
     // h5py), the object says its attributes cannot be read.
-    let values = file.read("/bad_attribute", &Selection::all()).unwrap().to_json();
-    assert!(same(&values, &want["datasets"]["/bad_attribute"]["values"], 0.0));
+    let values = file
+        .read("/bad_attribute", &Selection::all())
+        .unwrap()
+        .to_json();
+    assert!(same(
+        &values,
+        &want["datasets"]["/bad_attribute"]["values"],
+        0.0
+    ));
 }
 
 #[test]
@@ -192,7 +248,12 @@ fn committed_datatypes_of_attributes_and_datasets_read_as_h5py_reads_them() {
     for name in ["committed_types_v0.h5", "committed_types_latest.h5"] {
         let (_file, nodes) = check_against_h5py(name);
         for node in &nodes {
-            assert!(node.error.is_none(), "{name} {}: {:?}", node.path, node.error);
+            assert!(
+                node.error.is_none(),
+                "{name} {}: {:?}",
+                node.path,
+                node.error
+            );
         }
         // The committed datatypes are listed as what they are.
         let t = nodes.iter().find(|n| n.path == "/types/cpd").unwrap();
@@ -220,8 +281,15 @@ fn region_references_show_the_object_and_the_region_as_h5py_decodes_them() {
         }
         let got = file.read("/refs", &Selection::all()).unwrap().to_json();
         assert_eq!(got, want["datasets"]["/refs"], "{name} /refs");
-        let one = file.read("/refs", &"2:4".parse().unwrap()).unwrap().to_json();
-        assert_eq!(one.as_array().unwrap()[..], want["datasets"]["/refs"].as_array().unwrap()[2..4], "{name} /refs[2:4]");
+        let one = file
+            .read("/refs", &"2:4".parse().unwrap())
+            .unwrap()
+            .to_json();
+        assert_eq!(
+            one.as_array().unwrap()[..],
+            want["datasets"]["/refs"].as_array().unwrap()[2..4],
+            "{name} /refs[2:4]"
+        );
         assert_eq!(compared, 4, "{name}");
     }
 }

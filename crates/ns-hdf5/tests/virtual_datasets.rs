@@ -54,8 +54,17 @@ fn virtual_datasets_list_their_mappings_and_read_as_h5py_reads_them() {
     let opened = Arc::new(parking_lot::Mutex::new(Vec::new()));
     let file = open(Arc::clone(&opened));
     let nodes = file.walk().unwrap();
-    let listed: Vec<&str> = nodes.iter().map(|n| n.path.as_str()).filter(|p| *p != "/").collect();
-    let objects: Vec<&str> = want["objects"].as_array().unwrap().iter().map(|p| p.as_str().unwrap()).collect();
+    let listed: Vec<&str> = nodes
+        .iter()
+        .map(|n| n.path.as_str())
+        .filter(|p| *p != "/")
+        .collect();
+    let objects: Vec<&str> = want["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
     assert_eq!(listed, objects);
     // Listing opens no other file.
     assert!(opened.lock().is_empty(), "{:?}", opened.lock());
@@ -73,7 +82,12 @@ fn virtual_datasets_list_their_mappings_and_read_as_h5py_reads_them() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|m| (m["file"].as_str().unwrap().to_string(), m["dataset"].as_str().unwrap().to_string()))
+            .map(|m| {
+                (
+                    m["file"].as_str().unwrap().to_string(),
+                    m["dataset"].as_str().unwrap().to_string(),
+                )
+            })
             .collect();
         assert_eq!(got, expected, "{path}: mappings as h5py lists them");
         let values = &want["datasets"][path]["values"];
@@ -93,21 +107,37 @@ fn virtual_datasets_list_their_mappings_and_read_as_h5py_reads_them() {
     let sources = &siblings.dataset.as_ref().unwrap().virtual_sources;
     assert_eq!(sources[0].source_selection, "[...]");
     assert_eq!(sources[0].virtual_selection, "[0:1, 0:10]");
-    assert_eq!(sources[1].virtual_selection, "[1:2, 0:1] + [1:2, 2:3] + [1:2, 4:5] + [1:2, 6:7] + [1:2, 8:9]");
+    assert_eq!(
+        sources[1].virtual_selection,
+        "[1:2, 0:1] + [1:2, 2:3] + [1:2, 4:5] + [1:2, 6:7] + [1:2, 8:9]"
+    );
     assert_eq!(sources[2].source_selection, "[7:9]");
 
     for path in ["/same_file", "/siblings", "/tiled", "/plain"] {
         let got = file.read(path, &Selection::all()).unwrap();
         let values = &want["datasets"][path]["values"];
-        assert!(same(&got.to_json(), &flat(values), 0.0), "{path}: {} != {values}", got.to_json());
+        assert!(
+            same(&got.to_json(), &flat(values), 0.0),
+            "{path}: {} != {values}",
+            got.to_json()
+        );
     }
     // Sources were found next to vds.h5, the missing absolute path by its
     // file name there.
     let dir = fixtures().to_string_lossy().into_owned();
     let opened = opened.lock().clone();
-    assert!(opened.contains(&format!("{dir}/vds_source_a.h5")), "{opened:?}");
-    assert!(opened.contains(&format!("{dir}/vds_source_b.h5")), "{opened:?}");
-    assert!(opened.contains(&"/nonexistent/dir/vds_source_a.h5".to_string()), "{opened:?}");
+    assert!(
+        opened.contains(&format!("{dir}/vds_source_a.h5")),
+        "{opened:?}"
+    );
+    assert!(
+        opened.contains(&format!("{dir}/vds_source_b.h5")),
+        "{opened:?}"
+    );
+    assert!(
+        opened.contains(&"/nonexistent/dir/vds_source_a.h5".to_string()),
+        "{opened:?}"
+    );
 }
 
 #[test]
@@ -124,7 +154,11 @@ fn selections_of_virtual_datasets() {
             .flat_map(|r| cols.iter().map(move |c| whole[r][*c].clone()))
             .collect();
         let got = file.read(path, &sel.parse().unwrap()).unwrap();
-        assert!(same(&got.to_json(), &Json::Array(expected.clone()), 0.0), "{path}[{sel}]: {} != {expected:?}", got.to_json());
+        assert!(
+            same(&got.to_json(), &Json::Array(expected.clone()), 0.0),
+            "{path}[{sel}]: {} != {expected:?}",
+            got.to_json()
+        );
     }
 }
 
@@ -133,19 +167,56 @@ fn a_missing_source_file_is_an_error_naming_it() {
     // h5py reads a missing source as the fill value, silently; we say so.
     let file = open(Arc::default());
     file.walk().unwrap();
-    let e = file.read("/missing_source", &Selection::all()).unwrap_err().to_string();
-    assert!(e.contains("vds_missing.h5") && e.contains("/missing_source"), "{e}");
+    let e = file
+        .read("/missing_source", &Selection::all())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("vds_missing.h5") && e.contains("/missing_source"),
+        "{e}"
+    );
     // The part from this file reads; a selection avoiding the missing
     // source does not need it.
-    let got = file.read("/missing_source", &"0:2".parse().unwrap()).unwrap();
+    let got = file
+        .read("/missing_source", &"0:2".parse().unwrap())
+        .unwrap();
     let whole = &entry()["datasets"]["/missing_source"]["values"];
-    assert!(same(&got.to_json(), &Json::Array(whole.as_array().unwrap()[0..2].to_vec()), 0.0));
+    assert!(same(
+        &got.to_json(),
+        &Json::Array(whole.as_array().unwrap()[0..2].to_vec()),
+        0.0
+    ));
     // Without an opener, sources in other files cannot be read, and the
     // error says so; those in the same file can.
     let path = fixtures().join("vds.h5").to_string_lossy().into_owned();
     let alone = H5File::open(source(&path).unwrap(), OpenOptions::default()).unwrap();
-    let e = alone.read("/siblings", &Selection::all()).unwrap_err().to_string();
+    let e = alone
+        .read("/siblings", &Selection::all())
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("vds_source_a.h5"), "{e}");
     let got = alone.read("/same_file", &Selection::all()).unwrap();
-    assert!(same(&got.to_json(), &flat(&entry()["datasets"]["/same_file"]["values"]), 0.0));
+    assert!(same(
+        &got.to_json(),
+        &flat(&entry()["datasets"]["/same_file"]["values"]),
+        0.0
+    ));
+}
+
+#[test]
+fn a_virtual_dataset_mapping_itself_is_an_error_not_a_stack_overflow() {
+    let name = entry()["loop"].as_str().unwrap().to_string();
+    let path = fixtures().join(&name).to_string_lossy().into_owned();
+    let file = H5File::open(source(&path).unwrap(), OpenOptions::default())
+        .unwrap()
+        .with_opener(source);
+    let nodes = file.walk().unwrap();
+    let node = nodes.iter().find(|n| n.path == "/self_loop").unwrap();
+    assert_eq!(node.dataset.as_ref().unwrap().virtual_sources.len(), 1);
+    let e = file
+        .read("/self_loop", &Selection::all())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("/self_loop") && e.contains("deep"), "{e}");
+    assert_eq!(file.read("/ok", &Selection::all()).unwrap().len(), 2);
 }

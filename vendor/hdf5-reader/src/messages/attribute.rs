@@ -92,8 +92,14 @@ fn rest_v2_v3(
     offset_size: u8,
     length_size: u8,
 ) -> Result<AttributeMessage> {
-    let (dt_msg, shared_datatype) =
-        datatype_field(cursor, &name, flags, datatype_size, offset_size, length_size)?;
+    let (dt_msg, shared_datatype) = datatype_field(
+        cursor,
+        &name,
+        flags,
+        datatype_size,
+        offset_size,
+        length_size,
+    )?;
     let ds_msg = dataspace::parse(cursor, offset_size, length_size, dataspace_size)?;
     let (datatype, raw_data) = match dt_msg {
         Some(dt_msg) => {
@@ -468,7 +474,10 @@ mod tests {
             let mut short = parse(&mut Cursor::new(&data), 8, 8, data.len()).unwrap();
             short.raw_data.truncate(3);
             let err = resolve_shared_datatype(&mut short, &committed).unwrap_err();
-            assert!(err.to_string().contains("committed datatype needs 4"), "{err}");
+            assert!(
+                err.to_string().contains("committed datatype needs 4"),
+                "{err}"
+            );
         }
     }
 

@@ -507,7 +507,10 @@ mod tests {
             data.extend_from_slice(&d.to_le_bytes());
         }
         let msg = parse(&mut Cursor::new(&data), 8, 8, data.len()).unwrap();
-        assert!(matches!(msg.layout, DataLayout::Contiguous { size: u64::MAX, .. }));
+        assert!(matches!(
+            msg.layout,
+            DataLayout::Contiguous { size: u64::MAX, .. }
+        ));
     }
 
     #[test]

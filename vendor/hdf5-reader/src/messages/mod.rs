@@ -348,7 +348,11 @@ pub(crate) fn parse_header_message(
 ) -> Result<HdfMessage> {
     let structural = matches!(
         type_id,
-        MSG_LINK | MSG_LINK_INFO | MSG_GROUP_INFO | MSG_SYMBOL_TABLE | MSG_CONTINUATION
+        MSG_LINK
+            | MSG_LINK_INFO
+            | MSG_GROUP_INFO
+            | MSG_SYMBOL_TABLE
+            | MSG_CONTINUATION
             | MSG_SHARED_TABLE
     );
     match parse_message(
@@ -528,7 +532,8 @@ mod tests {
         }
         let err = unreadable_error(std::slice::from_ref(&msg), &[MSG_FILL_VALUE]).unwrap_err();
         assert!(
-            err.to_string().contains("the fill value message cannot be decoded"),
+            err.to_string()
+                .contains("the fill value message cannot be decoded"),
             "{err}"
         );
         assert!(unreadable_error(&[msg], &[MSG_DATATYPE]).is_ok());
