@@ -484,15 +484,27 @@ impl H5File {
                 .and_then(|g| g.resolve_vlen_reference_bytes(reference, size).ok())
         };
         let superblock = self.inner.superblock();
+        // Region references of one read share few heap collections.
+        let heaps: std::cell::RefCell<
+            HashMap<u64, Option<hdf5_reader::global_heap::GlobalHeapCollection>>,
+        > = std::cell::RefCell::default();
         let resolve_heap = |collection: u64, index: u32| {
-            let heap = hdf5_reader::global_heap::GlobalHeapCollection::parse_at_storage(
-                self.inner.storage(),
-                collection,
-                superblock.offset_size,
-                superblock.length_size,
+            let mut heaps = heaps.borrow_mut();
+            let heap = heaps.entry(collection).or_insert_with(|| {
+                hdf5_reader::global_heap::GlobalHeapCollection::parse_at_storage(
+                    self.inner.storage(),
+                    collection,
+                    superblock.offset_size,
+                    superblock.length_size,
+                )
+                .ok()
+            });
+            Some(
+                heap.as_ref()?
+                    .get_object(u16::try_from(index).ok()?)?
+                    .data
+                    .clone(),
             )
-            .ok()?;
-            Some(heap.get_object(u16::try_from(index).ok()?)?.data.clone())
         };
         let decoder = Decoder {
             offset_size: superblock.offset_size,
