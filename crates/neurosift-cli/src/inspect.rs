@@ -25,7 +25,9 @@ pub(crate) fn run(file: Box<dyn ObjectStore>, as_json: bool) -> Result<()> {
 }
 
 /// One object in `inspect --json`: `path`, `kind`, `attrs`, and
-/// `shape`/`dtype`/`chunks`/`filters` for datasets, `target` (and `file`)
+/// `shape`/`dtype`/`chunks`/`filters` for datasets (and `virtual_sources`
+/// for a virtual dataset: `file`, `dataset`, `source_selection`,
+/// `virtual_selection` per mapping), `target` (and `file`)
 /// for links, `error` for an object that could not be decoded (the rest of
 /// the file is listed all the same). Attribute values as
 /// [`Value::to_json`] encodes them.
@@ -41,6 +43,20 @@ fn node_json(node: &Node) -> Json {
         obj["dtype"] = json!(ds.dtype.name());
         obj["chunks"] = json!(ds.chunks);
         obj["filters"] = json!(ds.filters);
+        if !ds.virtual_sources.is_empty() {
+            obj["virtual_sources"] = ds
+                .virtual_sources
+                .iter()
+                .map(|v| {
+                    json!({
+                        "file": v.file,
+                        "dataset": v.dataset,
+                        "source_selection": v.source_selection,
+                        "virtual_selection": v.virtual_selection,
+                    })
+                })
+                .collect();
+        }
     }
     match &node.kind {
         NodeKind::SoftLink { target } => obj["target"] = json!(target),
@@ -117,6 +133,13 @@ fn print_tree(out: &mut impl Write, file: &dyn ObjectStore, nodes: &[Node]) -> R
                     let mut s = format!("{} [{}]", ds.dtype_description, shape.join(" x "));
                     if !ds.filters.is_empty() {
                         s.push_str(&format!(" ({})", ds.filters.join("+")));
+                    }
+                    match ds.virtual_sources.as_slice() {
+                        [] => {}
+                        [one] => {
+                            s.push_str(&format!(" (virtual: {})", truncate(&one.describe(), 80)))
+                        }
+                        many => s.push_str(&format!(" (virtual: {} mappings)", many.len())),
                     }
                     cols.push(s);
                 }

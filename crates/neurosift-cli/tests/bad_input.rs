@@ -80,6 +80,14 @@ fn mutated_files_never_panic() {
         "links_latest.h5",
         "types_v0.h5",
         "layouts_latest.h5",
+        // Older and rarer encodings (issue 13): layouts v1/v2, old and
+        // unknown messages, committed types, region references, virtual
+        // datasets.
+        "old_layouts.h5",
+        "old_messages.h5",
+        "committed_types_latest.h5",
+        "region_refs_v0.h5",
+        "vds.h5",
     ];
     let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
     let mut next = move || {

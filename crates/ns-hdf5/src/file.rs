@@ -47,7 +47,16 @@ pub struct H5File {
     /// Object address → first path (in sorted order) reaching it.
     paths: RwLock<HashMap<u64, String>>,
     pub(crate) options: OpenOptions,
+    /// Opens the other files virtual datasets read from (see
+    /// [`H5File::with_opener`]).
+    pub(crate) opener: Option<Box<Opener>>,
+    /// Source files of virtual datasets opened so far, by the name the
+    /// mapping gives.
+    pub(crate) sources: Mutex<HashMap<String, Arc<H5File>>>,
 }
+
+/// Opens a file or URL by name (the caller decides what may be opened).
+pub type Opener = dyn Fn(&str) -> ns_io::Result<DynSource> + Send + Sync;
 
 const SIGNATURE: &[u8; 8] = b"\x89HDF\r\n\x1a\n";
 
@@ -110,7 +119,21 @@ impl H5File {
             io_error,
             paths: RwLock::new(HashMap::new()),
             options,
+            opener: None,
+            sources: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// Lets virtual datasets read sources in other files: `opener` is given
+    /// the path or URL of each source file, resolved next to this file (as
+    /// h5py looks for them); without it only sources in this file are read.
+    #[must_use]
+    pub fn with_opener(
+        mut self,
+        opener: impl Fn(&str) -> ns_io::Result<DynSource> + Send + Sync + 'static,
+    ) -> Self {
+        self.opener = Some(Box::new(opener));
+        self
     }
 
     /// The path or URL the file was opened from.
@@ -271,7 +294,7 @@ impl H5File {
             .and_then(|a| self.inner.get_or_parse_header(a).ok())
             .map_or(NodeKind::Other, |header| {
                 let has = |f: fn(&HdfMessage) -> bool| header.messages.iter().any(f);
-                if has(|m| matches!(m, HdfMessage::DataLayout(_))) {
+                if has(is_layout) {
                     NodeKind::Dataset
                 } else if has(|m| {
                     matches!(
@@ -332,10 +355,7 @@ impl H5File {
             .inner
             .get_or_parse_header(address)
             .map_err(|e| self.error(path, &e))?;
-        let is_dataset = header
-            .messages
-            .iter()
-            .any(|m| matches!(m, HdfMessage::DataLayout(_)));
+        let is_dataset = header.messages.iter().any(is_layout);
         let is_group = header.messages.iter().any(|m| {
             matches!(
                 m,
@@ -346,6 +366,33 @@ impl H5File {
                 .messages
                 .iter()
                 .any(|m| matches!(m, HdfMessage::Datatype(_))));
+        if is_dataset && let Some(mappings) = self.virtual_mappings(&header) {
+            // A virtual dataset: listed with its mappings (or why they
+            // cannot be read); read from its sources.
+            let (info, error) = match mappings {
+                Ok(mappings) => (self.virtual_info(&header, &mappings), None),
+                Err(e) => (None, Some(e)),
+            };
+            let (attrs, attr_error) = match self.inner.object_attributes(address) {
+                Ok(attrs) => (mark_null_attributes(attrs, &header), None),
+                Err(e) => (
+                    Vec::new(),
+                    Some(format!(
+                        "its attributes cannot be read: {}",
+                        object_error(self.error(path, &e))?
+                    )),
+                ),
+            };
+            let node = Node {
+                path: path.to_string(),
+                kind: NodeKind::Dataset,
+                address: Some(address),
+                attrs: Vec::new(),
+                dataset: info,
+                error: error.or(attr_error),
+            };
+            return Ok((node, attrs, None));
+        }
         if is_dataset {
             let ds = parent
                 .dataset(&link.name)
@@ -376,6 +423,7 @@ impl H5File {
                     .chunks()
                     .map(|c| c.iter().map(|d| u64::from(*d)).collect()),
                 filters,
+                virtual_sources: Vec::new(),
             };
             let node = Node {
                 path: path.to_string(),
@@ -383,7 +431,10 @@ impl H5File {
                 address: Some(address),
                 attrs: Vec::new(),
                 dataset: Some(info),
-                error: None,
+                // The values read; the attributes do not.
+                error: ds
+                    .attribute_error()
+                    .map(|e| format!("its attributes cannot be read: {e}")),
             };
             Ok((node, mark_null_attributes(ds.attributes(), &header), None))
         } else if is_group {
@@ -432,10 +483,34 @@ impl H5File {
             root.as_ref()
                 .and_then(|g| g.resolve_vlen_reference_bytes(reference, size).ok())
         };
+        let superblock = self.inner.superblock();
+        // Region references of one read share few heap collections.
+        let heaps: std::cell::RefCell<
+            HashMap<u64, Option<hdf5_reader::global_heap::GlobalHeapCollection>>,
+        > = std::cell::RefCell::default();
+        let resolve_heap = |collection: u64, index: u32| {
+            let mut heaps = heaps.borrow_mut();
+            let heap = heaps.entry(collection).or_insert_with(|| {
+                hdf5_reader::global_heap::GlobalHeapCollection::parse_at_storage(
+                    self.inner.storage(),
+                    collection,
+                    superblock.offset_size,
+                    superblock.length_size,
+                )
+                .ok()
+            });
+            Some(
+                heap.as_ref()?
+                    .get_object(u16::try_from(index).ok()?)?
+                    .data
+                    .clone(),
+            )
+        };
         let decoder = Decoder {
-            offset_size: self.inner.superblock().offset_size,
+            offset_size: superblock.offset_size,
             resolve_ref: &resolve_ref,
             resolve_vlen: &resolve_vlen,
+            resolve_heap: &resolve_heap,
         };
         f(&decoder)
     }
@@ -526,6 +601,18 @@ fn object_error(e: Error) -> Result<String> {
         | Error::Selection { message, .. } => Ok(message),
         other => Ok(other.to_string()),
     }
+}
+
+/// A data layout message, decoded or not: the header is a dataset's.
+fn is_layout(m: &HdfMessage) -> bool {
+    matches!(
+        m,
+        HdfMessage::DataLayout(_)
+            | HdfMessage::Unreadable {
+                type_id: hdf5_reader::messages::MSG_DATA_LAYOUT,
+                ..
+            }
+    )
 }
 
 fn link_node(path: &str, kind: NodeKind) -> Node {

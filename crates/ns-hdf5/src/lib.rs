@@ -14,14 +14,16 @@ mod file;
 mod filters;
 mod links;
 mod plan;
+mod region;
 mod select;
 mod storage;
 mod store;
 mod value;
+mod vds;
 
 pub use dtype::{describe, dtype_of};
 pub use error::{Error, Result};
-pub use file::{H5File, OpenOptions};
+pub use file::{H5File, OpenOptions, Opener};
 // The object model this crate answers with, re-exported for convenience.
 pub use ns_model::{
     Array, Data, DatasetInfo, DimSelection, Dtype, Node, NodeKind, ObjectStore, ResolvedDim,

@@ -27,10 +27,19 @@ impl H5File {
     /// Reads a selection of the dataset at `path` (soft links followed).
     pub fn read(&self, path: &str, selection: &Selection) -> Result<Array> {
         let path = normalize(path);
-        let ds = self
-            .inner
-            .dataset(&path)
-            .map_err(|e| self.error(&path, &e))?;
+        let ds = match self.inner.dataset(&path) {
+            Ok(ds) => ds,
+            Err(e) => {
+                // hdf5-reader does not read virtual datasets: we do.
+                if let Ok(node) = self.node(&path)
+                    && let (Some(address), Some(info)) = (node.address, &node.dataset)
+                    && !info.virtual_sources.is_empty()
+                {
+                    return self.read_virtual(&path, address, selection);
+                }
+                return Err(self.error(&path, &e));
+            }
+        };
         self.check_filters(&ds, &path)?;
         let dtype = dtype_of(ds.dtype());
         if self.null_dataspace(&ds) {

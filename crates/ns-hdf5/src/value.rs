@@ -30,6 +30,9 @@ pub struct Decoder<'a> {
     /// Bytes of a variable-length item given its stored reference and the
     /// size of one base element.
     pub resolve_vlen: &'a VlenResolver<'a>,
+    /// Bytes of the global heap object at a collection address and index
+    /// (where a region reference keeps its object and selection).
+    pub resolve_heap: &'a dyn Fn(u64, u32) -> Option<Vec<u8>>,
 }
 
 impl Decoder<'_> {
@@ -42,6 +45,35 @@ impl Decoder<'_> {
             .take(count)
             .map(|bytes| self.decode(datatype, bytes))
             .collect()
+    }
+
+    /// A dataset region reference (heap collection address, object index):
+    /// `{ref: path, region: "[2:5]"}`, as h5py's `f[ref].name` and the
+    /// selection; null if it points nowhere; the raw bytes if its heap
+    /// object cannot be read.
+    fn region(&self, raw: &[u8]) -> Value {
+        let n = usize::from(self.offset_size).min(8);
+        let (Some(addr), Some(index)) = (raw.get(..n), raw.get(n..n + 4)) else {
+            return Value::Bytes(raw.to_vec());
+        };
+        if addr.iter().all(|b| *b == 0) || addr.iter().all(|b| *b == 0xff) {
+            return Value::Ref(None);
+        }
+        let collection = int_from_bytes(addr, false, ByteOrder::LittleEndian);
+        let index = int_from_bytes(index, false, ByteOrder::LittleEndian);
+        let (Ok(collection), Ok(index)) = (u64::try_from(collection), u32::try_from(index)) else {
+            return Value::Bytes(raw.to_vec());
+        };
+        let Some((object, region)) = (self.resolve_heap)(collection, index)
+            .and_then(|bytes| crate::region::decode(&bytes, self.offset_size))
+        else {
+            return Value::Bytes(raw.to_vec());
+        };
+        let path = (self.resolve_ref)(object).unwrap_or_else(|| format!("<object at {object:#x}>"));
+        Value::Compound(vec![
+            ("ref".into(), Value::Ref(Some(path))),
+            ("region".into(), Value::String(region)),
+        ])
     }
 
     /// Decodes one element.
@@ -75,8 +107,8 @@ impl Decoder<'_> {
                 }
             }
             Datatype::Reference { ref_type, .. } => {
-                if *ref_type != hdf5_reader::ReferenceType::Object {
-                    return Value::Bytes(raw.to_vec());
+                if *ref_type == hdf5_reader::ReferenceType::DatasetRegion {
+                    return self.region(raw);
                 }
                 let n = usize::from(self.offset_size).min(8).min(raw.len());
                 let addr = int_from_bytes(&raw[..n], false, ByteOrder::LittleEndian);
@@ -219,6 +251,7 @@ mod tests {
             offset_size: 8,
             resolve_ref: &|_| None,
             resolve_vlen: &|_, _| None,
+            resolve_heap: &|_, _| None,
         };
         let int = Datatype::FixedPoint {
             size: 2,

@@ -347,6 +347,7 @@ impl LindiFile {
             dtype_description: description,
             chunks: (!scalar).then(|| meta.chunks.clone()),
             filters: meta.codecs.iter().map(crate::zarr::Codec::name).collect(),
+            virtual_sources: Vec::new(),
         };
         let array = ArrayInfo {
             meta,

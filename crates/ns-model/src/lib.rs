@@ -15,7 +15,7 @@ mod value;
 
 pub use dtype::Dtype;
 pub use error::{Error, Result};
-pub use node::{DatasetInfo, Node, NodeKind};
+pub use node::{DatasetInfo, Node, NodeKind, VirtualSource};
 pub use select::{Array, Data, DimSelection, ResolvedDim, Selection};
 pub use store::ObjectStore;
 pub use value::{MAX_EMPTY_LISTS, Value, dims_usize, f16_to_f32, float_json, nest};

@@ -41,6 +41,31 @@ pub struct DatasetInfo {
     pub chunks: Option<Vec<u64>>,
     /// Filter names in pipeline order (`deflate`, `shuffle`, ...).
     pub filters: Vec<String>,
+    /// For a virtual dataset, where its values come from, mapping by
+    /// mapping (empty for any other dataset).
+    pub virtual_sources: Vec<VirtualSource>,
+}
+
+/// One mapping of a virtual dataset: the elements `source_selection` of
+/// dataset `dataset` in file `file` (`.` is the same file) fill the elements
+/// `virtual_selection` of the virtual dataset. Selections as numpy-like
+/// text (`[0:2, 1:4]`, `[...]` for all, `points (1, 2), ...`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VirtualSource {
+    pub file: String,
+    pub dataset: String,
+    pub source_selection: String,
+    pub virtual_selection: String,
+}
+
+impl VirtualSource {
+    /// `file:dataset[selection] → [selection]`.
+    pub fn describe(&self) -> String {
+        format!(
+            "{}:{}{} -> {}",
+            self.file, self.dataset, self.source_selection, self.virtual_selection
+        )
+    }
 }
 
 /// One object (or link) of the file.

@@ -449,6 +449,10 @@ pub struct ObjectInfo {
     pub dtype: Option<String>,
     pub chunks: Option<Vec<u64>>,
     pub filters: Vec<String>,
+    /// For a virtual dataset, its mappings, one line each
+    /// (`file:dataset[selection] -> [selection]`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub virtual_sources: Vec<String>,
 }
 
 /// Values of a selection, row-major.

@@ -27,7 +27,8 @@ impl Default for ReadOptions {
 
 /// Opens `source` as a LINDI reference file (`.lindi.json`, `.lindi.tar`:
 /// told apart by their first bytes), whose chunk references are read
-/// through `open_reference`, or else as an HDF5 file.
+/// through `open_reference`, or else as an HDF5 file, whose virtual
+/// datasets read the source files next to it through `open_reference`.
 ///
 /// # Errors
 /// When the bytes cannot be read or are neither format.
@@ -48,6 +49,9 @@ pub fn open_store(
             .map_err(|e| model_error(&e.into()))?;
         return Ok(Box::new(lindi));
     }
-    let h5 = ns_hdf5::H5File::open(source, options).map_err(|e| model_error(&e.into()))?;
+    // Virtual datasets read their source files through the same opener.
+    let h5 = ns_hdf5::H5File::open(source, options)
+        .map_err(|e| model_error(&e.into()))?
+        .with_opener(open_reference);
     Ok(Box::new(h5))
 }

@@ -107,5 +107,13 @@ pub(crate) fn object(nwb: &NwbFile, path: &str) -> Result<ObjectInfo, WorkerErro
         dtype: dataset.map(|d| d.dtype_description.clone()),
         chunks: dataset.and_then(|d| d.chunks.clone()),
         filters: dataset.map(|d| d.filters.clone()).unwrap_or_default(),
+        virtual_sources: dataset
+            .map(|d| {
+                d.virtual_sources
+                    .iter()
+                    .map(ns_model::VirtualSource::describe)
+                    .collect()
+            })
+            .unwrap_or_default(),
     })
 }

@@ -296,3 +296,40 @@ fn lindi_files_answer_the_same() {
     assert_eq!(a, b);
     assert_eq!(h5.overview().objects.len(), lindi.overview().objects.len());
 }
+
+/// A virtual dataset (issue 13, item 7): the object's mappings, one line
+/// each, and its values read from the source files next to it, as h5py
+/// reads them.
+#[test]
+fn virtual_datasets_show_their_sources_and_read_them() {
+    let s = service("vds.h5", Limits::default());
+    let info: ns_protocol::ObjectInfo = ask(
+        &s,
+        GetObject {
+            path: "/siblings".into(),
+        },
+    )
+    .unwrap();
+    assert_eq!(info.virtual_sources.len(), 3, "{:?}", info.virtual_sources);
+    assert!(
+        info.virtual_sources[1].starts_with("vds_source_b.h5:/data/y[...] -> [1:2, 0:1] + "),
+        "{:?}",
+        info.virtual_sources
+    );
+    let v: Values = ask(
+        &s,
+        GetValues {
+            path: "/siblings".into(),
+            selection: ns_protocol::Selection::all(),
+        },
+    )
+    .unwrap();
+    let ValuesData::Numbers { buffer } = &v.data else {
+        panic!("numbers expected")
+    };
+    let want = h5py(
+        "vds.h5",
+        "print(json.dumps(f['/siblings'][()].ravel().tolist()))",
+    );
+    assert_eq!(buffer.to_f64(), floats(&want));
+}

@@ -289,8 +289,17 @@ fn open(
         }
     };
     // A LINDI reference file has the tree in it; its chunk references are
-    // read from the URLs it names.
+    // read from the URLs it names. Virtual datasets read their source files
+    // through it too (resolved against the file's URL). Only http(s) URLs:
+    // a bare name (the sources of a file picked from the disk) would be
+    // fetched from the app's own server.
     let opener = move |url: &str| -> ns_io::Result<Arc<dyn ReadAt>> {
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            return Err(ns_io::Error::Io {
+                location: url.to_string(),
+                message: "only http(s) URLs can be opened here".into(),
+            });
+        }
         open_reference(
             url,
             ref_key

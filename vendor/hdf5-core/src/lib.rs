@@ -393,6 +393,10 @@ pub struct DataLayoutMessage {
     /// Layout version 4+ flag `DONT_FILTER_PARTIAL_BOUND_CHUNKS`: chunks that
     /// extend past the dataset's current extent are stored without filters.
     pub partial_edge_chunks_unfiltered: bool,
+    /// The message's version. Versions 1 and 2 do not store the size of
+    /// contiguous storage: it is the dataspace's elements times the
+    /// datatype's size.
+    pub version: u8,
 }
 
 /// When to write the fill value.

@@ -475,6 +475,10 @@ pub(crate) fn collect_attribute_messages_storage(
     let mut attributes = Vec::new();
     let mut attribute_info = None;
 
+    messages::unreadable_error(
+        &header.messages,
+        &[messages::MSG_ATTRIBUTE, messages::MSG_ATTRIBUTE_INFO],
+    )?;
     for msg in &header.messages {
         match msg {
             HdfMessage::Attribute(attr) => attributes.push(attr.clone()),
@@ -492,8 +496,57 @@ pub(crate) fn collect_attribute_messages_storage(
             filter_registry,
         )?);
     }
+    resolve_committed_datatypes(&mut attributes, storage, offset_size, length_size)?;
 
     Ok(attributes)
+}
+
+/// Largest object header of a committed datatype read for an attribute.
+const COMMITTED_DATATYPE_HEADER_LIMIT: usize = 1 << 20;
+
+/// Gives each attribute whose datatype is a committed one that datatype,
+/// read from the committed datatype's object header (and, inside a raw
+/// capture, records its exact bytes as the attribute's).
+fn resolve_committed_datatypes(
+    attributes: &mut [AttributeMessage],
+    storage: &dyn Storage,
+    offset_size: u8,
+    length_size: u8,
+) -> Result<()> {
+    for attr in attributes.iter_mut() {
+        let Some(address) = attr.shared_datatype else {
+            continue;
+        };
+        let capture = messages::RawCapture::start();
+        let header = ObjectHeader::parse_at_storage_with_limit(
+            storage,
+            address,
+            offset_size,
+            length_size,
+            COMMITTED_DATATYPE_HEADER_LIMIT,
+        );
+        let captured = capture.finish();
+        let header = header.map_err(|e| {
+            Error::InvalidData(format!(
+                "attribute '{}': its committed datatype at {address:#x} cannot be read: {e}",
+                attr.name
+            ))
+        })?;
+        let Some(committed) = header.messages.iter().find_map(|m| match m {
+            HdfMessage::Datatype(dt) => Some(dt),
+            _ => None,
+        }) else {
+            return Err(Error::InvalidData(format!(
+                "attribute '{}': the object at {address:#x} is not a committed datatype",
+                attr.name
+            )));
+        };
+        messages::attribute::resolve_shared_datatype(attr, committed)?;
+        if let Some(raw) = captured.datatypes.first() {
+            messages::record_attribute_datatype(&attr.name, raw);
+        }
+    }
+    Ok(())
 }
 
 fn load_dense_attribute_messages_storage(

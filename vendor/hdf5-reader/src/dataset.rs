@@ -721,6 +721,7 @@ pub struct Dataset {
     pub(crate) filters: Option<FilterPipelineMessage>,
     pub(crate) external_files: Option<ExternalFilesMessage>,
     pub(crate) attributes: Arc<[AttributeMessage]>,
+    attribute_error: Option<String>,
     pub(crate) chunk_cache: Arc<ChunkCache>,
     chunk_entry_cache: Arc<Mutex<LruCache<ChunkEntryCacheKey, Arc<Vec<chunk_index::ChunkEntry>>>>>,
     full_chunk_entries: Arc<OnceLock<Arc<Vec<chunk_index::ChunkEntry>>>>,
@@ -802,6 +803,7 @@ pub(crate) struct DatasetTemplate {
     filters: Option<FilterPipelineMessage>,
     external_files: Option<ExternalFilesMessage>,
     attributes: Arc<[AttributeMessage]>,
+    attribute_error: Option<String>,
     chunk_entry_cache: Arc<Mutex<LruCache<ChunkEntryCacheKey, Arc<Vec<chunk_index::ChunkEntry>>>>>,
     full_chunk_entries: Arc<OnceLock<Arc<Vec<chunk_index::ChunkEntry>>>>,
     full_dataset_bytes: Arc<OnceLock<Arc<Vec<u8>>>>,
@@ -826,6 +828,7 @@ impl Dataset {
             filters: template.filters.clone(),
             external_files: template.external_files.clone(),
             attributes: template.attributes.clone(),
+            attribute_error: template.attribute_error.clone(),
             chunk_entry_cache: template.chunk_entry_cache.clone(),
             full_chunk_entries: template.full_chunk_entries.clone(),
             full_dataset_bytes: template.full_dataset_bytes.clone(),
@@ -847,6 +850,7 @@ impl Dataset {
             filters: self.filters.clone(),
             external_files: self.external_files.clone(),
             attributes: self.attributes.clone(),
+            attribute_error: self.attribute_error.clone(),
             chunk_entry_cache: self.chunk_entry_cache.clone(),
             full_chunk_entries: self.full_chunk_entries.clone(),
             full_dataset_bytes: self.full_dataset_bytes.clone(),
@@ -865,24 +869,49 @@ impl Dataset {
         let mut datatype: Option<Datatype> = None;
         let mut layout: Option<DataLayout> = None;
         let mut partial_edge_chunks_unfiltered = false;
+        let mut layout_version = 3;
+        let mut datatype_size = 0u32;
         let mut fill_value: Option<FillValueMessage> = None;
         let mut filter_pipeline: Option<FilterPipelineMessage> = None;
         let mut external_files: Option<ExternalFilesMessage> = None;
-        let attributes = collect_attribute_messages_storage(
+        // A message the dataset needs that cannot be decoded is its error;
+        // attributes that cannot be decoded leave the values readable (as in
+        // libhdf5, which decodes attribute messages only when asked).
+        crate::messages::unreadable_error(
+            &header.messages,
+            &[
+                crate::messages::MSG_DATASPACE,
+                crate::messages::MSG_DATATYPE,
+                crate::messages::MSG_DATA_LAYOUT,
+                crate::messages::MSG_FILL_VALUE,
+                crate::messages::MSG_FILL_VALUE_OLD,
+                crate::messages::MSG_FILTER_PIPELINE,
+                crate::messages::MSG_EXTERNAL_FILES,
+            ],
+        )?;
+        let (attributes, attribute_error) = match collect_attribute_messages_storage(
             header,
             context.context.storage.as_ref(),
             context.context.superblock.offset_size,
             context.context.superblock.length_size,
             Some(context.context.filter_registry.as_ref()),
-        )?;
+        ) {
+            Ok(attributes) => (attributes, None),
+            Err(e @ Error::ResourceLimit(_)) => return Err(e),
+            Err(e) => (Vec::new(), Some(e.to_string())),
+        };
 
         for msg in &header.messages {
             match msg {
                 HdfMessage::Dataspace(ds) => dataspace = Some(ds.clone()),
-                HdfMessage::Datatype(dt) => datatype = Some(dt.datatype.clone()),
+                HdfMessage::Datatype(dt) => {
+                    datatype = Some(dt.datatype.clone());
+                    datatype_size = dt.size;
+                }
                 HdfMessage::DataLayout(dl) => {
                     layout = Some(dl.layout.clone());
                     partial_edge_chunks_unfiltered = dl.partial_edge_chunks_unfiltered;
+                    layout_version = dl.version;
                 }
                 HdfMessage::FillValue(fv) => fill_value = Some(fv.clone()),
                 HdfMessage::FilterPipeline(fp) => filter_pipeline = Some(fp.clone()),
@@ -897,6 +926,20 @@ impl Dataset {
         let layout =
             layout.ok_or_else(|| Error::InvalidData("dataset missing data layout".into()))?;
         let layout = normalize_layout(layout, &dataspace);
+        // Layout messages of version 1 and 2 store no size for contiguous
+        // storage (H5D__contig_init computes it from dataspace and datatype).
+        let layout = match layout {
+            DataLayout::Contiguous { address, .. } if layout_version < 3 => {
+                let size = dataspace
+                    .num_elements()?
+                    .checked_mul(u64::from(datatype_size))
+                    .ok_or_else(|| {
+                        Error::InvalidData("contiguous dataset size overflows u64".into())
+                    })?;
+                DataLayout::Contiguous { address, size }
+            }
+            other => other,
+        };
         let attr_fill_value = attributes
             .iter()
             .find(|attr| {
@@ -925,6 +968,7 @@ impl Dataset {
             filters: filter_pipeline,
             external_files,
             attributes: attributes.into(),
+            attribute_error,
             chunk_cache: context.context.chunk_cache.clone(),
             chunk_entry_cache: Arc::new(Mutex::new(LruCache::new(NonZeroUsize::new(32).unwrap()))),
             full_chunk_entries: Arc::new(OnceLock::new()),
@@ -1081,6 +1125,12 @@ impl Dataset {
     }
 
     /// Dataset attributes.
+    /// Why the dataset's attributes could not be decoded, if they could not
+    /// ([`Dataset::attributes`] is then empty; the values still read).
+    pub fn attribute_error(&self) -> Option<&str> {
+        self.attribute_error.as_deref()
+    }
+
     pub fn attributes(&self) -> Vec<Attribute> {
         self.attributes
             .iter()
@@ -4734,6 +4784,7 @@ mod tests {
             filters: None,
             external_files: None,
             attributes: Vec::new().into(),
+            attribute_error: None,
             chunk_cache: context.chunk_cache.clone(),
             chunk_entry_cache: Arc::new(Mutex::new(LruCache::new(NonZeroUsize::new(32).unwrap()))),
             full_chunk_entries: Arc::new(OnceLock::new()),
@@ -4773,6 +4824,7 @@ mod tests {
             filters: None,
             external_files: None,
             attributes: Vec::new().into(),
+            attribute_error: None,
             chunk_cache: context.chunk_cache.clone(),
             chunk_entry_cache: Arc::new(Mutex::new(LruCache::new(NonZeroUsize::new(32).unwrap()))),
             full_chunk_entries: Arc::new(OnceLock::new()),

@@ -871,6 +871,14 @@ impl Hdf5File {
         self.context.get_or_parse_header(addr)
     }
 
+    /// The attributes of the object whose header is at `address`, whatever
+    /// the object is (a dataset whose layout this reader does not decode, a
+    /// committed datatype, a group).
+    pub fn object_attributes(&self, address: u64) -> Result<Vec<Attribute>> {
+        let root = self.context.superblock.root_object_header_address()?;
+        Group::new(self.context.clone(), address, String::new(), root).attributes()
+    }
+
     /// Get the root group of the file.
     pub fn root_group(&self) -> Result<Group> {
         let addr = self.context.superblock.root_object_header_address()?;

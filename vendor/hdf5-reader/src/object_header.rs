@@ -18,7 +18,7 @@ use crate::checksum::jenkins_lookup3;
 use crate::error::{Error, Result};
 use crate::io::Cursor;
 use crate::messages::shared::SharedMessage;
-use crate::messages::{parse_message, HdfMessage};
+use crate::messages::HdfMessage;
 use crate::storage::Storage;
 
 /// Magic signature for v2 object headers.
@@ -466,10 +466,9 @@ impl ObjectHeader {
                 continuations.push((cont.offset, cont.length));
                 messages.push(HdfMessage::ObjectHeaderContinuation);
             } else {
-                let parsed = parse_message(
+                let parsed = crate::messages::parse_header_message(
                     msg_type,
-                    msg_data.len(),
-                    &mut Cursor::new(msg_data),
+                    msg_data,
                     offset_size,
                     length_size,
                 )?;
@@ -796,10 +795,9 @@ impl ObjectHeader {
                 continuations.push((cont.offset, cont.length));
                 messages.push(HdfMessage::ObjectHeaderContinuation);
             } else {
-                let parsed = parse_message(
+                let parsed = crate::messages::parse_header_message(
                     msg_type,
-                    msg_data.len(),
-                    &mut Cursor::new(msg_data),
+                    msg_data,
                     offset_size,
                     length_size,
                 )?;
@@ -858,10 +856,9 @@ impl ObjectHeader {
                 continuations.push((cont.offset, cont.length));
                 messages.push(HdfMessage::ObjectHeaderContinuation);
             } else {
-                let parsed = parse_message(
+                let parsed = crate::messages::parse_header_message(
                     msg_type,
-                    msg_data.len(),
-                    &mut Cursor::new(msg_data),
+                    msg_data,
                     offset_size,
                     length_size,
                 )?;
@@ -932,10 +929,9 @@ impl ObjectHeader {
                 continuations.push((cont.offset, cont.length));
                 messages.push(HdfMessage::ObjectHeaderContinuation);
             } else {
-                let parsed = parse_message(
+                let parsed = crate::messages::parse_header_message(
                     msg_type,
-                    msg_data.len(),
-                    &mut Cursor::new(msg_data),
+                    msg_data,
                     offset_size,
                     length_size,
                 )?;

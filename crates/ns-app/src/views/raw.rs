@@ -41,6 +41,11 @@ fn ObjectView(info: ObjectInfo) -> impl IntoView {
             {info.shape.clone().map(|s| view! { <tr><th>"Shape"</th><td>{format!("{s:?}")}</td></tr> })}
             {info.chunks.clone().map(|c| view! { <tr><th>"Chunks"</th><td>{format!("{c:?}")}</td></tr> })}
             {(!info.filters.is_empty()).then(|| view! { <tr><th>"Filters"</th><td>{info.filters.join(", ")}</td></tr> })}
+            {(!info.virtual_sources.is_empty()).then(|| view! {
+                <tr data-testid="virtual-sources"><th>"Virtual sources"</th><td>
+                    {info.virtual_sources.iter().map(|s| view! { <div>{s.clone()}</div> }).collect_view()}
+                </td></tr>
+            })}
         </table>
         <h4>"Attributes"</h4>
         <table class="attrs" data-testid="attrs">

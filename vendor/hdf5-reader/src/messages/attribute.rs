@@ -20,6 +20,116 @@ pub struct AttributeMessage {
     pub dataspace: DataspaceMessage,
     /// Raw attribute data (un-decoded bytes).
     pub raw_data: Vec<u8>,
+    /// The object header address of the committed datatype this attribute's
+    /// datatype is shared with (flag bit 0 of versions 2 and 3). Until
+    /// [`resolve_shared_datatype`] replaces it, `datatype` is a zero-sized
+    /// opaque placeholder and `raw_data` holds every byte after the
+    /// dataspace.
+    pub shared_datatype: Option<u64>,
+}
+
+/// Replaces the placeholder datatype of an attribute whose datatype is a
+/// committed one by `committed` (the datatype message of the committed
+/// datatype's object header), and cuts the raw data to its size.
+pub fn resolve_shared_datatype(
+    attr: &mut AttributeMessage,
+    committed: &super::datatype::DatatypeMessage,
+) -> Result<()> {
+    let size = attribute_raw_data_size(&attr.dataspace, committed.size)?;
+    if attr.raw_data.len() < size {
+        return Err(Error::InvalidData(format!(
+            "attribute '{}' has {} bytes of data, its committed datatype needs {size}",
+            attr.name,
+            attr.raw_data.len()
+        )));
+    }
+    attr.raw_data.truncate(size);
+    attr.datatype = committed.datatype.clone();
+    attr.shared_datatype = None;
+    Ok(())
+}
+
+/// The datatype field of a version 2 or 3 attribute: the datatype itself,
+/// or (flag bit 0) a shared message naming a committed datatype's header.
+fn datatype_field(
+    cursor: &mut Cursor<'_>,
+    name: &str,
+    flags: u8,
+    datatype_size: usize,
+    offset_size: u8,
+    length_size: u8,
+) -> Result<(Option<datatype::DatatypeMessage>, Option<u64>)> {
+    if flags & 0x01 == 0 {
+        let dt_start = cursor.position();
+        let dt_msg = datatype::parse(cursor, datatype_size)?;
+        if let Some(raw) = super::raw_bytes(cursor, dt_start, datatype_size) {
+            super::record_attribute_datatype(name, raw);
+        }
+        return Ok((Some(dt_msg), None));
+    }
+    let bytes = cursor.read_bytes(datatype_size)?;
+    match super::shared::parse(
+        &mut Cursor::new(bytes),
+        super::MSG_DATATYPE,
+        offset_size,
+        length_size,
+        datatype_size,
+    )? {
+        super::shared::SharedMessage::SharedInOhdr { address, .. } => Ok((None, Some(address))),
+        super::shared::SharedMessage::SharedInSohm { .. } => Err(Error::UnsupportedEncoding(
+            format!("attribute '{name}': a datatype in the shared message heap is not supported"),
+        )),
+    }
+}
+
+/// Reads the rest of a version 2 or 3 attribute after its name.
+fn rest_v2_v3(
+    cursor: &mut Cursor<'_>,
+    name: String,
+    flags: u8,
+    datatype_size: usize,
+    dataspace_size: usize,
+    offset_size: u8,
+    length_size: u8,
+) -> Result<AttributeMessage> {
+    let (dt_msg, shared_datatype) = datatype_field(
+        cursor,
+        &name,
+        flags,
+        datatype_size,
+        offset_size,
+        length_size,
+    )?;
+    let ds_msg = dataspace::parse(cursor, offset_size, length_size, dataspace_size)?;
+    let (datatype, raw_data) = match dt_msg {
+        Some(dt_msg) => {
+            let data_size = attribute_raw_data_size(&ds_msg, dt_msg.size)?;
+            let raw_data = if data_size > 0 {
+                cursor.read_bytes(data_size)?.to_vec()
+            } else {
+                vec![]
+            };
+            (dt_msg.datatype, raw_data)
+        }
+        None => {
+            // The data's size is known once the committed datatype is.
+            let rest = cursor.remaining() as usize;
+            (
+                Datatype::Opaque {
+                    size: 0,
+                    tag: String::new(),
+                },
+                cursor.read_bytes(rest)?.to_vec(),
+            )
+        }
+    };
+    Ok(AttributeMessage {
+        name,
+        datatype,
+        dataspace: ds_msg,
+        raw_data,
+        shared_datatype,
+    })
 }
 
 /// Parse an attribute message.
@@ -90,6 +200,7 @@ fn parse_v1(cursor: &mut Cursor<'_>, offset_size: u8, length_size: u8) -> Result
         datatype: dt_msg.datatype,
         dataspace: ds_msg,
         raw_data,
+        shared_datatype: None,
     })
 }
 
@@ -102,31 +213,15 @@ fn parse_v2(cursor: &mut Cursor<'_>, offset_size: u8, length_size: u8) -> Result
 
     // Name — NOT padded in v2
     let name = cursor.read_fixed_string(name_size)?;
-
-    // Datatype
-    let dt_start = cursor.position();
-    let dt_msg = datatype::parse(cursor, datatype_size)?;
-    if let Some(raw) = super::raw_bytes(cursor, dt_start, datatype_size) {
-        super::record_attribute_datatype(&name, raw);
-    }
-
-    // Dataspace
-    let ds_msg = dataspace::parse(cursor, offset_size, length_size, dataspace_size)?;
-
-    // Raw data
-    let data_size = attribute_raw_data_size(&ds_msg, dt_msg.size)?;
-    let raw_data = if data_size > 0 {
-        cursor.read_bytes(data_size)?.to_vec()
-    } else {
-        vec![]
-    };
-
-    Ok(AttributeMessage {
+    rest_v2_v3(
+        cursor,
         name,
-        datatype: dt_msg.datatype,
-        dataspace: ds_msg,
-        raw_data,
-    })
+        flags,
+        datatype_size,
+        dataspace_size,
+        offset_size,
+        length_size,
+    )
 }
 
 fn parse_v3(cursor: &mut Cursor<'_>, offset_size: u8, length_size: u8) -> Result<AttributeMessage> {
@@ -139,44 +234,28 @@ fn parse_v3(cursor: &mut Cursor<'_>, offset_size: u8, length_size: u8) -> Result
 
     // Name — NOT padded in v3
     let name = cursor.read_fixed_string(name_size)?;
-
-    // Datatype
-    let dt_start = cursor.position();
-    let dt_msg = datatype::parse(cursor, datatype_size)?;
-    if let Some(raw) = super::raw_bytes(cursor, dt_start, datatype_size) {
-        super::record_attribute_datatype(&name, raw);
-    }
-
-    // Dataspace
-    let ds_msg = dataspace::parse(cursor, offset_size, length_size, dataspace_size)?;
-
-    // Raw data
-    let data_size = attribute_raw_data_size(&ds_msg, dt_msg.size)?;
-    let raw_data = if data_size > 0 {
-        cursor.read_bytes(data_size)?.to_vec()
-    } else {
-        vec![]
-    };
-
-    Ok(AttributeMessage {
+    rest_v2_v3(
+        cursor,
         name,
-        datatype: dt_msg.datatype,
-        dataspace: ds_msg,
-        raw_data,
-    })
+        flags,
+        datatype_size,
+        dataspace_size,
+        offset_size,
+        length_size,
+    )
 }
 
-/// Version 2 and 3 attribute flags: bit 0 marks a shared datatype, bit 1 a
-/// shared dataspace; the other bits are reserved.
+/// Version 2 and 3 attribute flags: bit 0 marks a shared (committed)
+/// datatype, bit 1 a shared dataspace; the other bits are reserved.
 fn check_flags(flags: u8, version: u8) -> Result<()> {
     if flags & !0x03 != 0 {
         return Err(Error::InvalidData(format!(
             "reserved flags {flags:#04x} in attribute v{version}"
         )));
     }
-    if flags != 0 {
+    if flags & 0x02 != 0 {
         return Err(Error::UnsupportedEncoding(format!(
-            "shared datatype/dataspace in attribute v{version} is not supported"
+            "shared dataspace in attribute v{version} is not supported"
         )));
     }
     Ok(())
@@ -251,8 +330,8 @@ mod tests {
                     "v{version}: {err}"
                 );
             }
-            // Shared datatype or dataspace: the inline fields are not there.
-            for flags in [0x01, 0x02, 0x03] {
+            // Shared dataspace: the inline field is not there.
+            for flags in [0x02, 0x03] {
                 let data = attr(version, flags);
                 let err = parse(&mut Cursor::new(&data), 8, 8, data.len()).unwrap_err();
                 assert!(err.to_string().contains("shared"), "v{version}: {err}");
@@ -350,11 +429,55 @@ mod tests {
     }
 
     #[test]
-    fn shared_v3_attribute_encodings_are_unsupported_not_corrupt() {
-        for flags in [1, 2, 3] {
+    fn shared_dataspaces_are_unsupported_not_corrupt() {
+        for flags in [2, 3] {
             let data = v3_attr(flags);
             let err = parse(&mut Cursor::new(&data), 8, 8, data.len()).unwrap_err();
             assert!(matches!(err, Error::UnsupportedEncoding(_)), "{err}");
+        }
+    }
+
+    /// A version 2 or 3 attribute whose datatype is committed at 0x1234:
+    /// the datatype field is a shared message (version 3, type 2, address).
+    fn committed_attr(version: u8) -> Vec<u8> {
+        let mut shared = vec![0x03, 0x02];
+        shared.extend_from_slice(&0x1234u64.to_le_bytes());
+        let ds = scalar_dataspace();
+        let mut data = vec![version, 0x01];
+        data.extend_from_slice(&4u16.to_le_bytes());
+        data.extend_from_slice(&(shared.len() as u16).to_le_bytes());
+        data.extend_from_slice(&(ds.len() as u16).to_le_bytes());
+        if version == 3 {
+            data.push(0x00);
+        }
+        data.extend_from_slice(b"abc\0");
+        data.extend_from_slice(&shared);
+        data.extend_from_slice(&ds);
+        data.extend_from_slice(&99u32.to_le_bytes());
+        data
+    }
+
+    #[test]
+    fn committed_datatypes_are_resolved_from_their_header() {
+        for version in [2, 3] {
+            let data = committed_attr(version);
+            let mut msg = parse(&mut Cursor::new(&data), 8, 8, data.len()).unwrap();
+            assert_eq!(msg.shared_datatype, Some(0x1234));
+            assert_eq!(msg.raw_data, 99u32.to_le_bytes());
+            let dt = u32_le_datatype();
+            let committed = datatype::parse(&mut Cursor::new(&dt), dt.len()).unwrap();
+            resolve_shared_datatype(&mut msg, &committed).unwrap();
+            assert_eq!(msg.shared_datatype, None);
+            assert_eq!(msg.datatype, committed.datatype);
+            assert_eq!(msg.raw_data, 99u32.to_le_bytes());
+            // A committed type larger than the data there is refused.
+            let mut short = parse(&mut Cursor::new(&data), 8, 8, data.len()).unwrap();
+            short.raw_data.truncate(3);
+            let err = resolve_shared_datatype(&mut short, &committed).unwrap_err();
+            assert!(
+                err.to_string().contains("committed datatype needs 4"),
+                "{err}"
+            );
         }
     }
 

@@ -38,6 +38,7 @@ pub fn parse(
     Ok(DataLayoutMessage {
         layout,
         partial_edge_chunks_unfiltered,
+        version,
     })
 }
 
@@ -45,72 +46,69 @@ pub fn parse(
 // Version 1 / 2
 // ---------------------------------------------------------------------------
 
+/// Version 1 and 2 (HDF5 1.4/1.6): version, dimensionality, layout class,
+/// five reserved bytes, the data address (contiguous and chunked only), then
+/// `dimensionality` 4-byte dimension sizes (for chunked: the chunk dims and
+/// the element size), and for compact a 4-byte size and the data.
+///
+/// The size of contiguous storage is not stored: these versions recorded
+/// dimension sizes truncated to 32 bits, so (as libhdf5 does) the dataset
+/// computes it from its dataspace and datatype. The size given here is the
+/// product of the stored dims (saturating), replaced by the dataset.
 fn parse_v1_v2(
     cursor: &mut Cursor<'_>,
     offset_size: u8,
     _length_size: u8,
-    version: u8,
+    _version: u8,
 ) -> Result<DataLayout> {
     let dimensionality = cursor.read_u8()?;
     let layout_class = cursor.read_u8()?;
-    let _reserved = cursor.read_bytes(if version == 1 { 5 } else { 3 })?;
+    cursor.skip(5)?;
+    // H5O_LAYOUT_NDIMS: up to 32 dataspace dims plus the element size.
+    if dimensionality == 0 || dimensionality > 33 {
+        return Err(Error::InvalidData(format!(
+            "data layout message v1/v2: dimensionality {dimensionality} is out of range 1..=33"
+        )));
+    }
+    if layout_class > 2 {
+        return Err(Error::UnsupportedLayoutClass(layout_class));
+    }
 
-    // For v1 there is an optional compact data size field.
-    // data_address is only meaningful for contiguous and chunked.
-    let data_address = if layout_class != 0 {
-        cursor.read_offset(offset_size)?
+    let data_address = if layout_class == 0 {
+        None
     } else {
-        // For compact, there is no address; skip the offset-sized field.
-        cursor.read_offset(offset_size)?
+        Some(cursor.read_offset(offset_size)?)
     };
 
-    // Read dimension sizes. Each is 4 bytes. The number of dimensions:
-    // For contiguous: dimensionality values (unused data size).
-    // For chunked: (dimensionality-1) chunk dims + 1 element size.
     let mut dim_values = Vec::with_capacity(dimensionality as usize);
     for _ in 0..dimensionality {
         dim_values.push(cursor.read_u32_le()?);
     }
 
-    match layout_class {
-        0 => {
-            // Compact
+    match (layout_class, data_address) {
+        (0, _) => {
             let compact_size = cursor.read_u32_le()? as usize;
             let data = cursor.read_bytes(compact_size)?.to_vec();
             Ok(DataLayout::Compact { data })
         }
-        1 => {
-            // Contiguous
-            // Size is not explicitly stored in v1/v2 for contiguous. The dims
-            // encode the logical size but the actual file extent comes from the
-            // dataspace * element size. We store the product as size.
-            let size = if dim_values.is_empty() {
-                0
-            } else {
-                dim_values.iter().map(|d| *d as u64).product()
-            };
-            Ok(DataLayout::Contiguous {
-                address: data_address,
-                size,
-            })
+        (1, Some(address)) => {
+            let size = dim_values
+                .iter()
+                .try_fold(1u64, |n, d| n.checked_mul(u64::from(*d)))
+                .unwrap_or(u64::MAX);
+            Ok(DataLayout::Contiguous { address, size })
         }
-        2 => {
-            // Chunked — last dimension is the element size
-            let (element_size, chunk_dims) = if dim_values.is_empty() {
-                (0u32, vec![])
-            } else {
-                let es = *dim_values.last().unwrap();
-                let cd: Vec<u32> = dim_values[..dim_values.len() - 1].to_vec();
-                (es, cd)
-            };
+        (_, Some(address)) => {
+            // Chunked: the last dimension is the element size.
+            let element_size = dim_values.pop().unwrap_or(0);
             Ok(DataLayout::Chunked {
-                address: data_address,
-                dims: chunk_dims,
+                address,
+                dims: dim_values,
                 element_size,
                 chunk_indexing: None,
             })
         }
-        c => Err(Error::UnsupportedLayoutClass(c)),
+        (c, None) => Err(Error::UnsupportedLayoutClass(c)),
     }
 }
 
@@ -438,6 +436,81 @@ mod tests {
             }
             other => panic!("expected Chunked, got {:?}", other),
         }
+    }
+
+    /// Version 1/2 header: version, dimensionality, class, 5 reserved bytes.
+    fn v1_v2_header(version: u8, ndims: u8, class: u8) -> Vec<u8> {
+        vec![version, ndims, class, 0, 0, 0, 0, 0]
+    }
+
+    #[test]
+    fn parse_v1_v2_every_class() {
+        for version in [1u8, 2] {
+            // Contiguous: address, dims (dataspace dims and element size).
+            let mut data = v1_v2_header(version, 3, 1);
+            data.extend_from_slice(&0x800u64.to_le_bytes());
+            for d in [4u32, 5, 8] {
+                data.extend_from_slice(&d.to_le_bytes());
+            }
+            let msg = parse(&mut Cursor::new(&data), 8, 8, data.len()).unwrap();
+            assert_eq!(msg.version, version);
+            assert_eq!(
+                msg.layout,
+                DataLayout::Contiguous {
+                    address: 0x800,
+                    size: 160
+                }
+            );
+            // Chunked: B-tree address, chunk dims and element size.
+            let mut data = v1_v2_header(version, 3, 2);
+            data.extend_from_slice(&0x900u64.to_le_bytes());
+            for d in [4u32, 3, 2] {
+                data.extend_from_slice(&d.to_le_bytes());
+            }
+            let msg = parse(&mut Cursor::new(&data), 8, 8, data.len()).unwrap();
+            assert_eq!(
+                msg.layout,
+                DataLayout::Chunked {
+                    address: 0x900,
+                    dims: vec![4, 3],
+                    element_size: 2,
+                    chunk_indexing: None,
+                }
+            );
+            // Compact: no address; dims, then the size and the data.
+            let mut data = v1_v2_header(version, 2, 0);
+            for d in [6u32, 1] {
+                data.extend_from_slice(&d.to_le_bytes());
+            }
+            data.extend_from_slice(&6u32.to_le_bytes());
+            data.extend_from_slice(&[1, 2, 3, 4, 5, 6]);
+            data.extend_from_slice(&[0, 0]); // padding to 8
+            let msg = parse(&mut Cursor::new(&data), 8, 8, data.len()).unwrap();
+            assert_eq!(
+                msg.layout,
+                DataLayout::Compact {
+                    data: vec![1, 2, 3, 4, 5, 6]
+                }
+            );
+        }
+        // Dimensionality 0 or past 33, and unknown classes, are refused.
+        for (ndims, class) in [(0u8, 1u8), (34, 1), (2, 3)] {
+            let mut data = v1_v2_header(1, ndims, class);
+            data.extend_from_slice(&[0; 64]);
+            assert!(parse(&mut Cursor::new(&data), 8, 8, data.len()).is_err());
+        }
+        // Stored dims whose product overflows saturate (the dataset
+        // computes the size from its dataspace instead).
+        let mut data = v1_v2_header(2, 3, 1);
+        data.extend_from_slice(&0x800u64.to_le_bytes());
+        for d in [u32::MAX, u32::MAX, u32::MAX] {
+            data.extend_from_slice(&d.to_le_bytes());
+        }
+        let msg = parse(&mut Cursor::new(&data), 8, 8, data.len()).unwrap();
+        assert!(matches!(
+            msg.layout,
+            DataLayout::Contiguous { size: u64::MAX, .. }
+        ));
     }
 
     #[test]

@@ -134,6 +134,17 @@ pub enum HdfMessage {
     ReferenceCount(u32),
     /// Unknown or unimplemented message type — raw bytes preserved.
     Unknown { type_id: u16, data: Vec<u8> },
+    /// A message of a known type that could not be decoded, with the error.
+    /// The rest of the header stays usable: only what needs this message
+    /// (a dataset its dataspace, datatype, layout, fill value or filters; the
+    /// attributes their messages) fails, with this error.
+    /// `data` is the message's payload, for callers that decode more than
+    /// this reader does (a virtual dataset's layout).
+    Unreadable {
+        type_id: u16,
+        error: String,
+        data: Vec<u8>,
+    },
 }
 
 /// Exact encodings recorded while a [`RawCapture`] is active.
@@ -324,6 +335,71 @@ pub fn parse_message(
     }
 }
 
+/// Parses one message of an object header (`data` is its payload). A
+/// message that fails to decode becomes [`HdfMessage::Unreadable`] unless it
+/// describes the group structure (links, symbol table, continuation, shared
+/// message table), whose loss would silently hide objects, or the failure
+/// is a resource limit.
+pub(crate) fn parse_header_message(
+    type_id: u16,
+    data: &[u8],
+    offset_size: u8,
+    length_size: u8,
+) -> Result<HdfMessage> {
+    let structural = matches!(
+        type_id,
+        MSG_LINK
+            | MSG_LINK_INFO
+            | MSG_GROUP_INFO
+            | MSG_SYMBOL_TABLE
+            | MSG_CONTINUATION
+            | MSG_SHARED_TABLE
+    );
+    match parse_message(
+        type_id,
+        data.len(),
+        &mut Cursor::new(data),
+        offset_size,
+        length_size,
+    ) {
+        Err(e) if !structural && !matches!(e, crate::error::Error::ResourceLimit(_)) => {
+            Ok(HdfMessage::Unreadable {
+                type_id,
+                error: e.to_string(),
+                data: data.to_vec(),
+            })
+        }
+        other => other,
+    }
+}
+
+/// The error of an [`HdfMessage::Unreadable`] message of type `type_id` in
+/// `messages`, as an error saying which message it is.
+pub(crate) fn unreadable_error(messages: &[HdfMessage], type_ids: &[u16]) -> Result<()> {
+    for msg in messages {
+        if let HdfMessage::Unreadable { type_id, error, .. } = msg {
+            if type_ids.contains(type_id) {
+                return Err(crate::error::Error::InvalidData(format!(
+                    "the {} message cannot be decoded: {error}",
+                    match *type_id {
+                        MSG_FILL_VALUE_OLD => "old fill value",
+                        MSG_FILL_VALUE => "fill value",
+                        MSG_DATA_LAYOUT => "data layout",
+                        MSG_FILTER_PIPELINE => "filter pipeline",
+                        MSG_EXTERNAL_FILES => "external files",
+                        MSG_ATTRIBUTE => "attribute",
+                        MSG_ATTRIBUTE_INFO => "attribute info",
+                        MSG_DATASPACE => "dataspace",
+                        MSG_DATATYPE => "datatype",
+                        other => message_type_name(other),
+                    }
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Returns a human-readable name for a message type ID.
 pub fn message_type_name(type_id: u16) -> &'static str {
     match type_id {
@@ -436,6 +512,34 @@ mod tests {
             }
             other => panic!("expected Continuation, got {:?}", other),
         }
+    }
+
+    #[test]
+    fn header_messages_that_cannot_be_decoded_are_kept_with_their_error() {
+        // A fill value message of an unknown version.
+        let msg = parse_header_message(MSG_FILL_VALUE, &[9, 0, 0, 0], 8, 8).unwrap();
+        match &msg {
+            HdfMessage::Unreadable {
+                type_id,
+                error,
+                data,
+            } => {
+                assert_eq!(*type_id, MSG_FILL_VALUE);
+                assert!(!error.is_empty());
+                assert_eq!(data, &[9, 0, 0, 0]);
+            }
+            other => panic!("expected Unreadable, got {other:?}"),
+        }
+        let err = unreadable_error(std::slice::from_ref(&msg), &[MSG_FILL_VALUE]).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("the fill value message cannot be decoded"),
+            "{err}"
+        );
+        assert!(unreadable_error(&[msg], &[MSG_DATATYPE]).is_ok());
+        // Messages of the group structure still fail: losing them would hide objects.
+        assert!(parse_header_message(MSG_SYMBOL_TABLE, &[1, 2], 8, 8).is_err());
+        assert!(parse_header_message(MSG_LINK, &[9], 8, 8).is_err());
     }
 
     #[test]
