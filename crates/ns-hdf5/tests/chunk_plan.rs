@@ -120,7 +120,11 @@ fn measure(
     )
     .unwrap();
     let node = file.node(path).unwrap();
-    let chunks = node.dataset.as_ref().and_then(|d| d.chunks.clone()).unwrap();
+    let chunks = node
+        .dataset
+        .as_ref()
+        .and_then(|d| d.chunks.clone())
+        .unwrap();
     let selection: Selection = slice.parse().unwrap();
     let shape = node.dataset.as_ref().unwrap().shape.clone();
     let resolved = selection.resolve(&shape).unwrap();
@@ -259,7 +263,11 @@ fn sample_chunk_total(expected: &Json, path: &str) -> u64 {
                 shape
                     .iter()
                     .zip(chunks)
-                    .map(|(s, c)| s.as_u64().unwrap_or(0).div_ceil(c.as_u64().unwrap_or(1).max(1)))
+                    .map(|(s, c)| {
+                        s.as_u64()
+                            .unwrap_or(0)
+                            .div_ceil(c.as_u64().unwrap_or(1).max(1))
+                    })
                     .product(),
             )
         })

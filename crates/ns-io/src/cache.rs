@@ -230,7 +230,9 @@ impl<S: ReadAt> PageCache<S> {
         let after = (last..last.saturating_add(reach))
             .take_while(|&p| p.saturating_mul(size) < len)
             .find(|&p| cached(p));
-        let before = (first.saturating_sub(reach)..first).rev().find(|&p| cached(p));
+        let before = (first.saturating_sub(reach)..first)
+            .rev()
+            .find(|&p| cached(p));
         let end = after.map_or(end, |p| p.saturating_mul(size).min(len));
         let start = before.map_or(start, |p| (p + 1).saturating_mul(size).min(start));
         (start, end)
