@@ -12,6 +12,12 @@ h5py's default settings (superblock v0, as in DANDI files):
                table; 100 units with ~300,000 spike times in total; 500 trials; an LFP
                ElectricalSeries in /processing/ecephys/LFP (64 x 375,000 float32, 1250 Hz,
                chunks (5000, 64), gzip).
+  ecephys_spread.nwb
+               the same recipe laid out differently: raw chunks of (20000, 64) rows, so
+               that one second spans two chunks, and, after pynwb closed the file, a
+               processing module of 60 more TimeSeries appended with h5py: metadata
+               in two places, the newest at the very end (as files edited after
+               writing have it).
   many.nwb     500 TimeSeries (1,090 float64 samples each) in 5 processing modules
                (~5.8 MB).
 
@@ -27,6 +33,7 @@ import json
 import os
 import sys
 import time
+import uuid
 import warnings
 from datetime import datetime, timezone
 
@@ -54,6 +61,10 @@ T0 = time.time()
 
 def log(msg):
     print(f"[make_bench_files {time.time() - T0:6.1f}s] {msg}", file=sys.stderr, flush=True)
+
+
+SPREAD_CHUNK_ROWS = 20000  # the spread variant: one second spans two chunks
+SPREAD_EXTRA_SERIES = 60
 
 
 class NoiseIterator(GenericDataChunkIterator):
@@ -120,7 +131,7 @@ def write_nwb(path, nwbfile):
     os.replace(tmp, path)
 
 
-def make_ecephys(path, n_samples):
+def make_ecephys(path, n_samples, chunk_rows=CHUNK_ROWS):
     duration = n_samples / RATE
     nwb = NWBFile(
         session_description="neurosift benchmark: extracellular ephys",
@@ -153,11 +164,11 @@ def make_ecephys(path, n_samples):
     raw = NoiseIterator(
         n_samples,
         "int16",
-        CHUNK_ROWS,
+        chunk_rows,
         raw_block,
         "ElectricalSeries",
-        chunk_shape=(CHUNK_ROWS, CHANNELS),
-        buffer_shape=(min(n_samples, 10 * CHUNK_ROWS), CHANNELS),
+        chunk_shape=(chunk_rows, CHANNELS),
+        buffer_shape=(min(n_samples, 10 * chunk_rows), CHANNELS),
     )
     nwb.add_acquisition(
         ElectricalSeries(
@@ -230,6 +241,35 @@ def make_ecephys(path, n_samples):
     }
 
 
+def append_series(path, n_series):
+    """Appends a processing module of `n_series` small TimeSeries with h5py, as NWB objects
+    (neurodata_type, namespace, object_id): their metadata lands at the end of the file,
+    far from what pynwb wrote."""
+    rng = np.random.default_rng(11)
+    with h5py.File(path, "r+") as f:
+        mod = f["processing"].create_group("extra")
+        mod.attrs["neurodata_type"] = "ProcessingModule"
+        mod.attrs["namespace"] = "core"
+        mod.attrs["object_id"] = str(uuid.UUID(int=int(rng.integers(1 << 62))))
+        mod.attrs["description"] = "appended after writing"
+        for i in range(n_series):
+            g = mod.create_group(f"extra{i:03d}")
+            g.attrs["neurodata_type"] = "TimeSeries"
+            g.attrs["namespace"] = "core"
+            g.attrs["object_id"] = str(uuid.UUID(int=int(rng.integers(1 << 62))))
+            g.attrs["description"] = f"appended series {i}"
+            g.attrs["comments"] = "no comments"
+            d = g.create_dataset("data", data=rng.standard_normal(20))
+            d.attrs["unit"] = "a.u."
+            d.attrs["conversion"] = 1.0
+            d.attrs["offset"] = 0.0
+            d.attrs["resolution"] = -1.0
+            t = g.create_dataset("starting_time", data=0.0)
+            t.attrs["rate"] = 100.0
+            t.attrs["unit"] = "seconds"
+    log(f"spread: appended {n_series} TimeSeries, {os.path.getsize(path) / 1e6:.1f} MB")
+
+
 def make_many(path, n_series):
     nwb = NWBFile(
         session_description="neurosift benchmark: many small objects",
@@ -276,18 +316,24 @@ def main():
     n_series = 50 if quick else 500
 
     ecephys_path = os.path.join(out, "ecephys.nwb")
+    spread_path = os.path.join(out, "ecephys_spread.nwb")
     many_path = os.path.join(out, "many.nwb")
     info = {"variant": "quick" if quick else "full"}
     info["ecephys"] = make_ecephys(ecephys_path, n_samples)
+    info["ecephys_spread"] = make_ecephys(spread_path + ".part", n_samples, SPREAD_CHUNK_ROWS)
+    append_series(spread_path + ".part", SPREAD_EXTRA_SERIES)
+    os.replace(spread_path + ".part", spread_path)
+    info["ecephys_spread"]["extra_series"] = SPREAD_EXTRA_SERIES
     info["many"] = make_many(many_path, n_series)
 
-    with h5py.File(ecephys_path, "r") as f:
-        ds = f["/acquisition/ElectricalSeries/data"]
-        assert ds.shape == (n_samples, CHANNELS) and ds.chunks == (CHUNK_ROWS, CHANNELS), (ds.shape, ds.chunks)
-        assert ds.compression == "gzip", ds.compression
-        info["ecephys"]["data_chunks"] = list(ds.chunks)
-        info["ecephys"]["spike_times_shape"] = list(f["/units/spike_times"].shape)
-    for key, path in (("ecephys", ecephys_path), ("many", many_path)):
+    for key, path, rows in (("ecephys", ecephys_path, CHUNK_ROWS), ("ecephys_spread", spread_path, SPREAD_CHUNK_ROWS)):
+        with h5py.File(path, "r") as f:
+            ds = f["/acquisition/ElectricalSeries/data"]
+            assert ds.shape == (n_samples, CHANNELS) and ds.chunks == (rows, CHANNELS), (ds.shape, ds.chunks)
+            assert ds.compression == "gzip", ds.compression
+            info[key]["data_chunks"] = list(ds.chunks)
+            info[key]["spike_times_shape"] = list(f["/units/spike_times"].shape)
+    for key, path in (("ecephys", ecephys_path), ("ecephys_spread", spread_path), ("many", many_path)):
         info[key]["bytes"] = os.path.getsize(path)
         info[key]["superblock"] = superblock_version(path)
     with open(os.path.join(out, "info.json"), "w") as f:

@@ -213,31 +213,30 @@ fn format_values<T>(values: &[T], row: usize, sep: &str, fmt: impl Fn(&mut Strin
 
 macro_rules! format_numeric {
     ($array:expr, $row:expr, $sep:expr, $float:expr, $other:expr) => {{
-        use std::fmt::Write as _;
         match &$array.data {
             Data::Int8(v) => format_values(v, $row, $sep, |s, x| {
-                let _ = write!(s, "{x}");
+                s.push_str(itoa::Buffer::new().format(*x));
             }),
             Data::Int16(v) => format_values(v, $row, $sep, |s, x| {
-                let _ = write!(s, "{x}");
+                s.push_str(itoa::Buffer::new().format(*x));
             }),
             Data::Int32(v) => format_values(v, $row, $sep, |s, x| {
-                let _ = write!(s, "{x}");
+                s.push_str(itoa::Buffer::new().format(*x));
             }),
             Data::Int64(v) => format_values(v, $row, $sep, |s, x| {
-                let _ = write!(s, "{x}");
+                s.push_str(itoa::Buffer::new().format(*x));
             }),
             Data::UInt8(v) => format_values(v, $row, $sep, |s, x| {
-                let _ = write!(s, "{x}");
+                s.push_str(itoa::Buffer::new().format(*x));
             }),
             Data::UInt16(v) => format_values(v, $row, $sep, |s, x| {
-                let _ = write!(s, "{x}");
+                s.push_str(itoa::Buffer::new().format(*x));
             }),
             Data::UInt32(v) => format_values(v, $row, $sep, |s, x| {
-                let _ = write!(s, "{x}");
+                s.push_str(itoa::Buffer::new().format(*x));
             }),
             Data::UInt64(v) => format_values(v, $row, $sep, |s, x| {
-                let _ = write!(s, "{x}");
+                s.push_str(itoa::Buffer::new().format(*x));
             }),
             Data::Float32(v) => format_values(v, $row, $sep, |s, x| $float(s, f64::from(*x))),
             Data::Float64(v) => format_values(v, $row, $sep, |s, x| $float(s, *x)),
@@ -252,7 +251,14 @@ pub(crate) fn write_json_values(out: &mut impl Write, array: &Array) -> Result<(
         array,
         0,
         ",",
-        |s: &mut String, f: f64| s.push_str(&float_json(f).to_string()),
+        |s: &mut String, f: f64| {
+            if f.is_finite() {
+                // What serde_json writes for a finite f64, without a tree.
+                s.push_str(ryu::Buffer::new().format_finite(f));
+            } else {
+                s.push_str(&float_json(f).to_string());
+            }
+        },
         |s: &mut String, v: &Value| s.push_str(&v.to_json().to_string())
     );
     crate::write_checked(out, b"[")?;

@@ -27,6 +27,9 @@ pub struct OpenOptions {
     /// Objects described at once while walking the tree (each may wait on
     /// its own request).
     pub threads: usize,
+    /// Whether a selection's chunk index nodes and chunks are fetched ahead
+    /// in batches (`plan.rs`). Off only to measure what planning saves.
+    pub plan_reads: bool,
 }
 
 impl Default for OpenOptions {
@@ -34,6 +37,7 @@ impl Default for OpenOptions {
         Self {
             max_read_bytes: 2 << 30,
             threads: if cfg!(target_arch = "wasm32") { 1 } else { 16 },
+            plan_reads: true,
         }
     }
 }

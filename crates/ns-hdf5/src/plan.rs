@@ -5,22 +5,23 @@
 //! file that is one round trip per node. Here the index is walked level by
 //! level, keeping only the subtrees that can hold selected chunks, each
 //! level's nodes fetched together; then every selected chunk is fetched in
-//! one concurrent batch. The reads that follow are served by the page
-//! cache. Everything here is best effort: the real read reports errors.
+//! one concurrent batch. The other indexes (fixed and extensible arrays,
+//! version-2 B-trees, single chunk, implicit) are walked by hdf5-reader
+//! itself, which batches each level's reads through `Storage::prefetch`
+//! (vendor patch 5); then their selected chunks are fetched in one batch
+//! too. The reads that follow are served by the page cache. Everything here
+//! is best effort: the real read reports errors.
 
 use std::collections::HashSet;
 use std::ops::Range;
 
 use hdf5_reader::messages::HdfMessage;
 use hdf5_reader::messages::layout::DataLayout;
+use hdf5_reader::{Dataset, SliceInfo, SliceInfoElem};
 use ns_io::ReadAt;
 
 use crate::file::H5File;
-
-/// Largest total of chunk bytes fetched ahead for one selection.
-const MAX_PREFETCH_BYTES: u64 = 256 << 20;
-/// Most nodes of one level fetched without pruning.
-const MAX_UNPRUNED_NODES: usize = 256;
+use crate::storage::MAX_PREFETCH_BYTES;
 /// Deepest index walked.
 const MAX_LEVELS: usize = 32;
 
@@ -37,27 +38,35 @@ struct Node {
 }
 
 impl H5File {
-    /// Fetches the index nodes and chunks that `bounds` of the dataset at
-    /// `address` needs, concurrently. Only v1 B-tree indexes (every file
-    /// with a version 0/1 superblock, which most NWB files have) are planned.
-    pub(crate) fn prefetch_chunks(&self, address: u64, bounds: &Bounds) {
-        let Ok(header) = self.inner.get_or_parse_header(address) else {
+    /// Fetches the index nodes and chunks that `selection` (enclosed by
+    /// `bounds`) of `ds` needs, each level of the index in one round of
+    /// concurrent requests, then the chunks in one more.
+    pub(crate) fn prefetch_chunks(&self, ds: &Dataset, bounds: &Bounds, selection: &SliceInfo) {
+        if !self.options.plan_reads {
+            return;
+        }
+        let Ok(header) = self.inner.get_or_parse_header(ds.address()) else {
             return;
         };
-        let Some((btree, chunk_dims)) = header.messages.iter().find_map(|m| match m {
+        let Some((btree, chunk_dims, v1)) = header.messages.iter().find_map(|m| match m {
             HdfMessage::DataLayout(l) => match &l.layout {
                 DataLayout::Chunked {
                     address,
                     dims,
-                    chunk_indexing: None,
+                    chunk_indexing,
                     ..
-                } => Some((*address, dims.clone())),
+                } => Some((*address, dims.clone(), chunk_indexing.is_none())),
                 _ => None,
             },
             _ => None,
         }) else {
             return;
         };
+        if !v1 {
+            // Every index but the v1 B-tree: hdf5-reader's own walk.
+            let _ = ds.prefetch_slice(selection, MAX_PREFETCH_BYTES);
+            return;
+        }
         if chunk_dims.len() != bounds.len() || bounds.iter().any(|b| b.start >= b.end) {
             return;
         }
@@ -76,6 +85,16 @@ impl H5File {
             return;
         }
         let file_len = self.source.len();
+        let first_chunk: Vec<u64> = bounds
+            .iter()
+            .zip(&chunk_dims)
+            .map(|(b, &d)| b.start / u64::from(d.max(1)))
+            .collect();
+        let last_chunk: Vec<u64> = bounds
+            .iter()
+            .zip(&chunk_dims)
+            .map(|(b, &d)| (b.end - 1) / u64::from(d.max(1)))
+            .collect();
         let mut level: Vec<u64> = vec![btree];
         let mut seen: HashSet<u64> = HashSet::new();
         for _ in 0..MAX_LEVELS {
@@ -98,36 +117,25 @@ impl H5File {
                 };
                 if node.level == 0 {
                     for (offsets, addr, size) in &node.children {
-                        let overlaps =
-                            offsets
-                                .iter()
-                                .zip(&chunk_dims)
-                                .zip(bounds)
-                                .all(|((off, dim), b)| {
-                                    *off < b.end && off.saturating_add(u64::from(*dim)) > b.start
-                                });
                         // Addresses and sizes are the file's: one that
                         // overflows is not fetched.
-                        if let (true, Some(end)) = (overlaps, addr.checked_add(u64::from(*size))) {
+                        if let (true, Some(end)) = (
+                            chunk_selected(offsets, &chunk_dims, selection),
+                            addr.checked_add(u64::from(*size)),
+                        ) {
                             chunks.push(*addr..end);
                         }
                     }
                 } else {
-                    // hdf5-reader then visits every node of the index, so
-                    // all children are fetched (together) while they are
-                    // cheap; selected chunks come from the pruned ones.
-                    if level.len() <= MAX_UNPRUNED_NODES {
-                        next.extend(node.children.iter().map(|c| c.1));
-                        continue;
-                    }
-                    // Keys are sorted with the first dimension most
-                    // significant: prune on it.
+                    // Keys are sorted lexicographically by chunk index: a
+                    // child whose keys all lie before the box's first chunk
+                    // or after its last holds none of it (hdf5-reader's
+                    // walk prunes by the same rule, vendor patch 5).
                     for (i, (offsets, addr, _)) in node.children.iter().enumerate() {
                         let upper = node.children.get(i + 1).map_or(&node.last_key, |c| &c.0);
-                        let lo = offsets.first().copied().unwrap_or(0);
-                        let hi = upper.first().copied().unwrap_or(u64::MAX);
-                        let chunk0 = u64::from(chunk_dims[0]);
-                        if lo < bounds[0].end && hi.saturating_add(chunk0) > bounds[0].start {
+                        let low = scaled(offsets, &chunk_dims);
+                        let high = scaled(upper, &chunk_dims);
+                        if low <= last_chunk && high >= first_chunk {
                             next.push(*addr);
                         }
                     }
@@ -135,17 +143,55 @@ impl H5File {
             }
             if !chunks.is_empty() {
                 chunks.retain(|r| r.end <= file_len);
-                let total = chunks
-                    .iter()
-                    .fold(0u64, |n, r| n.saturating_add(r.end - r.start));
-                if total <= MAX_PREFETCH_BYTES {
-                    let _ = self.source.read_ranges(&chunks);
-                }
+                // The first chunks up to the limit (the rest are read as
+                // the read needs them).
+                let mut total = 0u64;
+                chunks.retain(|r| {
+                    total = total.saturating_add(r.end - r.start);
+                    total <= MAX_PREFETCH_BYTES
+                });
+                let _ = self.source.read_ranges(&chunks);
                 return;
             }
             level = next;
         }
     }
+}
+
+/// Chunk indices of element offsets (the first `chunk_dims.len()`).
+fn scaled(offsets: &[u64], chunk_dims: &[u32]) -> Vec<u64> {
+    offsets
+        .iter()
+        .zip(chunk_dims)
+        .map(|(&o, &d)| o / u64::from(d.max(1)))
+        .collect()
+}
+
+/// Whether the chunk at element `offsets` holds an element of `selection`
+/// (a strided selection skips the chunks between its elements).
+fn chunk_selected(offsets: &[u64], chunk_dims: &[u32], selection: &SliceInfo) -> bool {
+    offsets.len() >= selection.selections.len()
+        && selection
+            .selections
+            .iter()
+            .zip(offsets)
+            .zip(chunk_dims)
+            .all(|((sel, &lo), &dim)| {
+                let hi = lo.saturating_add(u64::from(dim));
+                let (start, end, step) = match *sel {
+                    SliceInfoElem::Index(i) => (i, i.saturating_add(1), 1),
+                    SliceInfoElem::Slice { start, end, step } => (start, end, step.max(1)),
+                };
+                if hi <= start || lo >= end {
+                    return false;
+                }
+                let first = if lo <= start {
+                    start
+                } else {
+                    start.saturating_add((lo - start).div_ceil(step).saturating_mul(step))
+                };
+                first < hi.min(end)
+            })
 }
 
 fn parse_node(bytes: &[u8], offset_size: usize, rank: usize) -> Option<Node> {

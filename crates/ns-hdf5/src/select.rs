@@ -81,12 +81,13 @@ impl H5File {
                 count.saturating_mul(element)
             )));
         }
+        let info = slice_info(&resolved);
         if count > 0 {
             let bounds: crate::plan::Bounds = resolved
                 .iter()
                 .map(|r| r.start..r.start + (r.count - 1) * r.step + 1)
                 .collect();
-            self.prefetch_chunks(ds.address(), &bounds);
+            self.prefetch_chunks(&ds, &bounds, &info);
         }
         let data = if count == 0 {
             Data::empty(dtype)
@@ -95,7 +96,7 @@ impl H5File {
             let values = self.read_values(&ds, dtype, &shape, &resolved, &path)?;
             unsigned_data(dtype, &values)
         } else if dtype.is_numeric() {
-            self.read_numeric(&ds, dtype, &resolved)
+            self.read_numeric(&ds, dtype, &info)
                 .map_err(|e| self.error(&path, &e))?
         } else {
             Data::Values(self.read_values(&ds, dtype, &shape, &resolved, &path)?)
@@ -147,33 +148,22 @@ impl H5File {
         &self,
         ds: &Dataset,
         dtype: Dtype,
-        resolved: &[ResolvedDim],
+        info: &SliceInfo,
     ) -> hdf5_reader::error::Result<Data> {
-        let info = SliceInfo {
-            selections: resolved
-                .iter()
-                .map(|r| {
-                    if r.keep {
-                        SliceInfoElem::Slice {
-                            start: r.start,
-                            end: r.start + r.count.saturating_sub(1) * r.step + 1,
-                            step: r.step,
-                        }
-                    } else {
-                        SliceInfoElem::Index(r.start)
-                    }
-                })
-                .collect(),
-        };
+        // One thread (the worker's setting): chunks one after another.
+        let parallel = self.options.threads > 1;
         fn read<T: H5Type + Copy>(
             ds: &Dataset,
             info: &SliceInfo,
+            parallel: bool,
         ) -> hdf5_reader::error::Result<Vec<T>> {
             if info.selections.is_empty() {
                 return Ok(ds.read_array::<T>()?.iter().copied().collect());
             }
+            #[cfg(target_arch = "wasm32")]
+            let _ = parallel;
             #[cfg(not(target_arch = "wasm32"))]
-            if let Some(pool) = pool() {
+            if let (true, Some(pool)) = (parallel, pool()) {
                 return pool
                     .install(|| ds.read_slice_parallel::<T>(info))
                     .map(|a| a.iter().copied().collect());
@@ -181,16 +171,16 @@ impl H5File {
             Ok(ds.read_slice::<T>(info)?.iter().copied().collect())
         }
         Ok(match dtype {
-            Dtype::Int8 => Data::Int8(read(ds, &info)?),
-            Dtype::Int16 => Data::Int16(read(ds, &info)?),
-            Dtype::Int32 => Data::Int32(read(ds, &info)?),
-            Dtype::Int64 => Data::Int64(read(ds, &info)?),
-            Dtype::UInt8 => Data::UInt8(read(ds, &info)?),
-            Dtype::UInt16 => Data::UInt16(read(ds, &info)?),
-            Dtype::UInt32 => Data::UInt32(read(ds, &info)?),
-            Dtype::UInt64 => Data::UInt64(read(ds, &info)?),
-            Dtype::Float32 => Data::Float32(read(ds, &info)?),
-            _ => Data::Float64(read(ds, &info)?),
+            Dtype::Int8 => Data::Int8(read(ds, info, parallel)?),
+            Dtype::Int16 => Data::Int16(read(ds, info, parallel)?),
+            Dtype::Int32 => Data::Int32(read(ds, info, parallel)?),
+            Dtype::Int64 => Data::Int64(read(ds, info, parallel)?),
+            Dtype::UInt8 => Data::UInt8(read(ds, info, parallel)?),
+            Dtype::UInt16 => Data::UInt16(read(ds, info, parallel)?),
+            Dtype::UInt32 => Data::UInt32(read(ds, info, parallel)?),
+            Dtype::UInt64 => Data::UInt64(read(ds, info, parallel)?),
+            Dtype::Float32 => Data::Float32(read(ds, info, parallel)?),
+            _ => Data::Float64(read(ds, info, parallel)?),
         })
     }
 
@@ -233,6 +223,26 @@ impl H5File {
             self.with_decoder(|d| d.decode_all(ds.dtype(), &raw, total))
         };
         Ok(select_flat(all, shape, resolved))
+    }
+}
+
+/// The hdf5-reader selection of resolved dimensions.
+fn slice_info(resolved: &[ResolvedDim]) -> SliceInfo {
+    SliceInfo {
+        selections: resolved
+            .iter()
+            .map(|r| {
+                if r.keep {
+                    SliceInfoElem::Slice {
+                        start: r.start,
+                        end: r.start + r.count.saturating_sub(1) * r.step + 1,
+                        step: r.step,
+                    }
+                } else {
+                    SliceInfoElem::Index(r.start)
+                }
+            })
+            .collect(),
     }
 }
 

@@ -59,4 +59,33 @@ impl Storage for SourceStorage {
             }
         }
     }
+
+    /// The ranges in one [`ReadAt::read_ranges`] call: the page cache
+    /// fetches what it lacks in one round of concurrent requests (natively;
+    /// in the worker, its misses merged into as few requests as it can) and
+    /// keeps it for the reads that follow. At most [`MAX_PREFETCH_BYTES`]
+    /// (the first ranges), so that a prefetch never streams around the
+    /// cache. Errors are left to those reads.
+    fn prefetch(&self, ranges: &[(u64, u64)]) {
+        let len = self.source.len();
+        let mut total = 0u64;
+        let mut batch = Vec::with_capacity(ranges.len());
+        for &(offset, n) in ranges {
+            let Some(end) = offset.checked_add(n).filter(|&end| end <= len) else {
+                continue;
+            };
+            total = total.saturating_add(n);
+            if total > MAX_PREFETCH_BYTES {
+                break;
+            }
+            batch.push(offset..end);
+        }
+        if !batch.is_empty() {
+            let _ = self.source.read_ranges(&batch);
+        }
+    }
 }
+
+/// Most bytes one prefetch asks for: below a quarter of the worker's
+/// 128 MiB page cache, past which a read streams around it.
+pub(crate) const MAX_PREFETCH_BYTES: u64 = 24 << 20;

@@ -500,6 +500,7 @@ impl LindiFile {
             ns_hdf5::OpenOptions {
                 max_read_bytes: self.options.max_read_bytes,
                 threads: self.options.threads.max(1),
+                ..ns_hdf5::OpenOptions::default()
             },
         )?);
         files.insert(url.to_string(), Arc::clone(&h5));

@@ -16,6 +16,7 @@ fn open(doc: &str) -> LindiFile {
     let options = OpenOptions {
         max_read_bytes: 64 << 20,
         threads: 1,
+        ..OpenOptions::default()
     };
     LindiFile::open(doc.as_bytes(), "hostile.lindi.json", opener, options).unwrap()
 }

@@ -43,6 +43,7 @@ pub fn open_store(
     let options = ns_hdf5::OpenOptions {
         max_read_bytes: options.max_read_bytes,
         threads: options.threads,
+        ..ns_hdf5::OpenOptions::default()
     };
     if ns_lindi::detect(&head).is_some() {
         let lindi = ns_lindi::LindiFile::open_source(source, open_reference, options)

@@ -450,11 +450,15 @@ fn collect_recursive_storage(
             }
         }
     } else {
+        let query = crate::chunk_index::ChunkQuery {
+            bounds: context.chunk_bounds,
+            set: context.chunk_set,
+        };
         for (i, child_addr) in node.children.iter().enumerate() {
-            if let Some(set) = context.chunk_set {
+            if context.chunk_set.is_some() || context.chunk_bounds.is_some() {
                 let low = raw_data_key_offsets(node.keys.get(i));
                 let high = raw_data_key_offsets(node.keys.get(i + 1));
-                if !set.may_contain_between(low, high, context.chunk_dims) {
+                if !query.may_contain_between(low, high, context.chunk_dims) {
                     continue;
                 }
             }

@@ -484,7 +484,7 @@ fn child_may_match_chunks(
     chunk_dims: &[u32],
     chunks: ChunkQuery<'_>,
 ) -> bool {
-    if chunks.set.is_none() {
+    if chunks.set.is_none() && chunks.bounds.is_none() {
         return true;
     }
     let bound = |index: usize| records.get(index).map(record_chunk_offsets);
@@ -1330,6 +1330,20 @@ fn parse_internal_node_storage(
         compact_end,
         "internal node",
     )?;
+
+    // The children that will be entered, fetched together: one round per
+    // internal node instead of one per child.
+    let wanted: Vec<(u64, u64)> = (0..num_children)
+        .filter(|&i| {
+            !Cursor::is_undefined_offset(child_addresses[i], offset_size)
+                && child_may_match_link_name_hash(&node_records, i, link_name_hash)
+                && child_may_match_chunks(&node_records, i, chunk_dims, chunks)
+        })
+        .map(|i| (child_addresses[i], u64::from(header.node_size)))
+        .collect();
+    if wanted.len() > 1 {
+        storage.prefetch(&wanted);
+    }
 
     let child_depth = depth - 1;
     for (i, record) in node_records.iter().enumerate() {

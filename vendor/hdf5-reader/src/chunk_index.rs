@@ -41,16 +41,40 @@ impl ChunkQuery<'_> {
                 .map_or(true, |set| set.contains_offsets(offsets, chunk_dims))
     }
 
-    /// Whether a B-tree child whose keys lie between `low` and `high` may
-    /// hold a collected chunk. Only a set prunes children.
+    /// Whether a B-tree child whose keys lie between `low` and `high` (element
+    /// offsets, lexicographic order) may hold a collected chunk.
     pub(crate) fn may_contain_between(
         &self,
         low: Option<&[u64]>,
         high: Option<&[u64]>,
         chunk_dims: &[u32],
     ) -> bool {
-        self.set
-            .map_or(true, |set| set.may_contain_between(low, high, chunk_dims))
+        self.bounds_may_contain_between(low, high, chunk_dims)
+            && self
+                .set
+                .map_or(true, |set| set.may_contain_between(low, high, chunk_dims))
+    }
+
+    /// Every chunk of the bounds' box lies, in lexicographic order of chunk
+    /// indices, between its first and its last corner: a child whose keys
+    /// all lie before the first or after the last holds none of them.
+    fn bounds_may_contain_between(
+        &self,
+        low: Option<&[u64]>,
+        high: Option<&[u64]>,
+        chunk_dims: &[u32],
+    ) -> bool {
+        let Some((first, last)) = self.bounds else {
+            return true;
+        };
+        let n = first.len();
+        let scale = |offsets: &[u64]| {
+            (offsets.len() >= n && chunk_dims.len() >= n && last.len() >= n)
+                .then(|| scaled_offsets(&offsets[..n], chunk_dims))
+        };
+        let after_last = matches!(low.map(scale), Some(Some(low)) if low.as_slice() > &last[..n]);
+        let before_first = matches!(high.map(scale), Some(Some(high)) if high.as_slice() < first);
+        !after_last && !before_first
     }
 }
 

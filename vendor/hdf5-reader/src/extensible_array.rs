@@ -617,6 +617,59 @@ fn data_block_page_initialized(block: &DataBlockRef<'_>, page_idx: usize) -> Res
     Ok(page_initialized(page_init, bit))
 }
 
+/// File position of entry `local_idx` of a data block whose prefix is
+/// `prefix_len` bytes long, or `None` if it lies in a page never written.
+fn data_block_entry_position(
+    block: &DataBlockRef<'_>,
+    prefix_len: usize,
+    local_idx: usize,
+    params: &EaParams,
+) -> Result<Option<u64>> {
+    let entry_size = usize::from(params.entry_size);
+    if data_block_pages(params.page_nelmts, block.num_entries)? == 0 {
+        let offset = checked_mul_usize(local_idx, entry_size, "EA entry offset")?;
+        let offset = checked_add_usize(prefix_len, offset, "EA entry offset")?;
+        return checked_add_u64(
+            block.address,
+            checked_u64_from_usize(offset, "EA entry offset")?,
+            "EA entry position",
+        )
+        .map(Some);
+    }
+    let page_idx = local_idx / params.page_nelmts;
+    if !data_block_page_initialized(block, page_idx)? {
+        return Ok(None);
+    }
+    let within_page = checked_mul_usize(
+        local_idx % params.page_nelmts,
+        entry_size,
+        "EA page entry offset",
+    )?;
+    checked_add_u64(
+        data_block_page_position(block.address, prefix_len, page_idx, params)?,
+        checked_u64_from_usize(within_page, "EA page entry offset")?,
+        "EA page entry position",
+    )
+    .map(Some)
+}
+
+/// The byte ranges entry `local_idx` of a data block is read from (the
+/// block's prefix and the entry), for a prefetch.
+fn data_block_entry_ranges(
+    block: &DataBlockRef<'_>,
+    local_idx: usize,
+    params: &EaParams,
+    out: &mut Vec<(u64, u64)>,
+) {
+    let Ok(prefix_len) = ea_block_header_len(params.offset_size, params.sizeof_nelmts) else {
+        return;
+    };
+    out.push((block.address, prefix_len as u64));
+    if let Ok(Some(position)) = data_block_entry_position(block, prefix_len, local_idx, params) {
+        out.push((position, u64::from(params.entry_size)));
+    }
+}
+
 /// Read entry `local_idx` of a data block, or `None` if it lies in a page that
 /// was never written.
 fn read_data_block_entry_storage(
@@ -626,33 +679,9 @@ fn read_data_block_entry_storage(
     params: &EaParams,
 ) -> Result<Option<EaRawEntry>> {
     let prefix_len = check_data_block_prefix_storage(storage, block.address, params)?;
-    let entry_size = usize::from(params.entry_size);
-
-    let position = if data_block_pages(params.page_nelmts, block.num_entries)? == 0 {
-        let offset = checked_mul_usize(local_idx, entry_size, "EA entry offset")?;
-        let offset = checked_add_usize(prefix_len, offset, "EA entry offset")?;
-        checked_add_u64(
-            block.address,
-            checked_u64_from_usize(offset, "EA entry offset")?,
-            "EA entry position",
-        )?
-    } else {
-        let page_idx = local_idx / params.page_nelmts;
-        if !data_block_page_initialized(block, page_idx)? {
-            return Ok(None);
-        }
-        let within_page = checked_mul_usize(
-            local_idx % params.page_nelmts,
-            entry_size,
-            "EA page entry offset",
-        )?;
-        checked_add_u64(
-            data_block_page_position(block.address, prefix_len, page_idx, params)?,
-            checked_u64_from_usize(within_page, "EA page entry offset")?,
-            "EA page entry position",
-        )?
+    let Some(position) = data_block_entry_position(block, prefix_len, local_idx, params)? else {
+        return Ok(None);
     };
-
     Ok(read_entries_at_storage(storage, position, 1, params)?.pop())
 }
 
@@ -837,82 +866,105 @@ fn collect_extensible_array_chunk_entries_at_storage(
     let index = read_index_block_storage(storage, header, sb_layout, params)?;
     let (direct_sblks, _) = index_block_direct_blocks(header, sb_layout);
 
+    let slots = targets
+        .iter()
+        .map(|(linear_idx, _)| locate_entry(header, sb_layout, direct_sblks, &index, *linear_idx))
+        .collect::<Result<Vec<_>>>()?;
+
+    // Round one: the secondary blocks the targets need and the entries of
+    // data blocks the index block points at, together.
+    let mut wanted = Vec::new();
+    let mut secondaries: Vec<usize> = Vec::new();
+    for slot in &slots {
+        match *slot {
+            EaSlot::Direct {
+                dblk_addr,
+                elmts_per_dblk,
+                local_idx,
+            } if !Cursor::is_undefined_offset(dblk_addr, offset_size) => {
+                let block = DataBlockRef {
+                    address: dblk_addr,
+                    num_entries: elmts_per_dblk,
+                    page_init: None,
+                };
+                data_block_entry_ranges(&block, local_idx, params, &mut wanted);
+            }
+            EaSlot::Secondary {
+                sec_idx,
+                elmts_per_dblk,
+                num_dblks,
+                ..
+            } if !secondaries.contains(&sec_idx) => {
+                secondaries.push(sec_idx);
+                let sec_addr = index.sblk_addrs.get(sec_idx).copied().unwrap_or(u64::MAX);
+                if Cursor::is_undefined_offset(sec_addr, offset_size) {
+                    continue;
+                }
+                let len = usize::try_from(num_dblks).ok().and_then(|n| {
+                    let pages = data_block_pages(params.page_nelmts, elmts_per_dblk).ok()?;
+                    let bitmap = secondary_page_bitmap_bytes(pages, num_dblks).ok()?;
+                    secondary_block_len(n, offset_size, params.sizeof_nelmts, bitmap).ok()
+                });
+                if let Some(len) = len {
+                    wanted.push((sec_addr, len as u64));
+                }
+            }
+            _ => {}
+        }
+    }
+    storage.prefetch(&wanted);
+
     let mut secondary_block_cache: Vec<Option<SecondaryBlock>> =
         (0..index.sblk_addrs.len()).map(|_| None).collect();
-    let mut entries = Vec::new();
-
-    for (linear_idx, offsets) in targets {
-        let looked_up;
-        let inline = usize::try_from(linear_idx)
-            .ok()
-            .and_then(|idx| index.inline.get(idx));
-        let raw = if let Some(raw) = inline {
-            raw
-        } else {
-            // Element index past the index block's own entries.
-            let mut relative_idx = linear_idx - u64::from(header.idx_blk_elmts);
-            let mut sb_idx = None;
-            for (candidate_idx, (elmts_per_dblk, num_dblks)) in sb_layout.iter().enumerate() {
-                let capacity = elmts_per_dblk.saturating_mul(*num_dblks);
-                if relative_idx < capacity {
-                    sb_idx = Some(candidate_idx);
-                    break;
-                }
-                relative_idx -= capacity;
+    for slot in &slots {
+        let EaSlot::Secondary {
+            sec_idx,
+            elmts_per_dblk,
+            num_dblks,
+            ..
+        } = *slot
+        else {
+            continue;
+        };
+        if secondary_block_cache[sec_idx].is_some() {
+            continue;
+        }
+        let sec_addr = index.sblk_addrs.get(sec_idx).copied().unwrap_or(u64::MAX);
+        secondary_block_cache[sec_idx] = Some(if Cursor::is_undefined_offset(sec_addr, offset_size) {
+            SecondaryBlock {
+                dblk_addrs: Vec::new(),
+                page_init: Vec::new(),
             }
+        } else {
+            parse_secondary_block_storage(storage, sec_addr, elmts_per_dblk, num_dblks, params)?
+        });
+    }
 
-            let Some(sb_idx) = sb_idx else {
-                continue;
-            };
-            let (elmts_per_dblk, num_dblks) = sb_layout[sb_idx];
-            let dblk_idx = checked_usize_from_u64(
-                relative_idx / elmts_per_dblk,
-                "extensible array data block index",
-            )?;
-            let local_idx = checked_usize_from_u64(
-                relative_idx % elmts_per_dblk,
-                "extensible array data block element index",
-            )?;
-
-            let (dblk_addr, page_init) = if sb_idx < direct_sblks {
-                // Super blocks before `sb_idx` are direct too, with few data blocks.
-                let base = sb_layout[..sb_idx]
-                    .iter()
-                    .map(|(_, num_dblks)| *num_dblks as usize)
-                    .sum::<usize>();
-                let dblk_addr = index
-                    .dblk_addrs
-                    .get(base + dblk_idx)
-                    .copied()
-                    .unwrap_or(u64::MAX);
-                (dblk_addr, None)
-            } else {
-                let sec_cache_idx = sb_idx - direct_sblks;
-                if secondary_block_cache[sec_cache_idx].is_none() {
-                    let sec_addr = index
-                        .sblk_addrs
-                        .get(sec_cache_idx)
-                        .copied()
-                        .unwrap_or(u64::MAX);
-                    secondary_block_cache[sec_cache_idx] =
-                        Some(if Cursor::is_undefined_offset(sec_addr, offset_size) {
-                            SecondaryBlock {
-                                dblk_addrs: Vec::new(),
-                                page_init: Vec::new(),
-                            }
-                        } else {
-                            parse_secondary_block_storage(
-                                storage,
-                                sec_addr,
-                                elmts_per_dblk,
-                                num_dblks,
-                                params,
-                            )?
-                        });
-                }
-
-                let Some(secondary) = secondary_block_cache[sec_cache_idx].as_ref() else {
-                    continue;
+    // The data block each target entry is in, for the entry's slot.
+    let block_of = |slot: &EaSlot| -> Result<Option<(DataBlockRef<'_>, usize)>> {
+        let (block, local_idx) = match *slot {
+            EaSlot::Inline(_) | EaSlot::Absent => return Ok(None),
+            EaSlot::Direct {
+                dblk_addr,
+                elmts_per_dblk,
+                local_idx,
+            } => (
+                DataBlockRef {
+                    address: dblk_addr,
+                    num_entries: elmts_per_dblk,
+                    page_init: None,
+                },
+                local_idx,
+            ),
+            EaSlot::Secondary {
+                sec_idx,
+                dblk_idx,
+                local_idx,
+                elmts_per_dblk,
+                ..
+            } => {
+                let Some(secondary) = secondary_block_cache[sec_idx].as_ref() else {
+                    return Ok(None);
                 };
                 let dblk_addr = secondary
                     .dblk_addrs
@@ -925,19 +977,41 @@ fn collect_extensible_array_chunk_entries_at_storage(
                     "extensible array page bitmap index",
                 )?;
                 (
-                    dblk_addr,
-                    Some((secondary.page_init.as_slice(), first_page_bit)),
+                    DataBlockRef {
+                        address: dblk_addr,
+                        num_entries: elmts_per_dblk,
+                        page_init: Some((secondary.page_init.as_slice(), first_page_bit)),
+                    },
+                    local_idx,
                 )
-            };
-
-            if Cursor::is_undefined_offset(dblk_addr, offset_size) {
-                continue;
             }
+        };
+        if Cursor::is_undefined_offset(block.address, offset_size) {
+            return Ok(None);
+        }
+        Ok(Some((block, local_idx)))
+    };
 
-            let block = DataBlockRef {
-                address: dblk_addr,
-                num_entries: elmts_per_dblk,
-                page_init,
+    // Round two: the entries of data blocks the secondary blocks point at.
+    let mut wanted = Vec::new();
+    for slot in &slots {
+        if let (EaSlot::Secondary { .. }, Ok(Some((block, local_idx)))) = (slot, block_of(slot)) {
+            data_block_entry_ranges(&block, local_idx, params, &mut wanted);
+        }
+    }
+    storage.prefetch(&wanted);
+
+    let mut entries = Vec::new();
+    for ((_, offsets), slot) in targets.into_iter().zip(&slots) {
+        let looked_up;
+        let raw = if let EaSlot::Inline(idx) = *slot {
+            let Some(raw) = index.inline.get(idx) else {
+                continue;
+            };
+            raw
+        } else {
+            let Some((block, local_idx)) = block_of(slot)? else {
+                continue;
             };
             let Some(raw) = read_data_block_entry_storage(storage, &block, local_idx, params)?
             else {
@@ -960,6 +1034,95 @@ fn collect_extensible_array_chunk_entries_at_storage(
     }
 
     Ok(entries)
+}
+
+/// Where the entry of one element index is.
+#[derive(Clone, Copy)]
+enum EaSlot {
+    /// In the index block, at this index.
+    Inline(usize),
+    /// In a data block the index block points at.
+    Direct {
+        dblk_addr: u64,
+        elmts_per_dblk: u64,
+        local_idx: usize,
+    },
+    /// In a data block of the secondary block `sec_idx`.
+    Secondary {
+        sec_idx: usize,
+        dblk_idx: usize,
+        local_idx: usize,
+        elmts_per_dblk: u64,
+        num_dblks: u64,
+    },
+    /// Past every super block.
+    Absent,
+}
+
+/// Locates the entry of element `linear_idx` (arithmetic only, no reads).
+fn locate_entry(
+    header: &EaHeader,
+    sb_layout: &[(u64, u64)],
+    direct_sblks: usize,
+    index: &IndexBlock,
+    linear_idx: u64,
+) -> Result<EaSlot> {
+    if let Some(idx) = usize::try_from(linear_idx)
+        .ok()
+        .filter(|&idx| idx < index.inline.len())
+    {
+        return Ok(EaSlot::Inline(idx));
+    }
+    // Element index past the index block's own entries.
+    let Some(mut relative_idx) = linear_idx.checked_sub(u64::from(header.idx_blk_elmts)) else {
+        return Ok(EaSlot::Absent);
+    };
+    let mut sb_idx = None;
+    for (candidate_idx, (elmts_per_dblk, num_dblks)) in sb_layout.iter().enumerate() {
+        let capacity = elmts_per_dblk.saturating_mul(*num_dblks);
+        if relative_idx < capacity {
+            sb_idx = Some(candidate_idx);
+            break;
+        }
+        relative_idx -= capacity;
+    }
+    let Some(sb_idx) = sb_idx else {
+        return Ok(EaSlot::Absent);
+    };
+    let (elmts_per_dblk, num_dblks) = sb_layout[sb_idx];
+    let dblk_idx = checked_usize_from_u64(
+        relative_idx / elmts_per_dblk,
+        "extensible array data block index",
+    )?;
+    let local_idx = checked_usize_from_u64(
+        relative_idx % elmts_per_dblk,
+        "extensible array data block element index",
+    )?;
+    if sb_idx < direct_sblks {
+        // Super blocks before `sb_idx` are direct too, with few data blocks.
+        let base = sb_layout[..sb_idx]
+            .iter()
+            .map(|(_, num_dblks)| *num_dblks as usize)
+            .sum::<usize>();
+        let dblk_addr = index
+            .dblk_addrs
+            .get(base + dblk_idx)
+            .copied()
+            .unwrap_or(u64::MAX);
+        Ok(EaSlot::Direct {
+            dblk_addr,
+            elmts_per_dblk,
+            local_idx,
+        })
+    } else {
+        Ok(EaSlot::Secondary {
+            sec_idx: sb_idx - direct_sblks,
+            dblk_idx,
+            local_idx,
+            elmts_per_dblk,
+            num_dblks,
+        })
+    }
 }
 
 /// In-memory bytes viewed as storage.

@@ -610,6 +610,26 @@ fn collect_fixed_array_chunk_entries_at_storage(
     targets: Vec<(usize, Vec<u64>)>,
 ) -> Result<Vec<ChunkEntry>> {
     let block_header_len = 4 + 1 + 1 + usize::from(offset_size);
+    let geometry = FaGeometry::new(header, offset_size)?;
+    let entries_start = add_u64(
+        header.data_block_address,
+        block_header_len,
+        "data block address",
+    )?;
+    // One round for the block's prefix (and page bitmap) and, unpaged, every
+    // target entry: their positions need nothing read first.
+    let mut wanted = vec![(
+        header.data_block_address,
+        (block_header_len + geometry.bitmap_bytes()) as u64,
+    )];
+    if geometry.entries_per_page.is_none() {
+        for (linear_idx, _) in &targets {
+            if let Ok(Some(position)) = entry_position(&geometry, entries_start, &[], *linear_idx) {
+                wanted.push((position, u64::from(header.entry_size)));
+            }
+        }
+    }
+    storage.prefetch(&wanted);
     let header_bytes = storage.read_range(header.data_block_address, block_header_len)?;
     let mut cursor = Cursor::new(header_bytes.as_ref());
 
@@ -631,13 +651,7 @@ fn collect_fixed_array_chunk_entries_at_storage(
     let _client_id = cursor.read_u8()?;
     let _header_address = cursor.read_offset(offset_size)?;
 
-    let geometry = FaGeometry::new(header, offset_size)?;
     let is_filtered = header.client_id == 1;
-    let entries_start = add_u64(
-        header.data_block_address,
-        block_header_len,
-        "data block address",
-    )?;
 
     let (entries_start, page_offsets) = if geometry.entries_per_page.is_some() {
         let bitmap_bytes = geometry.bitmap_bytes();
@@ -645,6 +659,17 @@ fn collect_fixed_array_chunk_entries_at_storage(
         let bitmap_and_checksum = add(bitmap_bytes, 4, "page bitmap")?;
         let pages_start = add_u64(entries_start, bitmap_and_checksum, "page bitmap")?;
         let offsets = page_offsets(&geometry, page_bitmap.as_ref(), pages_start)?;
+        // Every target entry of the initialized pages, in one round.
+        let wanted: Vec<(u64, u64)> = targets
+            .iter()
+            .filter_map(|(linear_idx, _)| {
+                entry_position(&geometry, pages_start, &offsets, *linear_idx)
+                    .ok()
+                    .flatten()
+            })
+            .map(|position| (position, u64::from(header.entry_size)))
+            .collect();
+        storage.prefetch(&wanted);
         (pages_start, offsets)
     } else {
         (entries_start, Vec::new())

@@ -118,6 +118,14 @@ pub trait Storage: Send + Sync {
 
     /// Read a byte range from `offset..offset+len`.
     fn read_range(&self, offset: u64, len: usize) -> Result<StorageBuffer>;
+
+    /// A hint that the ranges `(offset, len)` will be read next: a storage
+    /// with a slow backend (HTTP) fetches them together, in one round of
+    /// concurrent requests, and keeps them for the reads that follow. Best
+    /// effort: errors are left to those reads. The default does nothing.
+    fn prefetch(&self, ranges: &[(u64, u64)]) {
+        let _ = ranges;
+    }
 }
 
 pub type DynStorage = Arc<dyn Storage>;
@@ -145,6 +153,14 @@ impl Storage for OffsetStorage {
             .checked_add(self.base)
             .ok_or(Error::OffsetOutOfBounds(offset))?;
         self.inner.read_range(position, len)
+    }
+
+    fn prefetch(&self, ranges: &[(u64, u64)]) {
+        let shifted: Vec<(u64, u64)> = ranges
+            .iter()
+            .filter_map(|&(offset, len)| Some((offset.checked_add(self.base)?, len)))
+            .collect();
+        self.inner.prefetch(&shifted);
     }
 }
 
