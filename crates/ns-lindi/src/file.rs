@@ -511,12 +511,4 @@ mod tests {
         tar[257..262].copy_from_slice(b"ustar");
         assert_eq!(detect(&tar), Some(Format::Tar));
     }
-
-    #[test]
-    fn paths() {
-        assert_eq!(normalize("a//b/"), "/a/b");
-        assert_eq!(absolute("/a/b", "c"), "/a/b/c");
-        assert_eq!(absolute("/a", "/x/y"), "/x/y");
-        assert_eq!(parent_of("/a"), "/");
-    }
 }

@@ -32,6 +32,16 @@ pub enum ElemType {
 impl ElemType {
     pub fn parse(dtype: &Json) -> Self {
         let Some(text) = dtype.as_str() else {
+            // A structured dtype with an object field is stored through an
+            // object codec, each element a list of field values (hdmf-zarr's
+            // compounds with references).
+            if let Json::Array(fields) = dtype
+                && fields
+                    .iter()
+                    .any(|f| f.get(1).and_then(Json::as_str) == Some("|O"))
+            {
+                return ElemType::Object;
+            }
             return ElemType::Unsupported(dtype.to_string());
         };
         let unsupported = || ElemType::Unsupported(text.to_string());
@@ -493,6 +503,10 @@ mod tests {
             ElemType::parse(&json!([["a", "<i4"]])),
             ElemType::Unsupported(_)
         ));
+        assert_eq!(
+            ElemType::parse(&json!([["a", "<i4"], ["r", "|O"]])),
+            ElemType::Object
+        );
     }
 
     #[test]

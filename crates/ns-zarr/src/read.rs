@@ -171,6 +171,11 @@ impl ArrayRead<'_> {
                 .unsupported(format!("the dtype {t} is not supported"))
                 .into());
         }
+        if meta.object_codec == Some(crate::meta::ObjectCodec::Pickle) {
+            return Err(self
+                .unsupported(crate::meta::PICKLE_REFUSED.to_string())
+                .into());
+        }
         if meta.fortran_order {
             return Err(self
                 .unsupported("column-major (order \"F\") chunks are not supported".into())
