@@ -33,7 +33,9 @@ struct Cli {
 #[derive(clap::Args)]
 struct Source {
     /// A local path or an http(s) URL (DANDI asset URLs work; redirects are
-    /// followed): an HDF5 file, or a LINDI `.lindi.json` / `.lindi.tar`.
+    /// followed): an HDF5 file, a LINDI `.lindi.json` / `.lindi.tar`, or an
+    /// NWB-Zarr store (a directory, or the URL of one ending in `.zarr` or
+    /// `.../zarr/<id>/`, with consolidated `.zmetadata`).
     file: String,
     /// Print `stats: requests=N bytes=M seconds=S` as the last line on stderr.
     #[arg(long)]
@@ -189,7 +191,8 @@ fn dedup_chain(chain: &[String]) -> String {
     out.join(": ")
 }
 
-/// Opens an HDF5 file or a LINDI file (told apart by their first bytes).
+/// Opens an HDF5 file or a LINDI file (told apart by their first bytes), or
+/// a Zarr store (a local directory, or a URL that names one).
 fn open(source: &Source, counters: &Arc<Counters>) -> Result<Box<dyn ObjectStore>> {
     let mut options = ns_io_native::OpenOptions {
         counters: Arc::clone(counters),
@@ -212,6 +215,22 @@ fn open(source: &Source, counters: &Arc<Counters>) -> Result<Box<dyn ObjectStore
             .http
             .headers
             .push((name.trim().to_string(), value.trim().to_string()));
+    }
+    let is_url = ns_io_native::is_url(&source.file);
+    if !is_url && std::path::Path::new(&source.file).is_dir() {
+        let keys = ns_io_native::DirKeys::open(&source.file, Arc::clone(counters))?;
+        return Ok(ns_service::open_zarr(
+            Arc::new(keys),
+            ns_service::ReadOptions::default(),
+        )?);
+    }
+    if is_url && ns_service::looks_like_zarr(&source.file) {
+        let keys =
+            ns_io_native::HttpKeys::new(&source.file, options.http.clone(), Arc::clone(counters));
+        return Ok(ns_service::open_zarr(
+            Arc::new(keys),
+            ns_service::ReadOptions::default(),
+        )?);
     }
     let bytes = ns_io_native::open(&source.file, &options)?;
     // The files a LINDI file points to: one probe (head and tail at once)

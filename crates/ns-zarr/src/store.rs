@@ -22,6 +22,10 @@ pub struct OpenOptions {
     pub max_read_bytes: usize,
     /// Chunks decoded at once.
     pub threads: usize,
+    /// Fetch the chunk of every 1-element array (scalars: the session's
+    /// fields, the embedded specifications) when opening, in one batch:
+    /// an NWB reader asks for all of them, one after the other.
+    pub prefetch_scalars: bool,
 }
 
 impl Default for OpenOptions {
@@ -29,9 +33,13 @@ impl Default for OpenOptions {
         Self {
             max_read_bytes: 1 << 30,
             threads: 16,
+            prefetch_scalars: true,
         }
     }
 }
+
+/// Most scalar chunks fetched when opening (beyond, none are).
+const MAX_PREFETCHED_SCALARS: usize = 512;
 
 /// The attributes hdmf-zarr keeps for itself (not shown, as hdmf-zarr's
 /// reader does not show them): the dtype it wrote, links, and the location
@@ -94,6 +102,8 @@ pub struct ZarrFile {
     arrays: HashMap<String, ArrayInfo>,
     metadata_bytes: u64,
     options: OpenOptions,
+    /// Chunks fetched when opening (`OpenOptions::prefetch_scalars`), by key.
+    prefetched: HashMap<String, Option<Bytes>>,
 }
 
 impl ZarrFile {
@@ -206,6 +216,7 @@ impl ZarrFile {
             arrays: HashMap::new(),
             metadata_bytes,
             options,
+            prefetched: HashMap::new(),
         };
         let mut nodes = Vec::with_capacity(entries.len());
         for (key, entry) in &entries {
@@ -282,6 +293,19 @@ impl ZarrFile {
             });
         }
         file.tree = Tree::new(nodes);
+        if file.options.prefetch_scalars {
+            let mut keys: Vec<String> = file
+                .arrays
+                .values()
+                .filter(|a| a.meta.len() == Some(1))
+                .map(|a| chunk_key(&a.key, &a.meta.chunk_key(&vec![0; a.meta.shape.len()])))
+                .collect();
+            keys.sort();
+            if keys.len() <= MAX_PREFETCHED_SCALARS {
+                let values = file.keys.get_many(&keys, max)?;
+                file.prefetched = keys.into_iter().zip(values).collect();
+            }
+        }
         Ok(file)
     }
 
@@ -392,18 +416,25 @@ impl ZarrFile {
             threads: self.options.threads,
         };
         reader.read(selection, |chunks| -> Result<Vec<Option<Bytes>>> {
-            let keys: Vec<String> = chunks
+            let keys: Vec<String> = chunks.iter().map(|c| chunk_key(&info.key, c)).collect();
+            if let Some(all) = keys
                 .iter()
-                .map(|c| {
-                    if info.key.is_empty() {
-                        c.clone()
-                    } else {
-                        format!("{}/{c}", info.key)
-                    }
-                })
-                .collect();
+                .map(|k| self.prefetched.get(k).cloned())
+                .collect::<Option<Vec<_>>>()
+            {
+                return Ok(all);
+            }
             Ok(self.keys.get_many(&keys, max)?)
         })
+    }
+}
+
+/// The store key of chunk `chunk` of the array at `array` (the root: `""`).
+fn chunk_key(array: &str, chunk: &str) -> String {
+    if array.is_empty() {
+        chunk.to_string()
+    } else {
+        format!("{array}/{chunk}")
     }
 }
 

@@ -53,7 +53,9 @@ fn the_fixtures_cover_hdmf_zarrs_conventions() {
     assert_eq!(filters("/processing/behavior/speed/data"), ["zstd"]);
     assert_eq!(filters("/units/spike_times"), ["blosc"]);
     // A scalar string, a reference attribute, hdmf-zarr's own attributes hidden.
-    let description = file.read("/session_description", &Selection::all()).unwrap();
+    let description = file
+        .read("/session_description", &Selection::all())
+        .unwrap();
     assert!(description.shape.is_empty());
     assert_eq!(
         description.to_json(),
@@ -72,7 +74,10 @@ fn the_fixtures_cover_hdmf_zarrs_conventions() {
     }));
     // A chunk that was never written reads as the fill value (0.0).
     let missing = file
-        .read("/processing/behavior/speed/data", &"770:772".parse().unwrap())
+        .read(
+            "/processing/behavior/speed/data",
+            &"770:772".parse().unwrap(),
+        )
         .unwrap();
     assert_eq!(missing.to_json(), serde_json::json!([0.0, 0.0]));
     // The data of a link is the target's.
@@ -91,7 +96,7 @@ fn the_fixtures_cover_hdmf_zarrs_conventions() {
 #[test]
 fn a_read_fetches_only_the_chunks_it_touches() {
     let counters: Arc<Counters> = Arc::default();
-    let file = open_dir("nwb_zarr.nwb.zarr", &counters);
+    let file = open_dir_with("nwb_zarr.nwb.zarr", &counters, no_prefetch());
     // Opening reads .zmetadata alone.
     assert_eq!(counters.stats().requests, 1);
     let before = counters.stats().requests;
@@ -102,6 +107,27 @@ fn a_read_fetches_only_the_chunks_it_touches() {
     )
     .unwrap();
     assert_eq!(counters.stats().requests - before, 2);
+}
+
+#[test]
+fn scalars_are_fetched_with_the_metadata() {
+    let fixture = fixture("nwb_zarr.nwb.zarr");
+    let counters: Arc<Counters> = Arc::default();
+    let file = open_dir(&fixture.name, &counters);
+    let scalars = one_element_arrays(&fixture);
+    assert!(scalars > 20, "{scalars}");
+    assert_eq!(counters.stats().requests, 1 + scalars);
+    for path in [
+        "/session_description",
+        "/specifications/core/2.11.0/nwb.base",
+    ] {
+        file.read(path, &Selection::all()).unwrap();
+    }
+    assert_eq!(
+        counters.stats().requests,
+        1 + scalars,
+        "read from the prefetch"
+    );
 }
 
 #[test]

@@ -56,14 +56,58 @@ pub fn fixture(name: &str) -> ZarrFixture {
 
 /// Opens the fixture directory `name`, counting reads in `counters`.
 pub fn open_dir(name: &str, counters: &Arc<Counters>) -> ZarrFile {
+    open_dir_with(name, counters, Default::default())
+}
+
+pub fn open_dir_with(
+    name: &str,
+    counters: &Arc<Counters>,
+    options: ns_zarr::OpenOptions,
+) -> ZarrFile {
     let keys = ns_io_native::DirKeys::open(fixtures().join(name), Arc::clone(counters)).unwrap();
-    ZarrFile::open(Arc::new(keys), Default::default()).unwrap()
+    ZarrFile::open(Arc::new(keys), options).unwrap()
 }
 
 /// Opens `url` (a store served over HTTP) with default HTTP options.
 pub fn open_url(url: &str, counters: &Arc<Counters>) -> ns_zarr::Result<ZarrFile> {
+    open_url_with(url, counters, Default::default())
+}
+
+pub fn open_url_with(
+    url: &str,
+    counters: &Arc<Counters>,
+    options: ns_zarr::OpenOptions,
+) -> ns_zarr::Result<ZarrFile> {
     let keys = ns_io_native::HttpKeys::new(url, Default::default(), Arc::clone(counters));
-    ZarrFile::open(Arc::new(keys), Default::default())
+    ZarrFile::open(Arc::new(keys), options)
+}
+
+/// Without the scalar prefetch: opening reads `.zmetadata` alone.
+pub fn no_prefetch() -> ns_zarr::OpenOptions {
+    ns_zarr::OpenOptions {
+        prefetch_scalars: false,
+        ..Default::default()
+    }
+}
+
+/// How many arrays of the fixture have one element (prefetched when
+/// opening), from zarr-python's view.
+pub fn one_element_arrays(fixture: &ZarrFixture) -> u64 {
+    fixture.expected["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| {
+            o["kind"] == "dataset"
+                && o["shape"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|d| d.as_u64().unwrap())
+                    .product::<u64>()
+                    == 1
+        })
+        .count() as u64
 }
 
 /// Compares the tree with zarr-python's; returns every difference.
@@ -91,7 +135,9 @@ pub fn diff_tree(fixture: &ZarrFixture, nodes: &[Node]) -> Vec<String> {
         let Some(h) = got.iter().find(|o| o["path"] == w["path"]) else {
             continue;
         };
-        for key in ["kind", "shape", "dtype", "target", "file", "chunks", "filters"] {
+        for key in [
+            "kind", "shape", "dtype", "target", "file", "chunks", "filters",
+        ] {
             if w.get(key) != h.get(key) {
                 diffs.push(format!(
                     "{path}: {key}: want {:?} got {:?}",
