@@ -222,14 +222,16 @@ fn open(source: &Source, counters: &Arc<Counters>) -> Result<Box<dyn ObjectStore
         return Ok(ns_service::open_zarr(
             Arc::new(keys),
             ns_service::ReadOptions::default(),
+            true,
         )?);
     }
-    if is_url && ns_service::looks_like_zarr(&source.file) {
+    if is_url && ns_links::looks_like_zarr(&source.file) {
         let keys =
             ns_io_native::HttpKeys::new(&source.file, options.http.clone(), Arc::clone(counters));
         return Ok(ns_service::open_zarr(
             Arc::new(keys),
             ns_service::ReadOptions::default(),
+            true,
         )?);
     }
     let bytes = ns_io_native::open(&source.file, &options)?;

@@ -282,7 +282,7 @@ impl LindiFile {
     ) -> Result<(DatasetInfo, ArrayInfo)> {
         let path = node_path(key);
         let meta = ArrayMeta::parse(zarray).map_err(|m| self.format_error(&path, &m))?;
-        let scalar = lindi.scalar == Some(true) && meta.len() == Some(1);
+        let scalar = lindi.scalar == Some(true) && meta.element_count() == Some(1);
         let object = (meta.elem == ElemType::Object).then(|| match &lindi.compound_dtype {
             Some(fields) => ObjectKind::Compound(
                 fields

@@ -392,7 +392,7 @@ impl ArrayMeta {
     }
 
     /// Elements in the whole array, `None` if more than a `u64` counts.
-    pub fn len(&self) -> Option<u64> {
+    pub fn element_count(&self) -> Option<u64> {
         self.shape.iter().try_fold(1u64, |n, d| n.checked_mul(*d))
     }
 
@@ -533,7 +533,7 @@ mod tests {
             &json!({"shape": [1u64 << 62, 4], "chunks": [1000, 4], "dtype": "<i2"}),
         )
         .expect("parses");
-        assert_eq!(huge.len(), None);
+        assert_eq!(huge.element_count(), None);
         assert_eq!(huge.chunk_len(), 4000);
         // ...but chunks whose element count overflows are refused.
         let err = ArrayMeta::parse(

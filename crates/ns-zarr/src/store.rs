@@ -297,7 +297,7 @@ impl ZarrFile {
             let mut keys: Vec<String> = file
                 .arrays
                 .values()
-                .filter(|a| a.meta.len() == Some(1))
+                .filter(|a| a.meta.element_count() == Some(1))
                 .map(|a| chunk_key(&a.key, &a.meta.chunk_key(&vec![0; a.meta.shape.len()])))
                 .collect();
             keys.sort();
@@ -323,7 +323,8 @@ impl ZarrFile {
             message,
         })?;
         let zarr_dtype = zattrs.get("zarr_dtype");
-        let scalar = zarr_dtype.and_then(Json::as_str) == Some("scalar") && meta.len() == Some(1);
+        let scalar =
+            zarr_dtype.and_then(Json::as_str) == Some("scalar") && meta.element_count() == Some(1);
         let object = (meta.elem == ElemType::Object).then(|| match zarr_dtype {
             Some(Json::String(s)) if s == "object" => ObjectKind::References,
             Some(Json::Array(fields)) => ObjectKind::Compound(
@@ -410,7 +411,7 @@ impl ZarrFile {
             scalar: info.scalar,
             dtype: info.dtype,
             object: info.object.as_ref(),
-            reference: reference,
+            reference,
             pad_short_chunks: false,
             max_read_bytes: self.options.max_read_bytes,
             threads: self.options.threads,
