@@ -148,7 +148,13 @@ impl HttpKeys {
                 message: format!("key {key:?} is not a relative path inside the store"),
             });
         }
-        Ok(format!("{}/{key}{}", self.base, self.query))
+        // Names may hold spaces, `#`, `?`, `%`: escaped, `/` kept.
+        Ok(format!(
+            "{}/{}{}",
+            self.base,
+            ns_links::encode_component(key),
+            self.query
+        ))
     }
 
     fn get_once(&self, url: &str, max_bytes: u64) -> Result<Option<Bytes>> {
@@ -305,5 +311,43 @@ impl ReadKey for HttpKeys {
 
     fn describe(&self) -> String {
         self.base.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_urls_are_escaped_and_keep_the_query() {
+        let keys = HttpKeys::new(
+            "https://h/d/x.nwb.zarr/?sig=a%2Fb",
+            HttpOptions::default(),
+            Arc::default(),
+        );
+        assert_eq!(
+            keys.url_of("acq/my series #1/0.0").expect("a key"),
+            "https://h/d/x.nwb.zarr/acq/my%20series%20%231/0.0?sig=a%2Fb"
+        );
+        assert!(keys.url_of("../x").is_err());
+        assert!(keys.url_of("/x").is_err());
+    }
+
+    #[test]
+    fn a_directory_reads_inside_itself_only() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir(dir.path().join("a")).expect("mkdir");
+        std::fs::write(dir.path().join("a/.zarray"), b"{}").expect("write");
+        std::fs::write(dir.path().join("secret"), b"x").expect("write");
+        let keys = DirKeys::open(dir.path().join("a"), Arc::default()).expect("opens");
+        assert_eq!(
+            keys.get(".zarray", 10).expect("reads"),
+            Some(Bytes::from_static(b"{}"))
+        );
+        assert_eq!(keys.get("0", 10).expect("reads"), None);
+        assert!(keys.get("../secret", 10).is_err());
+        assert!(keys.get(".zarray", 1).is_err(), "bounded");
+        let listed = keys.list().expect("lists").expect("reads");
+        assert_eq!(listed, [".zarray"]);
     }
 }

@@ -324,7 +324,12 @@ impl ns_io::ReadKey for XhrKeys {
                 message: format!("key {key:?} is not a relative path inside the store"),
             });
         }
-        let url = format!("{}/{key}{}", self.base, self.query);
+        let url = format!(
+            "{}/{}{}",
+            self.base,
+            ns_links::encode_component(key),
+            self.query
+        );
         let fail = |message: String| Error::Http {
             url: url.clone(),
             message,

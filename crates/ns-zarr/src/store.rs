@@ -201,13 +201,14 @@ impl ZarrFile {
                 _ => {}
             }
         }
-        let Some(root) = entries.get("") else {
-            return Err(not_zarr("no .zgroup at its root".into()));
-        };
-        if !root.zgroup {
-            return Err(not_zarr(
-                "its root is an array, not a group (an NWB file is a group)".into(),
-            ));
+        match entries.get("") {
+            Some(root) if root.zarray.is_some() => {
+                return Err(not_zarr(
+                    "its root is an array, not a group (an NWB file is a group)".into(),
+                ));
+            }
+            Some(root) if root.zgroup => {}
+            _ => return Err(not_zarr("no .zgroup at its root".into())),
         }
         let mut file = Self {
             location,
@@ -249,7 +250,7 @@ impl ZarrFile {
                     message: format!("bad zarr_link attribute: {e}"),
                 })?;
                 for link in links {
-                    if link.name.is_empty() || link.name.contains('/') {
+                    if matches!(link.name.as_str(), "" | "." | "..") || link.name.contains('/') {
                         return Err(Error::Format {
                             location: file.location.clone(),
                             path: path.clone(),
