@@ -100,8 +100,8 @@ enum Command {
     /// Serve a store over HTTP: public GET/HEAD /sha1/<hash> (Range, ETag, CORS), PUT with a
     /// bearer token.
     StoreServer(store::ServerArgs),
-    /// Open a local NWB file (HDF5, .lindi.json, .lindi.tar) in the web app: serves the app
-    /// and that file on 127.0.0.1 (a random token in the file's URL), prints the URL and
+    /// Open a local NWB file (HDF5, .lindi.json, .lindi.tar, or an NWB-Zarr directory) in the
+    /// web app: serves the app and that file on 127.0.0.1 (a random token in the file's URL), prints the URL and
     /// opens the browser.
     ViewNwb(launch::ViewArgs),
     /// A self-hosted Neurosift: the web app, the files under --dir (read-only, /files/...),
