@@ -29,9 +29,3 @@ pub mod tree;
 
 pub use error::{Error, Result};
 pub use store::{HDMF_ATTRS, OpenOptions, ZarrFile, attr_value, reference};
-
-/// Whether the store behind `keys` looks like Zarr v2: `.zmetadata` or
-/// `.zgroup` at its root (two small reads at most).
-pub fn detect(keys: &dyn ns_io::ReadKey) -> ns_io::Result<bool> {
-    Ok(keys.get(".zmetadata", 1 << 30)?.is_some() || keys.get(".zgroup", 1 << 20)?.is_some())
-}
