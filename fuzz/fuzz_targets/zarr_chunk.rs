@@ -13,5 +13,5 @@ fuzz_target!(|data: &[u8]| {
     let Some((zarray, chunk)) = rest.split_at_checked(len) else {
         return;
     };
-    let _ = ns_lindi::fuzzing::zarr_chunk(zarray, chunk, 16 << 20);
+    let _ = ns_zarr::fuzzing::zarr_chunk(zarray, chunk, 16 << 20);
 });

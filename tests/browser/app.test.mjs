@@ -327,6 +327,21 @@ test('LINDI files (.lindi.json and .lindi.tar) open, and values come from their 
   assert.deepEqual(page.errors, []);
 });
 
+test('an NWB-Zarr store (hdmf-zarr) opens from its URL like any NWB file', async () => {
+  const expected = JSON.parse(readFileSync(join(fixtures, 'nwb_zarr.nwb.zarr.expected.json'), 'utf8'));
+  const spikes = expected.samples.find((s) => s.path === '/units/spike_times' && s.slice === null);
+  const page = await newPage();
+  const url = `${files}/files/nwb_zarr.nwb.zarr`;
+  await page.goto(`${app}/nwb?url=${encodeURIComponent(url)}&tab=/units/spike_times`);
+  await session(page).getByText('NWB-Zarr test session').waitFor();
+  const text = await page.locator('body').innerText();
+  for (const name of ['ElectricalSeries', 'behavior/', 'trials/', 'Session ID']) assert.ok(text.includes(name), name);
+  // Values read from the store's chunks, as zarr-python read them.
+  await page.getByTestId('raw').getByTestId('values').getByText(String(spikes.data[0])).first().waitFor();
+  await page.screenshot({ path: join(shots, 'nwb_zarr.png') });
+  assert.deepEqual(page.errors, []);
+});
+
 test('DANDI assets use their LINDI index when there is one, unless lindi=0', async () => {
   const page = await newPage({ lindi: lindiBase });
   const asset = encodeURIComponent(`${app}/api/assets/a1/download/`);

@@ -17,13 +17,14 @@ use serde_json::Value as Json;
 use crate::root;
 
 /// Every target, in the order they run.
-pub const TARGETS: [&str; 8] = [
+pub const TARGETS: [&str; 9] = [
     "hdf5",
     "lindi_json",
     "lindi_tar",
     "blosc",
     "hdf5_filters",
     "zarr_chunk",
+    "zarr_store",
     "pages",
     "http_range",
 ];
@@ -156,6 +157,13 @@ pub fn seed() -> Result<()> {
         }
     }
     count += seed_from_filter_chunks(&fixtures)?;
+    // The consolidated metadata of the NWB-Zarr stores.
+    for store in ["nwb_zarr.nwb.zarr", "nwb_zarr_pickle.nwb.zarr"] {
+        if let Ok(bytes) = std::fs::read(fixtures.join(store).join(".zmetadata")) {
+            write_seed("zarr_store", store, &bytes)?;
+            count += 1;
+        }
+    }
     println!(
         "xtask: {count} fuzz seeds from {} in fuzz/corpus/",
         fixtures.display()

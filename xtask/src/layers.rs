@@ -55,7 +55,10 @@ mod tests {
                 "ns-hdf5",
                 &["ns-io", "ns-model", "ns-codecs", "hdf5-reader"],
             ),
-            ("ns-lindi", &["ns-io", "ns-model", "ns-codecs", "ns-hdf5"]),
+            // Zarr arrays and NWB-Zarr stores (key-value sources from ns-io).
+            ("ns-zarr", &["ns-io", "ns-model", "ns-codecs"]),
+            // LINDI: its references over ns-zarr's arrays; HDF5 for external array links.
+            ("ns-lindi", &["ns-io", "ns-model", "ns-zarr", "ns-hdf5"]),
             // NWB semantics know no file format.
             ("ns-nwb", &["ns-io", "ns-model"]),
             // Types only: the app must not compile the readers.
@@ -66,6 +69,7 @@ mod tests {
                     "ns-io",
                     "ns-model",
                     "ns-hdf5",
+                    "ns-zarr",
                     "ns-lindi",
                     "ns-nwb",
                     "ns-protocol",

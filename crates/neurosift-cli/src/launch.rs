@@ -26,7 +26,7 @@ use crate::app;
 #[derive(clap::Args, Debug)]
 pub struct ViewArgs {
     /// The file: NWB/HDF5, or a LINDI `.lindi.json` (the local files it refers to, next to
-    /// it, are served too) or `.lindi.tar`.
+    /// it, are served too) or `.lindi.tar`, or an NWB-Zarr directory (with `.zmetadata`).
     pub file: PathBuf,
     /// Port (0: a free one).
     #[arg(long, default_value_t = 0)]
@@ -340,6 +340,8 @@ fn open_browser(url: &str) {
 struct ViewState {
     token: String,
     files: NamedFiles,
+    /// A Zarr store (a directory) served under this name.
+    store: Option<(String, ServeDir)>,
 }
 
 /// `/files/<token>/<name>`: the named files, only with the token; anything else 404.
@@ -348,6 +350,13 @@ async fn token_files(State(state): State<Arc<ViewState>>, request: Request) -> R
     let rest = parts.uri.path().strip_prefix("/files/").unwrap_or_default();
     match rest.split_once('/') {
         Some((token, name)) if same_token(token, &state.token) => {
+            if let Some((store, dir)) = &state.store
+                && let Some(key) = name
+                    .strip_prefix(store.as_str())
+                    .and_then(|rest| rest.strip_prefix('/'))
+            {
+                return dir.serve(key, &parts.method, &parts.headers).await;
+            }
             state.files.serve(name, &parts.method, &parts.headers).await
         }
         _ => StatusCode::NOT_FOUND.into_response(),
@@ -370,19 +379,45 @@ pub fn view_nwb(args: &ViewArgs) -> Result<()> {
         std::io::ErrorKind::NotFound => anyhow::anyhow!("{}: no such file", path.display()),
         _ => anyhow::Error::new(e).context(format!("{}", path.display())),
     })?;
-    if !meta.is_file() {
-        bail!("{}: not a file", path.display());
-    }
-    let kind = detect(path)?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .with_context(|| format!("{}: no file name", path.display()))?;
     let mut files = NamedFiles::new();
-    files
-        .insert(&name, path)
-        .with_context(|| format!("serving {}", path.display()))?;
-    if kind == Kind::LindiJson {
+    let mut store = None;
+    // An NWB-Zarr store: the directory, under a name ending in `.zarr` (how
+    // the app tells a store from a file).
+    let name = if meta.is_dir() {
+        if !path.join(".zmetadata").is_file() && !path.join(".zgroup").is_file() {
+            bail!(
+                "{}: a directory, but not a Zarr store (no .zmetadata or .zgroup)",
+                path.display()
+            );
+        }
+        if !path.join(".zmetadata").is_file() {
+            bail!(
+                "{}: the store has no consolidated metadata (.zmetadata), which the app needs \
+                 (zarr.consolidate_metadata(path) writes it)",
+                path.display()
+            );
+        }
+        let served = if name.to_ascii_lowercase().ends_with(".zarr") {
+            name
+        } else {
+            format!("{name}.zarr")
+        };
+        let dir = ServeDir::new(path).with_context(|| format!("serving {}", path.display()))?;
+        store = Some((encode_path(&served), dir));
+        served
+    } else if meta.is_file() {
+        files
+            .insert(&name, path)
+            .with_context(|| format!("serving {}", path.display()))?;
+        name
+    } else {
+        bail!("{}: not a file", path.display());
+    };
+    if store.is_none() && detect(path)? == Kind::LindiJson {
         for (reference, file) in lindi_references(path)? {
             files
                 .insert(&reference, &file)
@@ -419,6 +454,7 @@ pub fn view_nwb(args: &ViewArgs) -> Result<()> {
         let state = Arc::new(ViewState {
             token: token.clone(),
             files,
+            store,
         });
         let rest = Router::new()
             .route("/files/{*rest}", any(token_files))

@@ -34,7 +34,9 @@ struct Cli {
 #[derive(clap::Args)]
 struct Source {
     /// A local path or an http(s) URL (DANDI asset URLs work; redirects are
-    /// followed): an HDF5 file, or a LINDI `.lindi.json` / `.lindi.tar`.
+    /// followed): an HDF5 file, a LINDI `.lindi.json` / `.lindi.tar`, or an
+    /// NWB-Zarr store (a directory, or the URL of one ending in `.zarr` or
+    /// `.../zarr/<id>/`, with consolidated `.zmetadata`).
     file: String,
     /// Print `stats: requests=N bytes=M seconds=S` as the last line on stderr.
     #[arg(long)]
@@ -99,8 +101,8 @@ enum Command {
     /// Serve a store over HTTP: public GET/HEAD /sha1/<hash> (Range, ETag, CORS), PUT with a
     /// bearer token.
     StoreServer(store::ServerArgs),
-    /// Open a local NWB file (HDF5, .lindi.json, .lindi.tar) in the web app: serves the app
-    /// and that file on 127.0.0.1 (a random token in the file's URL), prints the URL and
+    /// Open a local NWB file (HDF5, .lindi.json, .lindi.tar, or an NWB-Zarr directory) in the
+    /// web app: serves the app and that file on 127.0.0.1 (a random token in the file's URL), prints the URL and
     /// opens the browser.
     ViewNwb(launch::ViewArgs),
     /// Figures: `make` one from a file's view (as the app's Share button does), `publish` one
@@ -216,7 +218,8 @@ fn dedup_chain(chain: &[String]) -> String {
     out.join(": ")
 }
 
-/// Opens an HDF5 file or a LINDI file (told apart by their first bytes).
+/// Opens an HDF5 file or a LINDI file (told apart by their first bytes), or
+/// a Zarr store (a local directory, or a URL that names one).
 fn open(source: &Source, counters: &Arc<Counters>) -> Result<Box<dyn ObjectStore>> {
     let mut options = ns_io_native::OpenOptions {
         counters: Arc::clone(counters),
@@ -239,6 +242,24 @@ fn open(source: &Source, counters: &Arc<Counters>) -> Result<Box<dyn ObjectStore
             .http
             .headers
             .push((name.trim().to_string(), value.trim().to_string()));
+    }
+    let is_url = ns_io_native::is_url(&source.file);
+    if !is_url && std::path::Path::new(&source.file).is_dir() {
+        let keys = ns_io_native::DirKeys::open(&source.file, Arc::clone(counters))?;
+        return Ok(ns_service::open_zarr(
+            Arc::new(keys),
+            ns_service::ReadOptions::default(),
+            true,
+        )?);
+    }
+    if is_url && ns_links::looks_like_zarr(&source.file) {
+        let keys =
+            ns_io_native::HttpKeys::new(&source.file, options.http.clone(), Arc::clone(counters));
+        return Ok(ns_service::open_zarr(
+            Arc::new(keys),
+            ns_service::ReadOptions::default(),
+            true,
+        )?);
     }
     let bytes = ns_io_native::open(&source.file, &options)?;
     // The files a LINDI file points to: one probe (head and tail at once)

@@ -307,6 +307,55 @@ fn view_nwb_serves_the_local_references_of_a_lindi_file() {
     assert_eq!(get(addr, &format!("{dir}/nwb_behavior.nwb")).status, 404);
 }
 
+#[test]
+fn view_nwb_serves_a_zarr_store_by_key() {
+    let store = fixture("nwb_zarr.nwb.zarr");
+    let server = start(&["view-nwb", store.to_str().unwrap(), "--no-browser"]);
+    let path = file_path(&server);
+    // The app tells a store from a file by the `.zarr` at the end.
+    assert!(path.ends_with("/nwb_zarr.nwb.zarr"), "{path}");
+    let addr = &server.addr;
+    let zmetadata = get(addr, &format!("{path}/.zmetadata"));
+    assert_eq!(zmetadata.status, 200);
+    assert_eq!(
+        zmetadata.body,
+        std::fs::read(store.join(".zmetadata")).unwrap()
+    );
+    let chunk = get(
+        addr,
+        &format!("{path}/acquisition/ElectricalSeries/data/0.0"),
+    );
+    assert_eq!(
+        chunk.body,
+        std::fs::read(store.join("acquisition/ElectricalSeries/data/0.0")).unwrap()
+    );
+    // A key never written: 404 (the fill value); nothing outside the store,
+    // nothing without the token.
+    assert_eq!(
+        get(addr, &format!("{path}/processing/behavior/speed/data/3")).status,
+        404
+    );
+    assert_eq!(get(addr, &format!("{path}/../nwb_zarr.nwb")).status, 404);
+    assert_eq!(
+        get(addr, &format!("{path}/%2e%2e/nwb_zarr.nwb")).status,
+        404
+    );
+    let (_, rest) = path.trim_start_matches("/files/").split_once('/').unwrap();
+    assert_eq!(
+        get(addr, &format!("/files/wrongtoken/{rest}/.zmetadata")).status,
+        404
+    );
+    // Without .zmetadata: said, not served.
+    let err = fails(&[
+        "view-nwb",
+        fixture("nwb_zarr_unconsolidated.nwb.zarr")
+            .to_str()
+            .unwrap(),
+        "--no-browser",
+    ]);
+    assert!(err.contains(".zmetadata"), "{err}");
+}
+
 #[cfg(unix)]
 #[test]
 fn lindi_references_out_of_the_folder_are_not_served() {
@@ -371,7 +420,7 @@ fn view_nwb_says_what_is_wrong() {
     assert!(err.contains("missing.nwb: no such file"), "{err}");
 
     let err = fails(&["view-nwb", dir.path().to_str().unwrap(), "--no-browser"]);
-    assert!(err.contains("not a file"), "{err}");
+    assert!(err.contains("not a Zarr store"), "{err}");
 
     let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = busy.local_addr().unwrap().port().to_string();

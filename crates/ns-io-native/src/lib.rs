@@ -6,11 +6,13 @@
 
 mod file;
 mod http;
+mod keys;
 
 use std::sync::Arc;
 
 pub use file::FileSource;
 pub use http::{HttpOptions, HttpSource};
+pub use keys::{DirKeys, HttpKeys};
 use ns_io::{Bytes, CacheSetup, Counted, Counters, DynSource, PageCacheConfig, Result};
 
 /// How to open a source.

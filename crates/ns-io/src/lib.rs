@@ -13,6 +13,7 @@
 mod cache;
 mod counted;
 mod error;
+mod keys;
 mod memory;
 mod open;
 mod par;
@@ -22,6 +23,7 @@ mod response;
 pub use cache::{PageCache, PageCacheConfig};
 pub use counted::{Counted, Counters, Stats};
 pub use error::{Error, Result};
+pub use keys::{DynKeys, MemoryKeys, ReadKey, is_safe_key, too_large};
 pub use memory::MemorySource;
 pub use open::{CacheSetup, open_cached, warm_up};
 pub use par::par_map;

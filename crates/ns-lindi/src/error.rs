@@ -40,6 +40,45 @@ pub enum Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// The shared Zarr layer's errors (array metadata, chunks, selections),
+/// kept by kind.
+impl From<ns_zarr::Error> for Error {
+    fn from(e: ns_zarr::Error) -> Self {
+        match e {
+            ns_zarr::Error::Io(io) => Self::Io(io),
+            ns_zarr::Error::NotZarr { location, reason } => Self::NotLindi { location, reason },
+            ns_zarr::Error::Format {
+                location,
+                path,
+                message,
+            } => Self::Format {
+                location,
+                path,
+                message,
+            },
+            ns_zarr::Error::NotFound { location, path } => Self::NotFound { location, path },
+            ns_zarr::Error::Selection {
+                location,
+                path,
+                message,
+            } => Self::Selection {
+                location,
+                path,
+                message,
+            },
+            ns_zarr::Error::Unsupported {
+                location,
+                path,
+                message,
+            } => Self::Unsupported {
+                location,
+                path,
+                message,
+            },
+        }
+    }
+}
+
 /// Through [`ns_model::ObjectStore`] a LINDI file reports errors as the
 /// object model's errors, keeping their kind.
 impl From<Error> for ns_model::Error {

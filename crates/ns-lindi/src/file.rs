@@ -1,7 +1,6 @@
 //! [`LindiFile`]: a LINDI reference file opened as a tree of nodes.
 
-use ns_model::path::{absolute, normalize, parent_of};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use ns_hdf5::H5File;
@@ -14,8 +13,10 @@ use crate::refs::{self, ChunkRef, ExternalArrayLink, LINDI_ATTRS, LindiAttrs, Pa
 use crate::slice::SliceSource;
 use crate::tar::{self, Members};
 use crate::value::{FieldType, ObjectKind, attr_value, reference};
-use crate::zarr::{ArrayMeta, ElemType};
 use crate::{Error, Result};
+use ns_zarr::elements::dtype_of;
+use ns_zarr::meta::{ArrayMeta, ElemType};
+use ns_zarr::tree::Tree;
 use serde::Deserialize;
 
 /// Opens the file or URL a reference points to, as a byte source. Natively
@@ -76,8 +77,7 @@ pub struct LindiFile {
     pub(crate) location: String,
     size: u64,
     /// Every node, sorted by path.
-    nodes: Vec<Node>,
-    index: HashMap<String, usize>,
+    tree: Tree,
     pub(crate) arrays: HashMap<String, ArrayInfo>,
     pub(crate) chunks: HashMap<String, ChunkRef>,
     pub(crate) urls: Vec<String>,
@@ -88,9 +88,6 @@ pub struct LindiFile {
     external: Mutex<HashMap<String, Arc<H5File>>>,
     pub(crate) options: OpenOptions,
 }
-
-/// Soft links followed in a row before giving up.
-const MAX_LINK_HOPS: usize = 32;
 
 impl LindiFile {
     /// Opens a `.lindi.json` document. `location` is where it came from (a
@@ -209,8 +206,7 @@ impl LindiFile {
         let mut file = Self {
             location: location.to_string(),
             size,
-            nodes: Vec::new(),
-            index: HashMap::new(),
+            tree: Tree::default(),
             arrays: HashMap::new(),
             chunks: parsed.chunks,
             urls: parsed.urls,
@@ -272,39 +268,8 @@ impl LindiFile {
             }
         }
         // Zarr needs no .zgroup for a folder that only holds other keys;
-        // such folders are groups without attributes.
-        let listed: BTreeSet<String> = nodes.iter().map(|n| n.path.clone()).collect();
-        let mut implicit = BTreeSet::new();
-        if !listed.contains("/") {
-            implicit.insert("/".to_string());
-        }
-        for path in &listed {
-            let mut p = path.as_str();
-            while let Some((parent, _)) = p.rsplit_once('/') {
-                if parent.is_empty() {
-                    break;
-                }
-                if !listed.contains(parent) {
-                    implicit.insert(parent.to_string());
-                }
-                p = parent;
-            }
-        }
-        nodes.extend(implicit.into_iter().map(|path| Node {
-            path,
-            kind: NodeKind::Group,
-            address: None,
-            attrs: Vec::new(),
-            dataset: None,
-            error: None,
-        }));
-        nodes.sort_by(|a, b| a.path.cmp(&b.path));
-        file.index = nodes
-            .iter()
-            .enumerate()
-            .map(|(i, n)| (n.path.clone(), i))
-            .collect();
-        file.nodes = nodes;
+        // such folders are groups without attributes (`Tree::new`).
+        file.tree = Tree::new(nodes);
         Ok(file)
     }
 
@@ -317,7 +282,7 @@ impl LindiFile {
     ) -> Result<(DatasetInfo, ArrayInfo)> {
         let path = node_path(key);
         let meta = ArrayMeta::parse(zarray).map_err(|m| self.format_error(&path, &m))?;
-        let scalar = lindi.scalar == Some(true) && meta.len() == Some(1);
+        let scalar = lindi.scalar == Some(true) && meta.element_count() == Some(1);
         let object = (meta.elem == ElemType::Object).then(|| match &lindi.compound_dtype {
             Some(fields) => ObjectKind::Compound(
                 fields
@@ -346,7 +311,7 @@ impl LindiFile {
             dtype,
             dtype_description: description,
             chunks: (!scalar).then(|| meta.chunks.clone()),
-            filters: meta.codecs.iter().map(crate::zarr::Codec::name).collect(),
+            filters: meta.codecs.iter().map(ns_zarr::meta::Codec::name).collect(),
             virtual_sources: Vec::new(),
         };
         let array = ArrayInfo {
@@ -394,58 +359,19 @@ impl LindiFile {
     /// Every group, dataset and soft link, sorted by path. (LINDI has no
     /// external links; a hard link appears as a copy under each path.)
     pub fn walk(&self) -> Result<Vec<Node>> {
-        Ok(self.nodes.clone())
+        Ok(self.tree.nodes().to_vec())
     }
 
     /// One object by path, following soft links to it (also in its parent
     /// groups); the node keeps the path asked for, as in `H5File::node`.
     pub fn node(&self, path: &str) -> Result<Node> {
-        let asked = normalize(path);
-        let resolved = self.resolve(&asked)?;
-        let mut node = self.nodes[self.index[&resolved]].clone();
-        node.path = asked;
-        Ok(node)
+        Ok(self.tree.node(path, &self.location)?)
     }
 
     /// `path` with soft links (of it and of its parents) followed, to a
     /// listed node that is not a link.
     pub(crate) fn resolve(&self, path: &str) -> Result<String> {
-        let mut path = normalize(path);
-        'hops: for _ in 0..MAX_LINK_HOPS {
-            if let Some(&i) = self.index.get(&path) {
-                match &self.nodes[i].kind {
-                    NodeKind::SoftLink { target } => {
-                        path = absolute(parent_of(&path), target);
-                        continue 'hops;
-                    }
-                    _ => return Ok(path),
-                }
-            }
-            // Not listed: a parent may be a soft link.
-            let mut end = path.len();
-            while let Some(cut) = path[..end].rfind('/') {
-                if cut == 0 {
-                    break;
-                }
-                let head = &path[..cut];
-                if let Some(&i) = self.index.get(head)
-                    && let NodeKind::SoftLink { target } = &self.nodes[i].kind
-                {
-                    path = normalize(&format!(
-                        "{}{}",
-                        absolute(parent_of(head), target),
-                        &path[cut..]
-                    ));
-                    continue 'hops;
-                }
-                end = cut;
-            }
-            return Err(Error::NotFound {
-                location: self.location.clone(),
-                path,
-            });
-        }
-        Err(self.format_error(&path, "soft links nested too deep (or in a cycle)"))
+        Ok(self.tree.resolve(path, &self.location)?)
     }
 
     /// The byte source of a reference target, opened on first use (for a
@@ -542,61 +468,6 @@ fn user_attrs(zattrs: &Map<String, Json>) -> Vec<(String, Value)> {
         .collect()
 }
 
-/// The dtype and its description for an element type.
-fn dtype_of(elem: &ElemType, object: Option<&ObjectKind>) -> (Dtype, String) {
-    let plain = |d: Dtype| (d, d.name().to_string());
-    match elem {
-        ElemType::Bool => plain(Dtype::Bool),
-        ElemType::Int { size, signed, big } => {
-            let d = Dtype::int(*size, *signed).unwrap_or(Dtype::Opaque);
-            endian(d, *big && *size > 1)
-        }
-        ElemType::Float { size, big } => {
-            let d = Dtype::float(*size).unwrap_or(Dtype::Opaque);
-            endian(d, *big)
-        }
-        ElemType::Bytes(n) => (Dtype::String, format!("string (fixed {n} bytes)")),
-        ElemType::Unicode { chars, .. } => (
-            Dtype::String,
-            format!("string (fixed {chars} chars, utf-32)"),
-        ),
-        ElemType::Object => match object {
-            Some(ObjectKind::References) => (Dtype::Reference, "reference (object)".into()),
-            Some(ObjectKind::Compound(fields)) => {
-                let inner: Vec<String> = fields
-                    .iter()
-                    .map(|(name, ty)| format!("{name}: {}", field_name(ty)))
-                    .collect();
-                (
-                    Dtype::Compound,
-                    format!("compound {{{}}}", inner.join(", ")),
-                )
-            }
-            _ => (Dtype::String, "string (vlen, utf-8)".into()),
-        },
-        ElemType::Unsupported(t) => (Dtype::Opaque, format!("opaque ({t})")),
-    }
-}
-
-fn endian(d: Dtype, big: bool) -> (Dtype, String) {
-    if big {
-        (d, format!("{d} (big-endian)"))
-    } else {
-        (d, d.name().to_string())
-    }
-}
-
-fn field_name(ty: &FieldType) -> &'static str {
-    match ty {
-        FieldType::Int => "int",
-        FieldType::Float => "float",
-        FieldType::Bool => "bool",
-        FieldType::String => "string",
-        FieldType::Reference => "reference",
-        FieldType::Other => "other",
-    }
-}
-
 /// A store key (`a/b`, root `""`) as a node path (`/a/b`, `/`).
 fn node_path(key: &str) -> String {
     format!("/{key}")
@@ -641,13 +512,5 @@ mod tests {
         tar[..15].copy_from_slice(b".tar_entry.json");
         tar[257..262].copy_from_slice(b"ustar");
         assert_eq!(detect(&tar), Some(Format::Tar));
-    }
-
-    #[test]
-    fn paths() {
-        assert_eq!(normalize("a//b/"), "/a/b");
-        assert_eq!(absolute("/a/b", "c"), "/a/b/c");
-        assert_eq!(absolute("/a", "/x/y"), "/x/y");
-        assert_eq!(parent_of("/a"), "/");
     }
 }

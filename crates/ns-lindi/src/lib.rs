@@ -49,15 +49,11 @@
 
 mod error;
 mod file;
-#[cfg(feature = "fuzzing")]
-pub mod fuzzing;
-mod json;
 mod read;
 mod refs;
 mod slice;
 mod tar;
 mod value;
-mod zarr;
 
 pub use error::{Error, Result};
 pub use file::{Format, LindiFile, OpenOptions, Opener, detect};

@@ -204,7 +204,7 @@ pub(crate) enum ParseError {
 /// Parses and resolves a reference document.
 pub(crate) fn parse(bytes: &[u8], base: &Base<'_>) -> Result<Parsed, ParseError> {
     let doc =
-        crate::json::parse(bytes).map_err(|e| ParseError::NotLindi(format!("not JSON: {e}")))?;
+        ns_zarr::json::parse(bytes).map_err(|e| ParseError::NotLindi(format!("not JSON: {e}")))?;
     let Json::Object(mut doc) = doc else {
         return Err(ParseError::NotLindi("the JSON is not an object".into()));
     };
@@ -323,7 +323,7 @@ fn metadata_json(value: Json) -> Result<Json, String> {
     match value {
         Json::String(text) => {
             let bytes = inline_bytes(&text)?;
-            crate::json::parse(&bytes).map_err(|e| format!("metadata is not JSON: {e}"))
+            ns_zarr::json::parse(&bytes).map_err(|e| format!("metadata is not JSON: {e}"))
         }
         Json::Array(_) => Err("metadata stored by reference (not inline) is not supported".into()),
         other => Ok(other),

@@ -63,7 +63,7 @@ impl Members {
                 "not a tar starting with {ENTRY_NAME} (a .lindi.tar)"
             )));
         }
-        let entry = crate::json::parse(&head[usize_of(BLOCK)..])
+        let entry = ns_zarr::json::parse(&head[usize_of(BLOCK)..])
             .map_err(|e| not_lindi(format!("{ENTRY_NAME} is not JSON: {e}")))?;
         let index = member_of(entry.get("index").unwrap_or(&Json::Null))
             .ok_or_else(|| not_lindi(format!("{ENTRY_NAME} does not locate the index")))?;
@@ -81,7 +81,7 @@ impl Members {
             )));
         }
         let bytes = source.read_range(index.offset..index.offset + index.size)?;
-        let doc = crate::json::parse(&bytes)
+        let doc = ns_zarr::json::parse(&bytes)
             .map_err(|e| not_lindi(format!("the tar index is not JSON: {e}")))?;
         let files = doc
             .get("files")

@@ -387,6 +387,30 @@ pub fn nwb_link(url: &str, dandiset_id: Option<&str>, version: Option<&str>) -> 
 }
 
 /// DANDI API URLs the viewer uses.
+/// Whether a location names a Zarr store rather than a file: a URL or path
+/// ending in `.zarr` (or `.zarr/`), or a URL of a folder inside a `zarr/`
+/// folder (DANDI's Zarr assets are `…/zarr/<id>/`). A query or fragment is
+/// not part of it. Local directories are told apart by the file system instead.
+pub fn looks_like_zarr(location: &str) -> bool {
+    let end = location.find(['?', '#']).unwrap_or(location.len());
+    let path = &location[..end];
+    if path
+        .trim_end_matches('/')
+        .to_ascii_lowercase()
+        .ends_with(".zarr")
+    {
+        return true;
+    }
+    // A folder of a `zarr/` folder on a server (DANDI's bucket keeps its
+    // Zarr assets as `…/zarr/<id>/`). Not any folder URL: DANDI's download
+    // URLs of files end in `/download/`.
+    path.split_once("://")
+        .and_then(|(_, rest)| rest.split_once('/'))
+        .is_some_and(|(_, path)| {
+            path.ends_with('/') && (path.starts_with("zarr/") || path.contains("/zarr/"))
+        })
+}
+
 pub mod api {
     use super::encode_component;
 
@@ -687,5 +711,30 @@ mod tests {
             &cli
         ));
         assert!(!credentials_allowed("https://x/", &[] as &[&str]));
+    }
+
+    #[test]
+    fn zarr_locations() {
+        for yes in [
+            "x.nwb.zarr",
+            "/data/x.nwb.zarr/",
+            "https://h/a/x.nwb.zarr",
+            "https://h/a/x.ZARR/?sig=1",
+            "https://dandiarchive.s3.amazonaws.com/zarr/0a1b/",
+        ] {
+            assert!(looks_like_zarr(yes), "{yes}");
+        }
+        for no in [
+            "x.nwb",
+            "https://h/a/x.nwb",
+            "https://h/",
+            "https://h",
+            "https://h/x.nwb?u=a.zarr",
+            "https://api.dandiarchive.org/api/assets/1/download/",
+            "https://h/zarr/x.nwb",
+            "dir/",
+        ] {
+            assert!(!looks_like_zarr(no), "{no}");
+        }
     }
 }

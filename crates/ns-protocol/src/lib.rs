@@ -45,6 +45,13 @@ pub enum FileSource {
         /// the hosts the app trusts with it.
         api_key: Option<String>,
     },
+    /// A Zarr store (NWB-Zarr) at a URL, read as `<url>/<key>` with plain
+    /// GETs; its tree comes from the consolidated `.zmetadata`.
+    Zarr {
+        url: String,
+        /// As for `Url`.
+        api_key: Option<String>,
+    },
     /// A local file the user picked or dropped; the worker reads slices of it.
     /// The `File` object itself travels next to the message (not JSON).
     Local { name: String, size_bytes: u64 },

@@ -25,7 +25,7 @@ use ns_nwb::NwbFile;
 use ns_protocol::{Answer, Overview, Query, WorkerError};
 
 pub use error::{io_error, model_error, nwb_error};
-pub use open::{ReadOptions, open_store};
+pub use open::{ReadOptions, open_store, open_zarr};
 
 /// How much one answer may hold.
 #[derive(Debug, Clone, Copy)]

@@ -56,3 +56,26 @@ pub fn open_store(
         .with_opener(open_reference);
     Ok(Box::new(h5))
 }
+
+/// Opens a Zarr store (NWB as hdmf-zarr writes it) through its key-value
+/// source: a directory, or `<url>/<key>` over HTTP.
+///
+/// # Errors
+/// When its metadata cannot be read or it is not a Zarr v2 hierarchy.
+///
+/// `prefetch_scalars`: fetch every 1-element array (the session's fields,
+/// the specifications) in one batch when opening; worth it where the
+/// source overlaps requests (natively), not with one request at a time.
+pub fn open_zarr(
+    keys: ns_io::DynKeys,
+    options: ReadOptions,
+    prefetch_scalars: bool,
+) -> Result<Box<dyn ObjectStore>, WorkerError> {
+    let options = ns_zarr::OpenOptions {
+        max_read_bytes: options.max_read_bytes,
+        threads: options.threads,
+        prefetch_scalars,
+    };
+    let zarr = ns_zarr::ZarrFile::open(keys, options).map_err(|e| model_error(&e.into()))?;
+    Ok(Box::new(zarr))
+}

@@ -277,3 +277,109 @@ impl ReadAt for LocalFileSource {
         self.name.clone()
     }
 }
+
+/// A Zarr store at a URL: each key is a plain synchronous GET of
+/// `<base>/<key>` (404: a key never written; any other failure is an
+/// error). Credentials go only where [`ns_links::credentials_allowed`]
+/// says, per key URL.
+pub struct XhrKeys {
+    /// Without a trailing `/` (nor query).
+    base: String,
+    /// The query of the given URL (a signature), appended to every key.
+    query: String,
+    api_key: Option<String>,
+    /// The URL the user gave: credentials only to its origin.
+    root: String,
+    counters: Arc<Counters>,
+    on_request: OnRequest,
+}
+
+impl XhrKeys {
+    pub fn new(
+        url: &str,
+        api_key: Option<String>,
+        counters: Arc<Counters>,
+        on_request: OnRequest,
+    ) -> Self {
+        let (base, query) = match url.find('?') {
+            Some(i) => (&url[..i], url[i..].to_string()),
+            None => (url, String::new()),
+        };
+        Self {
+            base: base.trim_end_matches('/').to_string(),
+            query,
+            api_key,
+            root: url.to_string(),
+            counters,
+            on_request,
+        }
+    }
+}
+
+impl ns_io::ReadKey for XhrKeys {
+    fn get(&self, key: &str, max_bytes: u64) -> Result<Option<Bytes>> {
+        if !ns_io::is_safe_key(key) {
+            return Err(Error::Invalid {
+                location: self.base.clone(),
+                message: format!("key {key:?} is not a relative path inside the store"),
+            });
+        }
+        let url = format!(
+            "{}/{}{}",
+            self.base,
+            ns_links::encode_component(key),
+            self.query
+        );
+        let fail = |message: String| Error::Http {
+            url: url.clone(),
+            message,
+        };
+        let xhr = XmlHttpRequest::new().map_err(|e| fail(js_message(&e)))?;
+        xhr.open_with_async("GET", &url, false)
+            .map_err(|e| fail(js_message(&e)))?;
+        if let Some(key) = self
+            .api_key
+            .as_ref()
+            .filter(|_| ns_links::credentials_allowed(&url, &[self.root.as_str()]))
+        {
+            xhr.set_request_header("Authorization", &format!("token {key}"))
+                .map_err(|e| fail(js_message(&e)))?;
+        }
+        js_sys::Reflect::set(&xhr, &"responseType".into(), &"arraybuffer".into())
+            .map_err(|e| fail(js_message(&e)))?;
+        let sent = xhr.send();
+        let status = xhr.status().unwrap_or(0);
+        (self.on_request)();
+        if sent.is_err() || status == 0 {
+            self.counters.record(0);
+            return Err(fail(
+                "the request failed: network error or blocked by CORS (the server must allow \
+                 this origin)"
+                    .into(),
+            ));
+        }
+        if status == 404 {
+            self.counters.record(0);
+            return Ok(None);
+        }
+        if status != 200 {
+            self.counters.record(0);
+            return Err(Error::HttpStatus { url, status });
+        }
+        let body = xhr
+            .response()
+            .ok()
+            .and_then(|r| r.dyn_into::<ArrayBuffer>().ok())
+            .map(|b| Uint8Array::new(&b).to_vec())
+            .unwrap_or_default();
+        self.counters.record(body.len() as u64);
+        if body.len() as u64 > max_bytes {
+            return Err(ns_io::too_large(&url, body.len() as u64, max_bytes));
+        }
+        Ok(Some(Bytes::from(body)))
+    }
+
+    fn describe(&self) -> String {
+        self.base.clone()
+    }
+}

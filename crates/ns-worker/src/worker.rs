@@ -17,7 +17,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 use web_sys::{DedicatedWorkerGlobalScope, File, MessageEvent};
 
-use crate::sources::{LocalFileSource, XhrSource};
+use crate::sources::{LocalFileSource, XhrKeys, XhrSource};
 
 /// Bytes probed from the head (and fetched from the tail) when opening.
 const PREFETCH_BYTES: u64 = 256 * 1024;
@@ -246,13 +246,27 @@ fn open(
             stats: stats(&progress_counters),
         });
     });
+    if let FileSource::Zarr { url, api_key } = &source {
+        // A Zarr store: no byte source, no pages to share; every key is a
+        // GET of its own (the other workers read `.zmetadata` themselves).
+        let keys = XhrKeys::new(url, api_key.clone(), Arc::clone(&counters), on_request);
+        let options = ReadOptions {
+            max_read_bytes: MAX_READ_BYTES,
+            threads: 1,
+        };
+        let store = ns_service::open_zarr(Arc::new(keys), options, false)?;
+        let service = Service::new(store, Limits::default())?;
+        let overview = service.overview();
+        STATE.with(|s| s.borrow_mut().file = Some(service));
+        return Ok(overview);
+    }
     let ref_counters = Arc::clone(&counters);
     let ref_progress: crate::sources::OnRequest = on_request.clone();
     // The key (sent only for an allowed URL) goes only to references on
     // that same origin: never to another host a LINDI file names.
     let (ref_key, ref_root) = match &source {
         FileSource::Url { api_key, url, .. } => (api_key.clone(), url.clone()),
-        FileSource::Local { .. } => (None, String::new()),
+        FileSource::Local { .. } | FileSource::Zarr { .. } => (None, String::new()),
     };
     let source: Arc<dyn ReadAt> = match source {
         FileSource::Url {
@@ -277,6 +291,12 @@ fn open(
                 .map_err(|e| io_error(&e))?,
             };
             cached(xhr, head, seed, CacheSetup::browser().whole_file_bytes)?
+        }
+        FileSource::Zarr { url, .. } => {
+            return Err(WorkerError::new(
+                ErrorKind::BadRequest,
+                format!("{url}: a Zarr store is opened by key, not as a byte source"),
+            ));
         }
         FileSource::Local { name, .. } => {
             let file = file.ok_or_else(|| WorkerError {

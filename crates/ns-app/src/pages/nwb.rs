@@ -61,7 +61,15 @@ async fn asset_path(url: Option<&str>, path: Option<String>, dandiset: bool) -> 
 }
 
 async fn open(url: Option<String>, local: Option<String>) -> Result<Overview, WorkerError> {
-    let overview = if let Some(url) = url {
+    let overview = if let Some(url) = url.clone().filter(|u| ns_links::looks_like_zarr(u)) {
+        // An NWB-Zarr store: a folder of keys, not a file to probe; the
+        // worker reads its consolidated `.zmetadata`, then keys.
+        let source = FileSource::Zarr {
+            api_key: net::api_key_for(&url),
+            url,
+        };
+        client::open(source, None, None).await?.0
+    } else if let Some(url) = url {
         let probe = net::probe_size(&url).await?;
         let seed = match &probe.validator {
             Some(v) => crate::meta_cache::load(&url, probe.size_bytes, v).await,

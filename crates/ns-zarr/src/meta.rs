@@ -5,7 +5,7 @@ use serde_json::Value as Json;
 
 /// The element type of a Zarr array (numpy's type string, e.g. `<i2`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum ElemType {
+pub enum ElemType {
     Bool,
     Int {
         size: u8,
@@ -30,8 +30,18 @@ pub(crate) enum ElemType {
 }
 
 impl ElemType {
-    pub(crate) fn parse(dtype: &Json) -> Self {
+    pub fn parse(dtype: &Json) -> Self {
         let Some(text) = dtype.as_str() else {
+            // A structured dtype with an object field is stored through an
+            // object codec, each element a list of field values (hdmf-zarr's
+            // compounds with references).
+            if let Json::Array(fields) = dtype
+                && fields
+                    .iter()
+                    .any(|f| f.get(1).and_then(Json::as_str) == Some("|O"))
+            {
+                return ElemType::Object;
+            }
             return ElemType::Unsupported(dtype.to_string());
         };
         let unsupported = || ElemType::Unsupported(text.to_string());
@@ -74,7 +84,7 @@ impl ElemType {
     }
 
     /// Bytes of one element in a decoded chunk (0 for objects).
-    pub(crate) fn itemsize(&self) -> usize {
+    pub fn itemsize(&self) -> usize {
         match self {
             ElemType::Bool => 1,
             ElemType::Int { size, .. } | ElemType::Float { size, .. } => usize::from(*size),
@@ -84,7 +94,7 @@ impl ElemType {
         }
     }
 
-    pub(crate) fn is_big_endian(&self) -> bool {
+    pub fn is_big_endian(&self) -> bool {
         matches!(
             self,
             ElemType::Int {
@@ -99,7 +109,7 @@ impl ElemType {
 
 /// One codec of a chunk's pipeline.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Codec {
+pub enum Codec {
     Zlib,
     Gzip,
     Blosc,
@@ -138,7 +148,7 @@ impl Codec {
 
     /// The name listed among a dataset's filters: HDF5's where the codec
     /// is the same transformation (`zlib` is HDF5's `deflate`).
-    pub(crate) fn name(&self) -> String {
+    pub fn name(&self) -> String {
         match self {
             Codec::Zlib => "deflate".into(),
             Codec::Gzip => "gzip".into(),
@@ -190,31 +200,43 @@ impl Codec {
     }
 }
 
+/// Why an array whose object codec is `pickle` cannot be read.
+pub const PICKLE_REFUSED: &str = "the elements are Python pickles (numcodecs \"pickle\", \
+     hdmf-zarr's default object codec), which this reader does not load: unpickling runs \
+     code named by the file. Write the file with a JSON object codec \
+     (hdmf_zarr ZarrIO(object_codec_class=numcodecs.JSON)) to make it readable";
+
 /// How object (`|O`) elements are encoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum ObjectCodec {
+pub enum ObjectCodec {
     /// numcodecs `json2` (LINDI's choice): a JSON list of the elements, then
     /// the dtype string and the shape.
     Json,
     /// numcodecs `vlen-utf8` / `vlen-bytes`: a count, then length-prefixed items.
     VlenUtf8,
     VlenBytes,
+    /// numcodecs `pickle` (hdmf-zarr's default for references and
+    /// compounds): recognized, never decoded. Loading a pickle runs
+    /// whatever Python it names; reads of such arrays are an error.
+    Pickle,
 }
 
 impl ObjectCodec {
-    fn parse(config: &Json) -> Option<Self> {
+    pub fn parse(config: &Json) -> Option<Self> {
         match config.get("id").and_then(Json::as_str)? {
             "json2" | "json" => Some(ObjectCodec::Json),
             "vlen-utf8" => Some(ObjectCodec::VlenUtf8),
             "vlen-bytes" => Some(ObjectCodec::VlenBytes),
+            "pickle" => Some(ObjectCodec::Pickle),
             _ => None,
         }
     }
 
     /// The elements of a decoded chunk, as JSON values (strings for the
     /// vlen codecs).
-    pub(crate) fn items(&self, bytes: &[u8]) -> Result<Vec<Json>, String> {
+    pub fn items(&self, bytes: &[u8]) -> Result<Vec<Json>, String> {
         match self {
+            ObjectCodec::Pickle => Err(PICKLE_REFUSED.into()),
             ObjectCodec::Json => {
                 let doc = crate::json::parse(bytes)
                     .map_err(|e| format!("object chunk is not JSON: {e}"))?;
@@ -256,7 +278,7 @@ impl ObjectCodec {
 
 /// A parsed `.zarray`.
 #[derive(Debug, Clone)]
-pub(crate) struct ArrayMeta {
+pub struct ArrayMeta {
     pub shape: Vec<u64>,
     pub chunks: Vec<u64>,
     pub elem: ElemType,
@@ -308,7 +330,7 @@ impl ArrayMeta {
     /// most [`MAX_RANK`]), no zero chunk size, and a chunk whose element
     /// count fits in a `u64` (the shape itself may be as large as a `u64`
     /// allows: only the chunks a read touches are visited).
-    pub(crate) fn parse(doc: &Json) -> Result<Self, String> {
+    pub fn parse(doc: &Json) -> Result<Self, String> {
         let z = ZArray::deserialize(doc).map_err(|e| format!("bad .zarray: {e}"))?;
         if z.shape.len() != z.chunks.len() {
             return Err(format!(
@@ -365,17 +387,17 @@ impl ArrayMeta {
     }
 
     /// Elements in one (whole) chunk (checked to fit by [`Self::parse`]).
-    pub(crate) fn chunk_len(&self) -> u64 {
+    pub fn chunk_len(&self) -> u64 {
         self.chunks.iter().fold(1u64, |n, c| n.saturating_mul(*c))
     }
 
     /// Elements in the whole array, `None` if more than a `u64` counts.
-    pub(crate) fn len(&self) -> Option<u64> {
+    pub fn element_count(&self) -> Option<u64> {
         self.shape.iter().try_fold(1u64, |n, d| n.checked_mul(*d))
     }
 
     /// The key suffix of the chunk at grid position `coords`.
-    pub(crate) fn chunk_key(&self, coords: &[u64]) -> String {
+    pub fn chunk_key(&self, coords: &[u64]) -> String {
         if coords.is_empty() {
             return "0".into();
         }
@@ -385,7 +407,7 @@ impl ArrayMeta {
 
     /// Decodes a stored chunk to its raw element bytes (or, for objects,
     /// the bytes the object codec reads). `max_len` bounds every step.
-    pub(crate) fn decode(&self, stored: &[u8], max_len: usize) -> Result<Vec<u8>, String> {
+    pub fn decode(&self, stored: &[u8], max_len: usize) -> Result<Vec<u8>, String> {
         let mut data = stored.to_vec();
         for codec in self.codecs.iter().rev() {
             data = codec.decode(data, max_len)?;
@@ -481,6 +503,10 @@ mod tests {
             ElemType::parse(&json!([["a", "<i4"]])),
             ElemType::Unsupported(_)
         ));
+        assert_eq!(
+            ElemType::parse(&json!([["a", "<i4"], ["r", "|O"]])),
+            ElemType::Object
+        );
     }
 
     #[test]
@@ -507,7 +533,7 @@ mod tests {
             &json!({"shape": [1u64 << 62, 4], "chunks": [1000, 4], "dtype": "<i2"}),
         )
         .expect("parses");
-        assert_eq!(huge.len(), None);
+        assert_eq!(huge.element_count(), None);
         assert_eq!(huge.chunk_len(), 4000);
         // ...but chunks whose element count overflows are refused.
         let err = ArrayMeta::parse(

@@ -8,7 +8,7 @@ use serde_json::Value as Json;
 /// strings `"NaN"`, `"Infinity"` and `"-Infinity"` (the spelling LINDI uses
 /// for non-finite floats in attributes), to be read back as floats where a
 /// float is expected.
-pub(crate) fn parse(bytes: &[u8]) -> Result<Json, serde_json::Error> {
+pub fn parse(bytes: &[u8]) -> Result<Json, serde_json::Error> {
     match serde_json::from_slice(bytes) {
         Ok(v) => Ok(v),
         Err(first) => match quote_non_finite(bytes) {
