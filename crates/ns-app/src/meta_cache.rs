@@ -23,11 +23,26 @@ async fn open_cache() -> Option<Cache> {
     JsFuture::from(promise).await.ok()?.dyn_into::<Cache>().ok()
 }
 
-/// The saved pages of `url`, if they were saved for this very version.
-pub async fn load(url: &str, size_bytes: u64, validator: &str) -> Option<Uint8Array> {
+/// Pages saved for `url` (of some version: see [`load`]), unread.
+pub struct Saved {
+    cache: Cache,
+    response: Response,
+}
+
+/// Whether pages of `url` were saved (for any version): the caller then
+/// probes only the size and version, else it reads the file's ends with
+/// the probe.
+pub async fn find(url: &str) -> Option<Saved> {
     let cache = open_cache().await?;
     let found = JsFuture::from(cache.match_with_str(&key(url))).await.ok()?;
     let response = found.dyn_into::<Response>().ok()?;
+    Some(Saved { cache, response })
+}
+
+/// The saved pages of `url`, if they were saved for this very version
+/// (else they are deleted).
+pub async fn load(url: &str, saved: Saved, size_bytes: u64, validator: &str) -> Option<Uint8Array> {
+    let Saved { cache, response } = saved;
     let headers = response.headers();
     let same_size = headers.get("x-size").ok().flatten() == Some(size_bytes.to_string());
     let same_version = headers.get("x-validator").ok().flatten().as_deref() == Some(validator);

@@ -103,6 +103,52 @@ pub struct Probe {
     pub first_byte: Option<u8>,
     /// ETag or Last-Modified, when the server shows one.
     pub validator: Option<String>,
+    /// Bytes read from the file's ends (offset, bytes), by [`probe_ends`]:
+    /// the worker starts from them instead of fetching them again.
+    pub ends: Vec<(u64, Vec<u8>)>,
+}
+
+/// [`probe_size`] that also reads the first and the last `bytes` of the
+/// file (pynwb puts the metadata there), in the same round trip: two
+/// concurrent Range requests, `bytes=0-(n-1)` and `bytes=-n`. The size comes
+/// from their `Content-Range`; when the server hides it (S3 without CORS
+/// exposure), from a `bytes=0-` request as in [`probe_size`], and the tail
+/// is dropped (it cannot be placed).
+pub async fn probe_ends(url: &str, bytes: u64) -> Result<Probe, WorkerError> {
+    let (tx, rx) = futures_channel::oneshot::channel();
+    let tail_url = url.to_string();
+    wasm_bindgen_futures::spawn_local(async move {
+        let _ = tx.send(probe_once(&tail_url, &RangeRequest::Suffix(bytes), true).await);
+    });
+    let head = probe_once(url, &RangeRequest::Span(0..bytes.max(1)), true).await?;
+    // The tail is a bonus: an error there shows again in the worker's reads.
+    let tail = rx.await.ok().and_then(Result::ok);
+    let mut ends = Vec::new();
+    let size_bytes = match head.expected.total_bytes {
+        Some(total) => total,
+        None => {
+            probe_once(url, &RangeRequest::From(0), false)
+                .await?
+                .into_probe(url)?
+                .size_bytes
+        }
+    };
+    if let Some(body) = head.body.clone() {
+        ends.push((0, body));
+    }
+    if let Some(tail) = tail
+        && tail.expected.total_bytes == Some(size_bytes)
+        && let Some(body) = tail.body
+    {
+        ends.push((tail.expected.range.start, body));
+    }
+    let first_byte = ends.first().and_then(|(_, b)| b.first().copied());
+    Ok(Probe {
+        size_bytes,
+        first_byte,
+        validator: head.validator,
+        ends,
+    })
 }
 
 /// Learns a remote file's size and checks that its server honours Range,
@@ -112,12 +158,12 @@ pub struct Probe {
 /// goes through [`ns_io::check_range_response`], like the worker's reads.
 pub async fn probe_size(url: &str) -> Result<Probe, WorkerError> {
     // First one byte: enough when the server lets scripts read Content-Range.
-    let first = probe_once(url, &RangeRequest::Span(0..1)).await?;
+    let first = probe_once(url, &RangeRequest::Span(0..1), true).await?;
     if first.expected.total_bytes.is_some() {
         return first.into_probe(url);
     }
     // S3 exposes only ETag: ask for everything, read Content-Length, abort.
-    probe_once(url, &RangeRequest::From(0))
+    probe_once(url, &RangeRequest::From(0), false)
         .await?
         .into_probe(url)
 }
@@ -125,7 +171,8 @@ pub async fn probe_size(url: &str) -> Result<Probe, WorkerError> {
 /// One checked probe answer.
 struct ProbeAnswer {
     expected: Expected,
-    first_byte: Option<u8>,
+    /// The body, when it was read.
+    body: Option<Vec<u8>>,
     validator: Option<String>,
 }
 
@@ -142,7 +189,13 @@ fn probe_error(e: &ns_io::Error) -> WorkerError {
     }
 }
 
-async fn probe_once(url: &str, request: &RangeRequest) -> Result<ProbeAnswer, WorkerError> {
+/// One probe request; its body is read when `read_body` and the answer is
+/// the range asked for (never a whole file).
+async fn probe_once(
+    url: &str,
+    request: &RangeRequest,
+    read_body: bool,
+) -> Result<ProbeAnswer, WorkerError> {
     let controller = AbortController::new().map_err(|e| WorkerError {
         kind: ErrorKind::Network,
         message: js_text(&e),
@@ -181,16 +234,16 @@ async fn probe_once(url: &str, request: &RangeRequest) -> Result<ProbeAnswer, Wo
             return Err(probe_error(&e));
         }
     };
-    // A one-byte answer is read; any other body never is: a server that
-    // ignores Range must not send the whole file to us.
-    let first_byte = if expected.body_bytes() == 1 {
-        let body = response.binary().await.ok();
-        match body {
+    // The body of a checked partial answer is read when asked for; a
+    // `bytes=0-` body never is: a server that ignores Range must not send
+    // the whole file to us (a 200 was refused above).
+    let body = if read_body && !matches!(request, RangeRequest::From(_)) {
+        match response.binary().await.ok() {
             Some(body) => {
                 expected
                     .check_body(url, body.len() as u64)
                     .map_err(|e| probe_error(&e))?;
-                body.first().copied()
+                Some(body)
             }
             None => None,
         }
@@ -200,7 +253,7 @@ async fn probe_once(url: &str, request: &RangeRequest) -> Result<ProbeAnswer, Wo
     controller.abort();
     Ok(ProbeAnswer {
         expected,
-        first_byte,
+        body,
         validator,
     })
 }
@@ -209,9 +262,10 @@ impl ProbeAnswer {
     fn into_probe(self, url: &str) -> Result<Probe, WorkerError> {
         let ProbeAnswer {
             expected,
-            first_byte,
+            body,
             validator,
         } = self;
+        let first_byte = body.as_ref().and_then(|b| b.first().copied());
         let size_bytes = expected.total_bytes.ok_or_else(|| WorkerError {
             kind: ErrorKind::Http,
             message: format!("{url}: the server does not tell the file size"),
@@ -220,6 +274,7 @@ impl ProbeAnswer {
             size_bytes,
             first_byte,
             validator,
+            ends: Vec::new(),
         })
     }
 }

@@ -17,11 +17,17 @@ pub struct NwbOptions {
     /// the type hierarchy (one small read per spec document). Without
     /// them, only the built-in core/hdmf-common hierarchy is known.
     pub read_specs: bool,
+    /// Called with the name of each phase of opening as it ends (`"walk"`,
+    /// `"session+specs"`): the browser worker marks them for its timing.
+    pub on_phase: Option<fn(&'static str)>,
 }
 
 impl Default for NwbOptions {
     fn default() -> Self {
-        Self { read_specs: true }
+        Self {
+            read_specs: true,
+            on_phase: None,
+        }
     }
 }
 
@@ -96,7 +102,13 @@ impl NwbFile {
     /// [`NwbFile::new`] with options. Fails only if the tree cannot be
     /// walked; unreadable session fields or specs become [`warnings`](Self::warnings).
     pub fn with_options(store: Box<dyn ObjectStore>, options: &NwbOptions) -> Result<Self> {
+        let phase = |name| {
+            if let Some(f) = options.on_phase {
+                f(name);
+            }
+        };
         let nodes = store.walk()?;
+        phase("walk");
         let mut file = Self {
             store,
             nodes,
@@ -143,6 +155,7 @@ impl NwbFile {
                     .push(format!("spec {path} is not valid JSON: {e}"));
             }
         }
+        phase("session+specs");
         Ok(file)
     }
 

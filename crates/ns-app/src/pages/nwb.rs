@@ -15,6 +15,18 @@ use crate::components::{ErrorPanel, human_bytes};
 use crate::net;
 use crate::views::{TabView, TimeContext};
 
+/// A `performance.mark` on the page's timeline: the phases of opening a
+/// file (`a-…`), read by `tests/browser/open_bench.mjs`.
+fn mark(name: &str) {
+    if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
+        let _ = performance.mark(name);
+    }
+}
+
+/// Bytes the probe reads from each end of a file opened for the first
+/// time (the worker's head/tail warm-up, `ns_io::CacheSetup::browser`).
+const PROBE_END_BYTES: u64 = 256 * 1024;
+
 /// The LINDI index of a DANDI asset, where Neurosift keeps them, if there is one.
 async fn lindi_index(url: &str, dandiset_id: &str) -> Option<String> {
     let asset = ns_links::dandi_asset_id(url)?;
@@ -62,11 +74,31 @@ async fn asset_path(url: Option<&str>, path: Option<String>, dandiset: bool) -> 
 
 async fn open(url: Option<String>, local: Option<String>) -> Result<Overview, WorkerError> {
     let overview = if let Some(url) = url {
-        let probe = net::probe_size(&url).await?;
-        let seed = match &probe.validator {
-            Some(v) => crate::meta_cache::load(&url, probe.size_bytes, v).await,
-            None => None,
+        // Pages saved by an earlier open: the probe only checks the version.
+        // Else the probe reads the file's ends too (one round trip for
+        // size, version and the metadata pynwb keeps at both ends).
+        let saved = crate::meta_cache::find(&url).await;
+        mark("a-probe-start");
+        let probe = if saved.is_some() {
+            net::probe_size(&url).await?
+        } else {
+            net::probe_ends(&url, PROBE_END_BYTES).await?
         };
+        mark("a-probe-done");
+        let seed = match (&probe.validator, saved) {
+            (Some(v), Some(saved)) => {
+                crate::meta_cache::load(&url, saved, probe.size_bytes, v).await
+            }
+            _ => None,
+        };
+        let seed = seed.or_else(|| {
+            (!probe.ends.is_empty()).then(|| {
+                let pages =
+                    ns_protocol::encode_pages(probe.ends.iter().map(|(o, b)| (*o, b.as_slice())));
+                js_sys::Uint8Array::from(pages.as_slice())
+            })
+        });
+        mark("a-cache-looked-up");
         let source = FileSource::Url {
             url: url.clone(),
             size_bytes: Some(probe.size_bytes),
@@ -75,8 +107,14 @@ async fn open(url: Option<String>, local: Option<String>) -> Result<Overview, Wo
             api_key: net::api_key_for(&url),
         };
         let (overview, pages) = client::open(source, None, seed).await?;
-        if let (Some(v), Some(pages)) = (&probe.validator, &pages) {
-            crate::meta_cache::store(&url, probe.size_bytes, v, pages).await;
+        mark("a-overview-received");
+        // Saved while the overview renders.
+        if let (Some(v), Some(pages)) = (probe.validator, pages) {
+            let size = probe.size_bytes;
+            wasm_bindgen_futures::spawn_local(async move {
+                crate::meta_cache::store(&url, size, &v, &pages).await;
+                mark("a-pages-saved");
+            });
         }
         overview
     } else if let Some(name) = local {
@@ -104,6 +142,7 @@ async fn open(url: Option<String>, local: Option<String>) -> Result<Overview, Wo
 
 #[component]
 pub fn NwbPage() -> impl IntoView {
+    mark("a-page");
     let query = use_query_map();
     let overview = LocalResource::new(move || {
         let q = query.get();
@@ -213,6 +252,7 @@ fn OverviewView(
     /// The asset's path in its dandiset, when known (else the file name shows).
     title: Signal<Option<String>>,
 ) -> impl IntoView {
+    mark("a-render-begin");
     let selected = RwSignal::new(None::<String>);
     let shared = Arc::new(overview.clone());
     let tabs = RwSignal::new(Vec::<OpenTab>::new());
@@ -284,6 +324,8 @@ fn OverviewView(
     let count = overview.objects.len();
     let other_rows = others.clone();
     sections.retain(|s| s.kind == "group");
+    // Built and mounted: the next frame shows it.
+    request_animation_frame(|| mark("a-rendered"));
     view! {
         <section class="session" data-testid="session">
             <h2 class="file-name" data-testid="file-name" title=overview.location.clone()>{move || title.get().unwrap_or_else(|| name.clone())}</h2>
