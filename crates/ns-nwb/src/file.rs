@@ -56,8 +56,12 @@ pub struct Session {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SpecNamespace {
     pub name: String,
-    /// The version whose documents were read (the highest stored one).
+    /// The version whose documents apply (the highest stored one).
     pub version: String,
+    /// Whether its documents were parsed; else the built-in table stood
+    /// for them (core, hdmf-common and hdmf-experimental, unless the file
+    /// uses a type the table does not know).
+    pub parsed: bool,
 }
 
 /// An NWB file: the tree of an open [`ObjectStore`] (an HDF5 file, or a
@@ -185,7 +189,8 @@ impl NwbFile {
         &self.types
     }
 
-    /// The spec namespaces that were read, in the order they were applied.
+    /// The spec namespaces embedded in the file, in the order they were
+    /// applied (`parsed` tells whose documents were read).
     pub fn spec_namespaces(&self) -> &[SpecNamespace] {
         &self.namespaces
     }
@@ -425,6 +430,7 @@ impl NwbFile {
                 namespaces.push(SpecNamespace {
                     name: ns.name().to_string(),
                     version: v.name().to_string(),
+                    parsed: false,
                 });
             }
         }
@@ -471,17 +477,17 @@ impl NwbFile {
         let mut needed = HashSet::new();
         for node in &self.nodes {
             let Some(ty) = type_of(node) else { continue };
-            let namespace = node
-                .attr("namespace")
-                .and_then(|v| single(v).as_str())
-                .filter(|ns| all.contains(*ns));
+            let namespace = node.attr("namespace").and_then(|v| single(v).as_str());
             match namespace {
-                Some(ns) if !TypeTree::is_builtin_namespace(ns) => {
+                Some(ns) if all.contains(ns) && !TypeTree::is_builtin_namespace(ns) => {
                     needed.insert(ns.to_string());
                 }
                 _ if TypeTree::is_builtin_type(ty) => {}
+                // Of an extension the file does not embed: no document
+                // defines it.
+                Some(ns) if !all.contains(ns) => {}
                 // A type of its own in a built-in namespace (a newer core),
-                // or of no known namespace: read everything.
+                // or of no namespace: read everything.
                 _ => return all,
             }
         }
@@ -510,6 +516,7 @@ impl NwbFile {
                     for (path, text) in texts {
                         self.add_spec_text(ns, path, text);
                     }
+                    self.mark_parsed(|n| n == ns);
                 }
                 None => self.types.claim_builtin(ns),
             }
@@ -527,6 +534,16 @@ impl NwbFile {
             let texts = ns_io::par_map(&paths, 8, |path| self.read_strings(path));
             self.types = TypeTree::builtin();
             self.apply_all(&all, texts);
+            self.mark_parsed(|_| true);
+        }
+    }
+
+    /// Records the namespaces (by name) whose documents were parsed.
+    fn mark_parsed(&mut self, which: impl Fn(&str) -> bool) {
+        for ns in &mut self.namespaces {
+            if which(&ns.name) {
+                ns.parsed = true;
+            }
         }
     }
 
@@ -553,12 +570,13 @@ impl NwbFile {
         }
     }
 
-    /// Whether a type the file uses has an ancestor the tree does not know
-    /// (its chain ends below a root type).
+    /// Whether a type the file uses and the tree defines has an ancestor
+    /// the tree does not know.
     fn has_unknown_ancestor(&self) -> bool {
         let mut seen = HashSet::new();
         self.nodes.iter().filter_map(type_of).any(|ty| {
             seen.insert(ty)
+                && self.types.contains(ty)
                 && self
                     .types
                     .ancestors(ty)

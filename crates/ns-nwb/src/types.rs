@@ -29,9 +29,11 @@ pub struct TypeTree {
     types: HashMap<String, TypeEntry>,
 }
 
-/// The built-in hierarchy (child, parent) of each namespace it covers: NWB
-/// core 2.2 and later, hdmf-common 1.2 and later (no `Index`), and
-/// hdmf-experimental. Root types (`Data`, `Container`, hdmf-common's)
+/// The built-in hierarchy (child, parent) of each namespace it covers, as
+/// NWB core 2.11, hdmf-common 1.10 and hdmf-experimental 0.6 define it
+/// (checked against the specs pynwb embeds by the ns-nwb tests; earlier
+/// versions lack some types, e.g. `BaseImage` between `Image` and
+/// `NWBData` before core 2.7). Root types (`Data`, `Container`, hdmf-common's)
 /// have no entry as children; they are added without a parent.
 const BUILTIN: &[(&str, &[(&str, &str)])] = &[
     ("hdmf-common", HDMF_COMMON),
@@ -51,15 +53,21 @@ const HDMF_COMMON: &[(&str, &str)] = &[
     ("DynamicTable", "Container"),
     ("AlignedDynamicTable", "DynamicTable"),
     ("CSRMatrix", "Container"),
+    ("MeaningsTable", "DynamicTable"),
+    ("HERD", "Container"),
 ];
 
-const HDMF_EXPERIMENTAL: &[(&str, &str)] = &[("EnumData", "VectorData"), ("HERD", "Container")];
+const HDMF_EXPERIMENTAL: &[(&str, &str)] = &[("EnumData", "VectorData")];
 
 const CORE: &[(&str, &str)] = &[
     // nwb.base
     ("NWBData", "Data"),
     ("TimeSeriesReferenceVectorData", "VectorData"),
-    ("Image", "NWBData"),
+    ("BaseImage", "NWBData"),
+    ("Image", "BaseImage"),
+    ("ExternalImage", "BaseImage"),
+    ("TimestampVectorData", "VectorData"),
+    ("DurationVectorData", "VectorData"),
     ("ImageReferences", "NWBData"),
     ("NWBContainer", "Container"),
     ("NWBDataInterface", "NWBContainer"),
@@ -71,6 +79,8 @@ const CORE: &[(&str, &str)] = &[
     ("DeviceModel", "NWBContainer"),
     // nwb.epoch
     ("TimeIntervals", "DynamicTable"),
+    // nwb.event
+    ("EventsTable", "DynamicTable"),
     // nwb.file
     ("NWBFile", "NWBContainer"),
     ("LabMetaData", "NWBContainer"),
@@ -101,6 +111,7 @@ const CORE: &[(&str, &str)] = &[
     ("LFP", "NWBDataInterface"),
     ("ElectrodeGroup", "NWBContainer"),
     ("ElectrodesTable", "DynamicTable"),
+    ("FrequencyBandsTable", "DynamicTable"),
     ("ClusterWaveforms", "NWBDataInterface"),
     ("Clustering", "NWBDataInterface"),
     // nwb.icephys
