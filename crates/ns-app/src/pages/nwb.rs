@@ -9,6 +9,8 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use ns_protocol::{ErrorKind, FileSource, ObjectSummary, Overview, WorkerError};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::Closure;
 
 use crate::client;
 use crate::components::{ErrorPanel, human_bytes};
@@ -458,7 +460,67 @@ fn Tabs(
     }
 }
 
+/// Rows of one list built at first; the others follow in batches of this
+/// many as the list's end is scrolled into view (or its "more" row is
+/// clicked): a group of thousands of objects opens as fast as a small one.
+const ROW_BATCH: usize = 100;
+
+/// The rows of `items` (children of one group), `ROW_BATCH` at a time.
 fn rows(
+    children: Arc<HashMap<String, Vec<ObjectSummary>>>,
+    items: Vec<ObjectSummary>,
+    depth: usize,
+    expanded: RwSignal<HashSet<String>>,
+    selected: RwSignal<Option<String>>,
+) -> AnyView {
+    if items.len() <= ROW_BATCH {
+        return row_views(children, items, depth, expanded, selected);
+    }
+    let total = items.len();
+    let items = Arc::new(items);
+    let batches = RwSignal::new(1usize);
+    let shown = move || (batches.get() * ROW_BATCH).min(total);
+    let more = move || batches.update(|b| *b += 1);
+    let sentinel = NodeRef::<leptos::html::Tr>::new();
+    // The "more" row coming into view shows the next batch.
+    Effect::new(move |_| {
+        let Some(el) = sentinel.get() else { return };
+        let seen = Closure::<dyn FnMut(js_sys::Array)>::new(move |entries: js_sys::Array| {
+            let any = entries.iter().any(|e| {
+                e.dyn_into::<web_sys::IntersectionObserverEntry>()
+                    .is_ok_and(|e| e.is_intersecting())
+            });
+            if any && batches.get_untracked() * ROW_BATCH < total {
+                more();
+            }
+        });
+        if let Ok(observer) = web_sys::IntersectionObserver::new(seen.as_ref().unchecked_ref()) {
+            observer.observe(&el);
+            on_cleanup(move || observer.disconnect());
+        }
+        seen.forget();
+    });
+    let batch = move |i: usize| {
+        let end = ((i + 1) * ROW_BATCH).min(total);
+        let part = items
+            .get(i * ROW_BATCH..end)
+            .map(<[_]>::to_vec)
+            .unwrap_or_default();
+        row_views(Arc::clone(&children), part, depth, expanded, selected)
+    };
+    view! {
+        <For each=move || 0..batches.get() key=|i| *i children=batch/>
+        <tr class="more" node_ref=sentinel style:display=move || if shown() < total { "" } else { "none" }>
+            <td colspan="4">
+                <button on:click=move |_| more()>{move || format!("Show more ({} of {total} shown)", shown())}</button>
+            </td>
+        </tr>
+    }
+    .into_any()
+}
+
+/// The rows of `items`, all of them.
+fn row_views(
     children: Arc<HashMap<String, Vec<ObjectSummary>>>,
     items: Vec<ObjectSummary>,
     depth: usize,
