@@ -9,22 +9,27 @@
 //
 // Usage (from tests/browser): node open_bench.mjs FILE.nwb [RUNS]
 // Needs NEUROSIFT_DIST (built app) and NEUROSIFT_RANGE_SERVER; LATENCY_MS
-// (default 50).
+// (default 50). To compare builds on a busy machine, BENCH_DISTS=
+// "before=DIR,after=DIR" runs them in turn (one table each).
 
 import { dirname, basename } from 'node:path';
 import { launchChromium, startServer, stopServers } from './support.mjs';
 
 const file = process.argv[2];
 const runs = Number(process.argv[3] ?? '5');
-const dist = process.env.NEUROSIFT_DIST;
+const dists = (process.env.BENCH_DISTS ?? `app=${process.env.NEUROSIFT_DIST}`)
+  .split(',').map((d) => d.split('='));
 const latency = process.env.LATENCY_MS ?? '50';
 
-const app = await startServer(['--dir', dirname(file), '--app-dir', dist]);
+const apps = [];
+for (const [label, dir] of dists) {
+  apps.push([label, await startServer(['--dir', dirname(file), '--app-dir', dir])]);
+}
 const data = await startServer(['--dir', dirname(file), '--latency-ms', latency]);
 const stats = async () => (await (await fetch(`${data}/__control/stats`)).json());
 const reset = () => fetch(`${data}/__control/reset`, { method: 'POST' });
 const browser = await launchChromium();
-const url = `${app}/nwb?url=${encodeURIComponent(`${data}/files/${basename(file)}`)}`;
+const urlOf = (app) => `${app}/nwb?url=${encodeURIComponent(`${data}/files/${basename(file)}`)}`;
 
 // Marks and resource entries of the page and its workers, on the page's
 // clock (ms since navigation).
@@ -86,7 +91,7 @@ const PHASES = [
   ['total: navigation → rendered overview', null, 'a-rendered'],
 ];
 
-async function once(context) {
+async function once(context, url) {
   const page = await context.newPage();
   page.on('pageerror', (e) => console.error('page error:', e.message));
   await reset();
@@ -101,13 +106,15 @@ async function once(context) {
   return { ...t, total: s };
 }
 
-const results = { cold: [], reopen: [] };
+const all = apps.map(() => ({ cold: [], reopen: [] }));
 for (let i = 0; i < runs; i++) {
-  const context = await browser.newContext({ viewport: { width: 1600, height: 1100 } });
-  await context.addInitScript(() => localStorage.setItem('neurosift.lindiBase', 'http://127.0.0.1:9/none'));
-  results.cold.push(await once(context));
-  results.reopen.push(await once(context));
-  await context.close();
+  for (const [k, [, app]] of apps.entries()) {
+    const context = await browser.newContext({ viewport: { width: 1600, height: 1100 } });
+    await context.addInitScript(() => localStorage.setItem('neurosift.lindiBase', 'http://127.0.0.1:9/none'));
+    all[k].cold.push(await once(context, urlOf(app)));
+    all[k].reopen.push(await once(context, urlOf(app)));
+    await context.close();
+  }
 }
 
 const median = (xs) => {
@@ -124,7 +131,9 @@ function row(list, [label, from, to]) {
   }));
   return [Number.isFinite(ms) ? ms.toFixed(0) : '–', Number.isFinite(reqs) ? reqs : '–'];
 }
-console.log(`\n${basename(file)}, ${latency} ms per request, median of ${runs} runs\n`);
+for (const [k, [label]] of apps.entries()) {
+const results = all[k];
+console.log(`\n${label}: ${basename(file)}, ${latency} ms per request, median of ${runs} runs\n`);
 console.log('| phase | cold ms | cold requests | reopen ms | reopen requests |\n|---|---|---|---|---|');
 for (const p of PHASES) {
   const [cm, cr] = row(results.cold, p);
@@ -135,5 +144,6 @@ const tot = (list, k) => median(list.map((r) => r.total[k]));
 console.log(`| data server totals: requests | ${tot(results.cold, 'requests')} | | ${tot(results.reopen, 'requests')} | |`);
 console.log(`| data server totals: MB | ${(tot(results.cold, 'bytes') / 1e6).toFixed(2)} | | ${(tot(results.reopen, 'bytes') / 1e6).toFixed(2)} | |`);
 console.log(`\nall totals (ms): cold ${results.cold.map((r) => r.marks['a-rendered']?.toFixed(0)).join(' ')}; reopen ${results.reopen.map((r) => r.marks['a-rendered']?.toFixed(0)).join(' ')}`);
+}
 await browser.close();
 stopServers();

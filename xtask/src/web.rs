@@ -203,6 +203,7 @@ pub fn test(dist: &Path, fixtures: &Path) -> Result<()> {
             "views.test.mjs",
             "images.test.mjs",
             "units.test.mjs",
+            "open.test.mjs",
             "launch.test.mjs",
         ])
         .current_dir(&dir)
