@@ -79,12 +79,25 @@ async fn open(url: Option<String>, local: Option<String>) -> Result<Overview, Wo
         // Pages saved by an earlier open: the probe only checks the version.
         // Else the probe reads the file's ends too (one round trip for
         // size, version and the metadata pynwb keeps at both ends).
-        let saved = crate::meta_cache::find(&url).await;
+        // Started by `www/index.html` while the app loaded, if it could.
         mark("a-probe-start");
-        let probe = if saved.is_some() {
-            net::probe_size(&url).await?
-        } else {
-            net::probe_ends(&url, PROBE_END_BYTES).await?
+        let (saved, probe) = match net::take_early_probe(&url).await {
+            Some(early) => {
+                let saved = early
+                    .saved
+                    .clone()
+                    .map(crate::meta_cache::Saved::from_response);
+                (saved, early.result(&url, PROBE_END_BYTES).await?)
+            }
+            None => {
+                let saved = crate::meta_cache::find(&url).await;
+                let probe = if saved.is_some() {
+                    net::probe_size(&url).await?
+                } else {
+                    net::probe_ends(&url, PROBE_END_BYTES).await?
+                };
+                (saved, probe)
+            }
         };
         mark("a-probe-done");
         let seed = match (&probe.validator, saved) {
