@@ -54,7 +54,43 @@ pub fn build() -> Result<PathBuf> {
     let dist = root().join("target/dist");
     let stamp = dist.join(app_sources::APP_STAMP);
     std::fs::write(&stamp, sources).with_context(|| format!("writing {}", stamp.display()))?;
+    println!("{}", bundle_report(&dist)?);
     Ok(dist)
+}
+
+/// What the browser downloads to run the app and its worker (the `.wasm`
+/// and `.js` files of `dist`): one line with the total and each file,
+/// gzip-compressed as `neurosift` embeds and serves them.
+fn bundle_report(dist: &Path) -> Result<String> {
+    use std::io::Write as _;
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dist).with_context(|| format!("listing {}", dist.display()))? {
+        let path = entry?.path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_string();
+        if !(name.ends_with(".wasm") || name.ends_with(".js")) {
+            continue;
+        }
+        let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(&bytes)?;
+        files.push((name, bytes.len(), gz.finish()?.len()));
+    }
+    files.sort_by_key(|f| std::cmp::Reverse(f.2));
+    let total: usize = files.iter().map(|f| f.2).sum();
+    let kib = |n: usize| format!("{} KiB", n.div_ceil(1024));
+    let parts: Vec<String> = files
+        .iter()
+        .map(|(name, raw, gz)| format!("{name} {} ({} raw)", kib(*gz), kib(*raw)))
+        .collect();
+    Ok(format!(
+        "xtask: app + worker bundle {} gzipped: {}",
+        kib(total),
+        parts.join(", ")
+    ))
 }
 
 /// The wasm-bindgen tests (protocol in a dedicated worker, links and the store
@@ -167,6 +203,7 @@ pub fn test(dist: &Path, fixtures: &Path) -> Result<()> {
             "views.test.mjs",
             "images.test.mjs",
             "units.test.mjs",
+            "open.test.mjs",
             "launch.test.mjs",
             "share.test.mjs",
         ])

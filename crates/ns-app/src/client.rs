@@ -90,10 +90,15 @@ pub fn start() -> Result<Activity, String> {
     let stats = RwSignal::new(IoStats::default());
     let busy = RwSignal::new(0usize);
     let notice = RwSignal::new(None);
-    let mut slots = Vec::with_capacity(POOL_SIZE);
-    for index in 0..POOL_SIZE {
-        slots.push(new_slot(index)?);
-    }
+    // The first worker only (possibly already started by index.html): the
+    // others start once it has opened a file, so that their loading does
+    // not compete with the first open.
+    let (first, early_events) = match adopt_early_worker() {
+        Some((worker, events)) => (slot_for(0, worker), events),
+        None => (new_slot(0)?, Vec::new()),
+    };
+    let first_serial = first.serial;
+    let slots = vec![first];
     CLIENT.with(|c| {
         *c.borrow_mut() = Some(Client {
             slots,
@@ -106,6 +111,10 @@ pub fn start() -> Result<Activity, String> {
             notice,
         });
     });
+    // What the early worker said before the app listened (its `Ready`).
+    for event in &early_events {
+        on_message(0, first_serial, event);
+    }
     expose_crash_test();
     Ok(Activity {
         stats,
@@ -114,10 +123,63 @@ pub fn start() -> Result<Activity, String> {
     })
 }
 
+/// The worker `index.html` started while the app loaded
+/// (`window.neurosiftEarlyWorker`), with the messages it sent meanwhile;
+/// taken once. `None` when there is none or it failed to load.
+fn adopt_early_worker() -> Option<(Worker, Vec<MessageEvent>)> {
+    let window = web_sys::window()?;
+    let key = JsValue::from_str("neurosiftEarlyWorker");
+    let early = js_sys::Reflect::get(&window, &key).ok()?;
+    let _ = js_sys::Reflect::delete_property(&window, &key);
+    let worker = js_sys::Reflect::get(&early, &"worker".into())
+        .ok()?
+        .dyn_into::<Worker>()
+        .ok()?;
+    let failed = js_sys::Reflect::get(&early, &"failed".into())
+        .ok()
+        .is_some_and(|f| f.is_truthy());
+    if failed {
+        worker.terminate();
+        return None;
+    }
+    let events = js_sys::Reflect::get(&early, &"events".into())
+        .ok()
+        .and_then(|e| e.dyn_into::<js_sys::Array>().ok())
+        .map(|a| {
+            a.iter()
+                .filter_map(|e| e.dyn_into::<MessageEvent>().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    Some((worker, events))
+}
+
+/// Starts the workers of the pool that are not running yet.
+fn fill_pool() {
+    CLIENT.with(|c| {
+        let mut c = c.borrow_mut();
+        let Some(c) = c.as_mut() else { return };
+        while c.slots.len() < POOL_SIZE {
+            match new_slot(c.slots.len()) {
+                Ok(slot) => c.slots.push(slot),
+                Err(e) => {
+                    leptos::logging::error!("{e}");
+                    return;
+                }
+            }
+        }
+    });
+}
+
 /// Starts worker `index` with its message and error handlers.
 fn new_slot(index: usize) -> Result<Slot, String> {
     let worker = Worker::new("/worker_loader.js")
         .map_err(|e| format!("cannot start the reader worker: {e:?}"))?;
+    Ok(slot_for(index, worker))
+}
+
+/// Worker `index` of the pool: `worker` with its message and error handlers.
+fn slot_for(index: usize, worker: Worker) -> Slot {
     let serial = NEXT_SERIAL.with(|n| {
         n.set(n.get() + 1);
         n.get()
@@ -140,7 +202,7 @@ fn new_slot(index: usize) -> Result<Slot, String> {
         });
     worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
     onerror.forget();
-    Ok(Slot {
+    Slot {
         worker,
         serial,
         ready: false,
@@ -148,7 +210,7 @@ fn new_slot(index: usize) -> Result<Slot, String> {
         in_flight: 0,
         opened: None,
         stats: IoStats::default(),
-    })
+    }
 }
 
 /// Worker `index` died: every request it held fails with `message`, and a
@@ -398,7 +460,7 @@ async fn send(
                     .collect();
                 // Only once the whole pool has the file, so that a key
                 // keeps its worker.
-                if open.len() == c.slots.len() {
+                if open.len() == POOL_SIZE.max(c.slots.len()) {
                     let n = u64::try_from(open.len()).unwrap_or(1).max(1);
                     usize::try_from(key % n)
                         .ok()
@@ -543,6 +605,7 @@ pub async fn open(
             c.current = Some(current.clone());
         }
     });
+    fill_pool();
     for index in 1..POOL_SIZE {
         open_in_background(index, current.clone(), generation);
     }

@@ -10,10 +10,11 @@ use web_sys::{Cache, Headers, Response, ResponseInit};
 
 const CACHE_NAME: &str = "neurosift-metadata-v1";
 
+/// The key of `url`'s pages (`www/index.html` computes the same one).
 fn key(url: &str) -> String {
     format!(
         "https://neurosift.invalid/metadata?url={}",
-        ns_links::encode_component(url)
+        js_sys::encode_uri_component(url)
     )
 }
 
@@ -23,16 +24,39 @@ async fn open_cache() -> Option<Cache> {
     JsFuture::from(promise).await.ok()?.dyn_into::<Cache>().ok()
 }
 
-/// The saved pages of `url`, if they were saved for this very version.
-pub async fn load(url: &str, size_bytes: u64, validator: &str) -> Option<Uint8Array> {
+/// Pages saved for `url` (of some version: see [`load`]), unread.
+pub struct Saved {
+    response: Response,
+}
+
+impl Saved {
+    /// The answer of a lookup made elsewhere (`www/index.html`).
+    pub fn from_response(response: Response) -> Self {
+        Self { response }
+    }
+}
+
+/// Whether pages of `url` were saved (for any version): the caller then
+/// probes only the size and version, else it reads the file's ends with
+/// the probe.
+pub async fn find(url: &str) -> Option<Saved> {
     let cache = open_cache().await?;
     let found = JsFuture::from(cache.match_with_str(&key(url))).await.ok()?;
     let response = found.dyn_into::<Response>().ok()?;
+    Some(Saved { response })
+}
+
+/// The saved pages of `url`, if they were saved for this very version
+/// (else they are deleted).
+pub async fn load(url: &str, saved: Saved, size_bytes: u64, validator: &str) -> Option<Uint8Array> {
+    let Saved { response } = saved;
     let headers = response.headers();
     let same_size = headers.get("x-size").ok().flatten() == Some(size_bytes.to_string());
     let same_version = headers.get("x-validator").ok().flatten().as_deref() == Some(validator);
     if !(same_size && same_version) {
-        let _ = JsFuture::from(cache.delete_with_str(&key(url))).await;
+        if let Some(cache) = open_cache().await {
+            let _ = JsFuture::from(cache.delete_with_str(&key(url))).await;
+        }
         return None;
     }
     let buffer = JsFuture::from(response.array_buffer().ok()?).await.ok()?;

@@ -103,6 +103,133 @@ pub struct Probe {
     pub first_byte: Option<u8>,
     /// ETag or Last-Modified, when the server shows one.
     pub validator: Option<String>,
+    /// Bytes read from the file's ends (offset, bytes), by [`probe_ends`]:
+    /// the worker starts from them instead of fetching them again.
+    pub ends: Vec<(u64, Vec<u8>)>,
+}
+
+/// The probe `www/index.html` started while the app loaded, for `url`
+/// (taken once): whether metadata was saved, and the answers.
+pub struct EarlyProbe {
+    pub saved: Option<web_sys::Response>,
+    answers: Vec<web_sys::Response>,
+}
+
+/// Takes the early probe of `url` (`window.neurosiftEarlyProbe`), if one
+/// was made for exactly this URL and its requests got answers (else the
+/// caller probes as usual).
+pub async fn take_early_probe(url: &str) -> Option<EarlyProbe> {
+    use wasm_bindgen_futures::JsFuture;
+    let window = web_sys::window()?;
+    let key = wasm_bindgen::JsValue::from_str("neurosiftEarlyProbe");
+    let early = js_sys::Reflect::get(&window, &key).ok()?;
+    let _ = js_sys::Reflect::delete_property(&window, &key);
+    let early_url = js_sys::Reflect::get(&early, &"url".into())
+        .ok()?
+        .as_string()?;
+    if early_url != url {
+        return None;
+    }
+    let promise = |name: &str| {
+        js_sys::Reflect::get(&early, &name.into())
+            .ok()
+            .and_then(|p| p.dyn_into::<js_sys::Promise>().ok())
+    };
+    let saved = JsFuture::from(promise("saved")?)
+        .await
+        .ok()
+        .and_then(|r| r.dyn_into::<web_sys::Response>().ok());
+    let fetches = JsFuture::from(promise("probes")?)
+        .await
+        .ok()?
+        .dyn_into::<js_sys::Array>()
+        .ok()?;
+    let mut answers = Vec::new();
+    for fetch in fetches.iter() {
+        let fetch = fetch.dyn_into::<js_sys::Promise>().ok()?;
+        answers.push(JsFuture::from(fetch).await.ok()?.dyn_into().ok()?);
+    }
+    Some(EarlyProbe { saved, answers })
+}
+
+impl EarlyProbe {
+    /// The probe's result, checked as [`probe_size`] (one answer, when
+    /// metadata was saved) or [`probe_ends`] (two) would.
+    pub async fn result(self, url: &str, end_bytes: u64) -> Result<Probe, WorkerError> {
+        let mut answers = self.answers.into_iter();
+        match (answers.next(), answers.next()) {
+            (Some(first), None) => {
+                let first = probe_answer(url, &RangeRequest::Span(0..1), true, Some(first)).await?;
+                if first.expected.total_bytes.is_some() {
+                    return first.into_probe(url);
+                }
+                probe_once(url, &RangeRequest::From(0), false)
+                    .await?
+                    .into_probe(url)
+            }
+            (Some(head), Some(tail)) => {
+                let tail = probe_answer(url, &RangeRequest::Suffix(end_bytes), true, Some(tail))
+                    .await
+                    .ok();
+                let head =
+                    probe_answer(url, &RangeRequest::Span(0..end_bytes), true, Some(head)).await?;
+                ends_probe(url, head, tail).await
+            }
+            _ => probe_size(url).await,
+        }
+    }
+}
+
+/// [`probe_size`] that also reads the first and the last `bytes` of the
+/// file (pynwb puts the metadata there), in the same round trip: two
+/// concurrent Range requests, `bytes=0-(n-1)` and `bytes=-n`. The size comes
+/// from their `Content-Range`; when the server hides it (S3 without CORS
+/// exposure), from a `bytes=0-` request as in [`probe_size`], and the tail
+/// is dropped (it cannot be placed).
+pub async fn probe_ends(url: &str, bytes: u64) -> Result<Probe, WorkerError> {
+    let (tx, rx) = futures_channel::oneshot::channel();
+    let tail_url = url.to_string();
+    wasm_bindgen_futures::spawn_local(async move {
+        let _ = tx.send(probe_once(&tail_url, &RangeRequest::Suffix(bytes), true).await);
+    });
+    let head = probe_once(url, &RangeRequest::Span(0..bytes.max(1)), true).await?;
+    // The tail is a bonus: an error there shows again in the worker's reads.
+    let tail = rx.await.ok().and_then(Result::ok);
+    ends_probe(url, head, tail).await
+}
+
+/// The probe from the answers for the head and the tail.
+async fn ends_probe(
+    url: &str,
+    head: ProbeAnswer,
+    tail: Option<ProbeAnswer>,
+) -> Result<Probe, WorkerError> {
+    let mut ends = Vec::new();
+    let size_bytes = match head.expected.total_bytes {
+        Some(total) => total,
+        None => {
+            probe_once(url, &RangeRequest::From(0), false)
+                .await?
+                .into_probe(url)?
+                .size_bytes
+        }
+    };
+    if let Some(body) = head.body.clone() {
+        ends.push((0, body));
+    }
+    if let Some(tail) = tail
+        && tail.expected.total_bytes == Some(size_bytes)
+        && let Some(body) = tail.body
+    {
+        ends.push((tail.expected.range.start, body));
+    }
+    let first_byte = ends.first().and_then(|(_, b)| b.first().copied());
+    Ok(Probe {
+        size_bytes,
+        first_byte,
+        validator: head.validator,
+        ends,
+    })
 }
 
 /// Learns a remote file's size and checks that its server honours Range,
@@ -112,12 +239,12 @@ pub struct Probe {
 /// goes through [`ns_io::check_range_response`], like the worker's reads.
 pub async fn probe_size(url: &str) -> Result<Probe, WorkerError> {
     // First one byte: enough when the server lets scripts read Content-Range.
-    let first = probe_once(url, &RangeRequest::Span(0..1)).await?;
+    let first = probe_once(url, &RangeRequest::Span(0..1), true).await?;
     if first.expected.total_bytes.is_some() {
         return first.into_probe(url);
     }
     // S3 exposes only ETag: ask for everything, read Content-Length, abort.
-    probe_once(url, &RangeRequest::From(0))
+    probe_once(url, &RangeRequest::From(0), false)
         .await?
         .into_probe(url)
 }
@@ -125,7 +252,8 @@ pub async fn probe_size(url: &str) -> Result<Probe, WorkerError> {
 /// One checked probe answer.
 struct ProbeAnswer {
     expected: Expected,
-    first_byte: Option<u8>,
+    /// The body, when it was read.
+    body: Option<Vec<u8>>,
     validator: Option<String>,
 }
 
@@ -142,11 +270,33 @@ fn probe_error(e: &ns_io::Error) -> WorkerError {
     }
 }
 
-async fn probe_once(url: &str, request: &RangeRequest) -> Result<ProbeAnswer, WorkerError> {
+/// One probe request; its body is read when `read_body` and the answer is
+/// the range asked for (never a whole file).
+async fn probe_once(
+    url: &str,
+    request: &RangeRequest,
+    read_body: bool,
+) -> Result<ProbeAnswer, WorkerError> {
+    probe_answer(url, request, read_body, None).await
+}
+
+/// [`probe_once`], or the check of an answer already fetched (`early`: a
+/// request for `request` made by `www/index.html`, which aborts its body
+/// unless the status is 206).
+async fn probe_answer(
+    url: &str,
+    request: &RangeRequest,
+    read_body: bool,
+    early: Option<web_sys::Response>,
+) -> Result<ProbeAnswer, WorkerError> {
     let controller = AbortController::new().map_err(|e| WorkerError {
         kind: ErrorKind::Network,
         message: js_text(&e),
     })?;
+    if let Some(response) = early {
+        let response = gloo_net::http::Response::from(response);
+        return check_answer(url, request, read_body, &response, &controller).await;
+    }
     let mut headers = vec![("Range", request.header_value())];
     if let Some(key) = api_key_for(url) {
         headers.push(("Authorization", format!("token {key}")));
@@ -162,6 +312,18 @@ async fn probe_once(url: &str, request: &RangeRequest) -> Result<ProbeAnswer, Wo
         kind: ErrorKind::Network,
         message: format!("{url}: network error or blocked by CORS: {e}"),
     })?;
+    check_answer(url, request, read_body, &response, &controller).await
+}
+
+/// Checks one probe answer ([`check_range_response`]) and reads its body
+/// when asked and partial; aborts the rest.
+async fn check_answer(
+    url: &str,
+    request: &RangeRequest,
+    read_body: bool,
+    response: &gloo_net::http::Response,
+    controller: &AbortController,
+) -> Result<ProbeAnswer, WorkerError> {
     let header = |name: &str| response.headers().get(name);
     let content_range = header("content-range");
     let head = ResponseHead {
@@ -181,16 +343,16 @@ async fn probe_once(url: &str, request: &RangeRequest) -> Result<ProbeAnswer, Wo
             return Err(probe_error(&e));
         }
     };
-    // A one-byte answer is read; any other body never is: a server that
-    // ignores Range must not send the whole file to us.
-    let first_byte = if expected.body_bytes() == 1 {
-        let body = response.binary().await.ok();
-        match body {
+    // The body of a checked partial answer is read when asked for; a
+    // `bytes=0-` body never is: a server that ignores Range must not send
+    // the whole file to us (a 200 was refused above).
+    let body = if read_body && !matches!(request, RangeRequest::From(_)) {
+        match response.binary().await.ok() {
             Some(body) => {
                 expected
                     .check_body(url, body.len() as u64)
                     .map_err(|e| probe_error(&e))?;
-                body.first().copied()
+                Some(body)
             }
             None => None,
         }
@@ -200,7 +362,7 @@ async fn probe_once(url: &str, request: &RangeRequest) -> Result<ProbeAnswer, Wo
     controller.abort();
     Ok(ProbeAnswer {
         expected,
-        first_byte,
+        body,
         validator,
     })
 }
@@ -209,9 +371,10 @@ impl ProbeAnswer {
     fn into_probe(self, url: &str) -> Result<Probe, WorkerError> {
         let ProbeAnswer {
             expected,
-            first_byte,
+            body,
             validator,
         } = self;
+        let first_byte = body.as_ref().and_then(|b| b.first().copied());
         let size_bytes = expected.total_bytes.ok_or_else(|| WorkerError {
             kind: ErrorKind::Http,
             message: format!("{url}: the server does not tell the file size"),
@@ -220,6 +383,7 @@ impl ProbeAnswer {
             size_bytes,
             first_byte,
             validator,
+            ends: Vec::new(),
         })
     }
 }

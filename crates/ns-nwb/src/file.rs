@@ -1,7 +1,7 @@
 //! [`NwbFile`]: an open HDF5 (or LINDI) file read as NWB.
 
 use ns_model::path::{absolute, normalize, parent_of};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use ns_model::{Array, Node, NodeKind, ObjectStore, Selection, Value};
 
@@ -17,11 +17,17 @@ pub struct NwbOptions {
     /// the type hierarchy (one small read per spec document). Without
     /// them, only the built-in core/hdmf-common hierarchy is known.
     pub read_specs: bool,
+    /// Called with the name of each phase of opening as it ends (`"walk"`,
+    /// `"session+specs"`): the browser worker marks them for its timing.
+    pub on_phase: Option<fn(&'static str)>,
 }
 
 impl Default for NwbOptions {
     fn default() -> Self {
-        Self { read_specs: true }
+        Self {
+            read_specs: true,
+            on_phase: None,
+        }
     }
 }
 
@@ -50,8 +56,12 @@ pub struct Session {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SpecNamespace {
     pub name: String,
-    /// The version whose documents were read (the highest stored one).
+    /// The version whose documents apply (the highest stored one).
     pub version: String,
+    /// Whether its documents were parsed; else the built-in table stood
+    /// for them (core, hdmf-common and hdmf-experimental, unless the file
+    /// uses a type the table does not know).
+    pub parsed: bool,
 }
 
 /// An NWB file: the tree of an open [`ObjectStore`] (an HDF5 file, or a
@@ -66,6 +76,10 @@ pub struct NwbFile {
     session: Session,
     warnings: Vec<String>,
 }
+
+/// The text read from a spec document (or a string dataset): `None` when
+/// the path is not a dataset.
+type SpecText = Result<Option<Vec<String>>>;
 
 /// Soft links followed in a row before giving up.
 const MAX_LINK_HOPS: usize = 32;
@@ -96,7 +110,13 @@ impl NwbFile {
     /// [`NwbFile::new`] with options. Fails only if the tree cannot be
     /// walked; unreadable session fields or specs become [`warnings`](Self::warnings).
     pub fn with_options(store: Box<dyn ObjectStore>, options: &NwbOptions) -> Result<Self> {
+        let phase = |name| {
+            if let Some(f) = options.on_phase {
+                f(name);
+            }
+        };
         let nodes = store.walk()?;
+        phase("walk");
         let mut file = Self {
             store,
             nodes,
@@ -108,7 +128,11 @@ impl NwbFile {
         // Session fields and spec documents are small independent reads:
         // issue them together.
         let specs = if options.read_specs {
-            file.spec_documents()
+            let all = file.spec_documents();
+            let needed = file.needed_namespaces(&all);
+            all.into_iter()
+                .filter(|(ns, _)| needed.contains(ns))
+                .collect()
         } else {
             Vec::new()
         };
@@ -129,20 +153,8 @@ impl NwbFile {
             })
             .collect();
         file.session = file.session_from(&session_texts);
-        for ((namespace, path), text) in specs.iter().zip(texts) {
-            let text = match text {
-                Ok(Some(t)) => t.into_iter().next().unwrap_or_default(),
-                Ok(None) => continue,
-                Err(e) => {
-                    file.warnings.push(format!("spec {path} unreadable: {e}"));
-                    continue;
-                }
-            };
-            if let Err(e) = file.types.add_spec(namespace, &text) {
-                file.warnings
-                    .push(format!("spec {path} is not valid JSON: {e}"));
-            }
-        }
+        file.apply_specs(&specs, texts.collect());
+        phase("session+specs");
         Ok(file)
     }
 
@@ -177,7 +189,8 @@ impl NwbFile {
         &self.types
     }
 
-    /// The spec namespaces that were read, in the order they were applied.
+    /// The spec namespaces embedded in the file, in the order they were
+    /// applied (`parsed` tells whose documents were read).
     pub fn spec_namespaces(&self) -> &[SpecNamespace] {
         &self.namespaces
     }
@@ -417,6 +430,7 @@ impl NwbFile {
                 namespaces.push(SpecNamespace {
                     name: ns.name().to_string(),
                     version: v.name().to_string(),
+                    parsed: false,
                 });
             }
         }
@@ -437,6 +451,138 @@ impl NwbFile {
         }
         self.namespaces = namespaces;
         docs
+    }
+
+    /// The namespaces whose spec documents must be parsed: those the
+    /// built-in table does not cover (extensions) and whose types the file
+    /// uses, and all of them when the file uses a type the table does not
+    /// know, or when its core/hdmf-common is older than the table (before
+    /// NWB 2.2 / hdmf-common 1.2 the hierarchy differed). The others are
+    /// taken from the built-in table ([`apply_specs`](Self::apply_specs)):
+    /// parsing every JSON document of core and hdmf-common costs more than
+    /// the rest of opening a file in the browser.
+    fn needed_namespaces(&self, docs: &[(String, String)]) -> HashSet<String> {
+        let all: HashSet<String> = docs.iter().map(|(ns, _)| ns.clone()).collect();
+        let old = self.namespaces.iter().any(|ns| {
+            let min: &[u64] = match ns.name.as_str() {
+                "core" => &[2, 2],
+                "hdmf-common" => &[1, 2],
+                _ => return false,
+            };
+            version_key(&ns.version).0.as_slice() < min
+        });
+        if old {
+            return all;
+        }
+        let mut needed = HashSet::new();
+        for node in &self.nodes {
+            let Some(ty) = type_of(node) else { continue };
+            let namespace = node.attr("namespace").and_then(|v| single(v).as_str());
+            match namespace {
+                Some(ns) if all.contains(ns) && !TypeTree::is_builtin_namespace(ns) => {
+                    needed.insert(ns.to_string());
+                }
+                _ if TypeTree::is_builtin_type(ty) => {}
+                // Of an extension the file does not embed: no document
+                // defines it.
+                Some(ns) if !all.contains(ns) => {}
+                // A type of its own in a built-in namespace (a newer core),
+                // or of no namespace: read everything.
+                _ => return all,
+            }
+        }
+        needed
+    }
+
+    /// Applies the spec documents read (`docs`, with their `texts`) and the
+    /// built-in table for the namespaces the file embeds but whose
+    /// documents were not read, namespace by namespace in the order of
+    /// [`spec_documents`](Self::spec_documents) (extensions, then hdmf,
+    /// then core: core's definitions win, as when every document is read).
+    /// When a type the file uses then inherits from a type still unknown
+    /// (defined in a namespace not read), every document is read.
+    fn apply_specs(&mut self, docs: &[(String, String)], texts: Vec<SpecText>) {
+        let mut by_namespace: HashMap<&str, Vec<(&str, SpecText)>> = HashMap::new();
+        for ((ns, path), text) in docs.iter().zip(texts) {
+            by_namespace
+                .entry(ns.as_str())
+                .or_default()
+                .push((path.as_str(), text));
+        }
+        let namespaces: Vec<String> = self.namespaces.iter().map(|n| n.name.clone()).collect();
+        for ns in &namespaces {
+            match by_namespace.remove(ns.as_str()) {
+                Some(texts) => {
+                    for (path, text) in texts {
+                        self.add_spec_text(ns, path, text);
+                    }
+                    self.mark_parsed(|n| n == ns);
+                }
+                None => self.types.claim_builtin(ns),
+            }
+        }
+        if self.has_unknown_ancestor() {
+            let skipped: HashSet<&String> = namespaces
+                .iter()
+                .filter(|ns| !docs.iter().any(|(d, _)| d == *ns))
+                .collect();
+            if skipped.is_empty() {
+                return;
+            }
+            let all = self.spec_documents();
+            let paths: Vec<&str> = all.iter().map(|(_, p)| p.as_str()).collect();
+            let texts = ns_io::par_map(&paths, 8, |path| self.read_strings(path));
+            self.types = TypeTree::builtin();
+            self.apply_all(&all, texts);
+            self.mark_parsed(|_| true);
+        }
+    }
+
+    /// Records the namespaces (by name) whose documents were parsed.
+    fn mark_parsed(&mut self, which: impl Fn(&str) -> bool) {
+        for ns in &mut self.namespaces {
+            if which(&ns.name) {
+                ns.parsed = true;
+            }
+        }
+    }
+
+    /// Applies every document of every namespace, in order.
+    fn apply_all(&mut self, docs: &[(String, String)], texts: Vec<SpecText>) {
+        for ((ns, path), text) in docs.iter().zip(texts) {
+            self.add_spec_text(ns, path, text);
+        }
+    }
+
+    /// Adds one spec document (or a warning when it cannot be read or parsed).
+    fn add_spec_text(&mut self, namespace: &str, path: &str, text: SpecText) {
+        let text = match text {
+            Ok(Some(t)) => t.into_iter().next().unwrap_or_default(),
+            Ok(None) => return,
+            Err(e) => {
+                self.warnings.push(format!("spec {path} unreadable: {e}"));
+                return;
+            }
+        };
+        if let Err(e) = self.types.add_spec(namespace, &text) {
+            self.warnings
+                .push(format!("spec {path} is not valid JSON: {e}"));
+        }
+    }
+
+    /// Whether a type the file uses and the tree defines has an ancestor
+    /// the tree does not know.
+    fn has_unknown_ancestor(&self) -> bool {
+        let mut seen = HashSet::new();
+        self.nodes.iter().filter_map(type_of).any(|ty| {
+            seen.insert(ty)
+                && self.types.contains(ty)
+                && self
+                    .types
+                    .ancestors(ty)
+                    .last()
+                    .is_some_and(|top| !self.types.contains(top))
+        })
     }
 
     /// The node listed at exactly `path` (no link following).

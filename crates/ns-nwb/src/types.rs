@@ -29,11 +29,22 @@ pub struct TypeTree {
     types: HashMap<String, TypeEntry>,
 }
 
-/// The built-in hierarchy: NWB core 2.x, hdmf-common and hdmf-experimental
-/// (child, parent). Root types (`Data`, `Container`) have no entry as
-/// children; they are added without a parent.
-const BUILTIN: &[(&str, &str)] = &[
-    // hdmf-common
+/// The built-in hierarchy (child, parent) of each namespace it covers, as
+/// NWB core 2.11, hdmf-common 1.10 and hdmf-experimental 0.6 define it
+/// (checked against the specs pynwb embeds by the ns-nwb tests; earlier
+/// versions lack some types, e.g. `BaseImage` between `Image` and
+/// `NWBData` before core 2.7). Root types (`Data`, `Container`, hdmf-common's)
+/// have no entry as children; they are added without a parent.
+const BUILTIN: &[(&str, &[(&str, &str)])] = &[
+    ("hdmf-common", HDMF_COMMON),
+    ("hdmf-experimental", HDMF_EXPERIMENTAL),
+    ("core", CORE),
+];
+
+/// The root types, defined by hdmf-common.
+const ROOTS: [&str; 2] = ["Data", "Container"];
+
+const HDMF_COMMON: &[(&str, &str)] = &[
     ("SimpleMultiContainer", "Container"),
     ("VectorData", "Data"),
     ("VectorIndex", "VectorData"),
@@ -42,13 +53,21 @@ const BUILTIN: &[(&str, &str)] = &[
     ("DynamicTable", "Container"),
     ("AlignedDynamicTable", "DynamicTable"),
     ("CSRMatrix", "Container"),
-    // hdmf-experimental
-    ("EnumData", "VectorData"),
+    ("MeaningsTable", "DynamicTable"),
     ("HERD", "Container"),
+];
+
+const HDMF_EXPERIMENTAL: &[(&str, &str)] = &[("EnumData", "VectorData")];
+
+const CORE: &[(&str, &str)] = &[
     // nwb.base
     ("NWBData", "Data"),
     ("TimeSeriesReferenceVectorData", "VectorData"),
-    ("Image", "NWBData"),
+    ("BaseImage", "NWBData"),
+    ("Image", "BaseImage"),
+    ("ExternalImage", "BaseImage"),
+    ("TimestampVectorData", "VectorData"),
+    ("DurationVectorData", "VectorData"),
     ("ImageReferences", "NWBData"),
     ("NWBContainer", "Container"),
     ("NWBDataInterface", "NWBContainer"),
@@ -60,6 +79,8 @@ const BUILTIN: &[(&str, &str)] = &[
     ("DeviceModel", "NWBContainer"),
     // nwb.epoch
     ("TimeIntervals", "DynamicTable"),
+    // nwb.event
+    ("EventsTable", "DynamicTable"),
     // nwb.file
     ("NWBFile", "NWBContainer"),
     ("LabMetaData", "NWBContainer"),
@@ -90,6 +111,7 @@ const BUILTIN: &[(&str, &str)] = &[
     ("LFP", "NWBDataInterface"),
     ("ElectrodeGroup", "NWBContainer"),
     ("ElectrodesTable", "DynamicTable"),
+    ("FrequencyBandsTable", "DynamicTable"),
     ("ClusterWaveforms", "NWBDataInterface"),
     ("Clustering", "NWBDataInterface"),
     // nwb.icephys
@@ -143,7 +165,7 @@ impl TypeTree {
     /// The built-in core NWB / hdmf-common hierarchy.
     pub fn builtin() -> Self {
         let mut tree = Self::default();
-        for root in ["Data", "Container"] {
+        for root in ROOTS {
             tree.types.insert(
                 root.to_string(),
                 TypeEntry {
@@ -152,16 +174,63 @@ impl TypeTree {
                 },
             );
         }
-        for (child, parent) in BUILTIN {
-            tree.types.insert(
+        for (_, table) in BUILTIN {
+            for (child, parent) in *table {
+                tree.types.insert(
+                    (*child).to_string(),
+                    TypeEntry {
+                        parent: Some((*parent).to_string()),
+                        namespace: None,
+                    },
+                );
+            }
+        }
+        tree
+    }
+
+    /// Whether the built-in table covers `namespace` (`core`,
+    /// `hdmf-common`, `hdmf-experimental`).
+    pub fn is_builtin_namespace(namespace: &str) -> bool {
+        BUILTIN.iter().any(|(ns, _)| *ns == namespace)
+    }
+
+    /// Whether the built-in table defines `ty`.
+    pub fn is_builtin_type(ty: &str) -> bool {
+        ROOTS.contains(&ty)
+            || BUILTIN
+                .iter()
+                .any(|(_, table)| table.iter().any(|(child, _)| *child == ty))
+    }
+
+    /// Takes the built-in entries of `namespace` as that namespace's
+    /// definitions (a file embeds its spec, and the built-in table is what
+    /// that spec says): they replace any other definition of the same
+    /// names, as applying the spec document would. The root types go with
+    /// `hdmf-common`.
+    pub fn claim_builtin(&mut self, namespace: &str) {
+        let Some((ns, table)) = BUILTIN.iter().find(|(ns, _)| *ns == namespace) else {
+            return;
+        };
+        if *ns == "hdmf-common" {
+            for root in ROOTS {
+                self.types.insert(
+                    root.to_string(),
+                    TypeEntry {
+                        parent: None,
+                        namespace: Some((*ns).to_string()),
+                    },
+                );
+            }
+        }
+        for (child, parent) in *table {
+            self.types.insert(
                 (*child).to_string(),
                 TypeEntry {
                     parent: Some((*parent).to_string()),
-                    namespace: None,
+                    namespace: Some((*ns).to_string()),
                 },
             );
         }
-        tree
     }
 
     /// Adds the types defined by one specification source document (the

@@ -161,3 +161,190 @@ fn electrical_series_reads_through_chunk_references() {
         .unwrap();
     assert_eq!(row.shape, vec![1, 16]);
 }
+
+/// `nwb_ecephys.nwb`'s LINDI file with extension namespaces added under
+/// `/specifications` (each `(namespace, document JSON)`) and the raw
+/// ElectricalSeries retyped as `(type, namespace)`.
+fn with_extensions(specs: &[(&str, &str)], retype: (&str, &str)) -> NwbFile {
+    let path = common::fixtures().join("nwb_ecephys.nwb.lindi.json");
+    let mut doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let refs = doc["refs"].as_object_mut().unwrap();
+    let mut string = |at: String, text: &str| {
+        refs.insert(
+            format!("{at}/.zarray"),
+            serde_json::json!({"chunks": [1], "compressor": null, "dtype": format!("|S{}", text.len()),
+                "fill_value": null, "filters": null, "order": "C", "shape": [1], "zarr_format": 2}),
+        );
+        refs.insert(
+            format!("{at}/.zattrs"),
+            serde_json::json!({"_SCALAR": true}),
+        );
+        refs.insert(
+            format!("{at}/0"),
+            serde_json::Value::String(text.to_string()),
+        );
+    };
+    for (ns, json) in specs {
+        string(format!("specifications/{ns}/0.1.0/namespace"), "{}");
+        string(format!("specifications/{ns}/0.1.0/{ns}.extensions"), json);
+    }
+    for (ns, _) in specs {
+        for group in [
+            format!("specifications/{ns}"),
+            format!("specifications/{ns}/0.1.0"),
+        ] {
+            refs.insert(
+                format!("{group}/.zgroup"),
+                serde_json::json!({"zarr_format": 2}),
+            );
+        }
+    }
+    let attrs = refs["acquisition/ElectricalSeries/.zattrs"]
+        .as_object_mut()
+        .unwrap();
+    attrs.insert("neurodata_type".into(), retype.0.into());
+    attrs.insert("namespace".into(), retype.1.into());
+    let json = serde_json::to_vec(&doc).unwrap();
+    let opener = |url: &str| ns_io_native::open(url, &ns_io_native::OpenOptions::default());
+    let lindi =
+        ns_lindi::LindiFile::open(&json, path.to_str().unwrap(), opener, Default::default())
+            .unwrap();
+    NwbFile::new(Box::new(lindi)).unwrap()
+}
+
+/// Only the namespaces the built-in table does not cover are parsed, and the
+/// hierarchy is the one every document gives: an extension type inherits
+/// from core types, core's own definitions win over an extension's
+/// redefinition, and a parent defined in a namespace the file does not use
+/// directly is found.
+#[test]
+fn extension_specs_are_read_when_used() {
+    let ext = r#"{"groups":[{"neurodata_type_def":"MySeries","neurodata_type_inc":"ElectricalSeries"},
+        {"neurodata_type_def":"TimeSeries","neurodata_type_inc":"Container"}]}"#;
+    let nwb = with_extensions(&[("ndx-test", ext)], ("MySeries", "ndx-test"));
+    assert!(nwb.warnings().is_empty(), "{:?}", nwb.warnings());
+    let parsed: Vec<(&str, bool)> = nwb
+        .spec_namespaces()
+        .iter()
+        .map(|n| (n.name.as_str(), n.parsed))
+        .collect();
+    assert_eq!(
+        parsed,
+        [
+            ("ndx-test", true),
+            ("hdmf-common", false),
+            ("hdmf-experimental", false),
+            ("core", false)
+        ]
+    );
+    let types = nwb.types();
+    assert_eq!(
+        types.ancestors("MySeries"),
+        [
+            "MySeries",
+            "ElectricalSeries",
+            "TimeSeries",
+            "NWBDataInterface",
+            "NWBContainer",
+            "Container"
+        ]
+    );
+    assert_eq!(types.namespace_of("MySeries"), Some("ndx-test"));
+    // Core is applied last, as if its documents were read.
+    assert_eq!(types.namespace_of("TimeSeries"), Some("core"));
+    assert_eq!(types.namespace_of("VectorData"), Some("hdmf-common"));
+    let series: Vec<&str> = nwb
+        .objects_of_type("ElectricalSeries")
+        .iter()
+        .map(|n| n.path.as_str())
+        .collect();
+    assert!(
+        series.contains(&"/acquisition/ElectricalSeries"),
+        "{series:?}"
+    );
+    assert!(
+        nwb.electrical_series("/acquisition/ElectricalSeries")
+            .is_ok()
+    );
+
+    // MySeries → BaseSeries (another namespace, used by no object) → core.
+    let base = r#"{"groups":[{"neurodata_type_def":"BaseSeries","neurodata_type_inc":"ElectricalSeries"}]}"#;
+    let top = r#"{"groups":[{"neurodata_type_def":"MySeries","neurodata_type_inc":"BaseSeries"}]}"#;
+    let nwb = with_extensions(
+        &[("ndx-base", base), ("ndx-top", top)],
+        ("MySeries", "ndx-top"),
+    );
+    assert!(nwb.warnings().is_empty(), "{:?}", nwb.warnings());
+    assert_eq!(
+        nwb.types().ancestors("MySeries")[..3],
+        ["MySeries", "BaseSeries", "ElectricalSeries"]
+    );
+    assert_eq!(nwb.types().namespace_of("BaseSeries"), Some("ndx-base"));
+    // Found only by reading every namespace.
+    assert!(nwb.spec_namespaces().iter().all(|n| n.parsed));
+    assert!(nwb.is_a("/acquisition/ElectricalSeries", "TimeSeries"));
+}
+
+/// For every type the fixtures use, the hierarchy built from the built-in
+/// table plus the documents read equals the one every embedded document
+/// gives (read and applied here, extensions first, core last).
+#[test]
+fn builtin_table_agrees_with_the_embedded_specs() {
+    for name in NWB_FILES {
+        let nwb = common::open(name);
+        // The fixtures use core and hdmf-common types only: nothing parsed.
+        assert!(
+            nwb.spec_namespaces().iter().all(|n| !n.parsed),
+            "{name}: {:?}",
+            nwb.spec_namespaces()
+        );
+        let mut full = ns_nwb::TypeTree::builtin();
+        let mut namespaces: Vec<&str> = nwb
+            .spec_namespaces()
+            .iter()
+            .map(|n| n.name.as_str())
+            .collect();
+        let rank = |n: &str| match n {
+            "core" => 2,
+            n if n.starts_with("hdmf-") => 1,
+            _ => 0,
+        };
+        namespaces.sort_by_key(|n| rank(n));
+        assert!(namespaces.contains(&"core"), "{name}: {namespaces:?}");
+        for ns in namespaces {
+            let version = &nwb
+                .spec_namespaces()
+                .iter()
+                .find(|n| n.name == ns)
+                .unwrap()
+                .version;
+            for doc in nwb.children(&format!("/specifications/{ns}/{version}")) {
+                if doc.name() == "namespace" {
+                    continue;
+                }
+                let text = nwb
+                    .store()
+                    .read(&doc.path, &Selection::all())
+                    .unwrap()
+                    .to_strings()
+                    .remove(0);
+                full.add_spec(ns, &text).unwrap();
+            }
+        }
+        for node in nwb.nodes() {
+            if let Some(ty) = nwb.neurodata_type(&node.path) {
+                assert_eq!(
+                    nwb.types().ancestors(ty),
+                    full.ancestors(ty),
+                    "{name}: {ty}"
+                );
+                assert_eq!(
+                    nwb.types().namespace_of(ty),
+                    full.namespace_of(ty),
+                    "{name}: {ty}"
+                );
+            }
+        }
+    }
+}

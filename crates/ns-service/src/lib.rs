@@ -25,6 +25,7 @@ use ns_nwb::NwbFile;
 use ns_protocol::{Answer, Overview, Query, WorkerError};
 
 pub use error::{io_error, model_error, nwb_error};
+pub use ns_nwb::NwbOptions;
 pub use open::{ReadOptions, open_store, open_zarr};
 
 /// How much one answer may hold.
@@ -95,7 +96,19 @@ impl Service {
     /// # Errors
     /// When the tree cannot be walked.
     pub fn new(store: Box<dyn ns_model::ObjectStore>, limits: Limits) -> Result<Self, WorkerError> {
-        let nwb = NwbFile::new(store).map_err(|e| nwb_error(&e))?;
+        Self::with_options(store, limits, &ns_nwb::NwbOptions::default())
+    }
+
+    /// [`Service::new`] with the NWB reader's options.
+    ///
+    /// # Errors
+    /// When the tree cannot be walked.
+    pub fn with_options(
+        store: Box<dyn ns_model::ObjectStore>,
+        limits: Limits,
+        options: &ns_nwb::NwbOptions,
+    ) -> Result<Self, WorkerError> {
+        let nwb = NwbFile::with_options(store, options).map_err(|e| nwb_error(&e))?;
         Ok(Self {
             nwb,
             limits,

@@ -85,6 +85,26 @@ fn post_with(message: FromWorker, pages: Option<&[u8]>) {
     }
 }
 
+/// A `performance.mark` in the worker's timeline (read by
+/// `tests/browser/open_bench.mjs`); nothing when there is no `performance`.
+pub fn mark(name: &str) {
+    let global = js_sys::global();
+    let Ok(performance) = js_sys::Reflect::get(&global, &"performance".into()) else {
+        return;
+    };
+    let Ok(mark) = js_sys::Reflect::get(&performance, &"mark".into()) else {
+        return;
+    };
+    if let Some(mark) = mark.dyn_ref::<js_sys::Function>() {
+        let _ = mark.call1(&performance, &name.into());
+    }
+}
+
+/// The NWB reader's phases as marks (`w-walk`, `w-session+specs`).
+fn mark_phase(name: &'static str) {
+    mark(&format!("w-{name}"));
+}
+
 fn stats(counters: &Counters) -> IoStats {
     let s = counters.stats();
     let memory_bytes = wasm_bindgen::memory()
@@ -109,6 +129,7 @@ fn install_panic_hook() {
 }
 
 pub fn start() {
+    mark("w-start");
     install_panic_hook();
     let Some(scope) = scope() else { return };
     let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(|event: MessageEvent| {
@@ -181,7 +202,13 @@ fn run_next() {
         }
     );
     CURRENT.store(id, Ordering::Relaxed);
+    if is_open {
+        mark("w-open-begin");
+    }
     let result = handle(msg, file, seed.as_deref());
+    if is_open {
+        mark("w-open-done");
+    }
     let counters = STATE.with(|s| Arc::clone(&s.borrow().counters));
     // After an open, the pages read so far (the metadata) go to the app,
     // which keeps them for the next open of the same file.
@@ -192,6 +219,9 @@ fn run_next() {
             let pages = cache.export(MAX_EXPORT_BYTES);
             ns_protocol::encode_pages(pages.iter().map(|(o, b)| (*o, b.as_ref())))
         });
+    if is_open {
+        mark("w-pages-exported");
+    }
     post_with(
         FromWorker::Reply {
             id,
@@ -200,6 +230,9 @@ fn run_next() {
         },
         pages.as_deref(),
     );
+    if is_open {
+        mark("w-posted");
+    }
     if STATE.with(|s| !s.borrow().queue.is_empty()) {
         schedule();
     }
@@ -333,9 +366,16 @@ fn open(
         max_read_bytes: MAX_READ_BYTES,
         threads: 1,
     };
+    mark("w-source-ready");
     let store = ns_service::open_store(source, opener, options)?;
-    let service = Service::new(store, Limits::default())?;
+    mark("w-store-open");
+    let nwb_options = ns_service::NwbOptions {
+        on_phase: Some(mark_phase),
+        ..ns_service::NwbOptions::default()
+    };
+    let service = Service::with_options(store, Limits::default(), &nwb_options)?;
     let overview = service.overview();
+    mark("w-overview");
     STATE.with(|s| s.borrow_mut().file = Some(service));
     Ok(overview)
 }

@@ -9,11 +9,25 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use ns_protocol::{ErrorKind, FileSource, ObjectSummary, Overview, WorkerError};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::Closure;
 
 use crate::client;
 use crate::components::{ErrorPanel, human_bytes};
 use crate::net;
 use crate::views::{TabView, TimeContext};
+
+/// A `performance.mark` on the page's timeline: the phases of opening a
+/// file (`a-…`), read by `tests/browser/open_bench.mjs`.
+fn mark(name: &str) {
+    if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
+        let _ = performance.mark(name);
+    }
+}
+
+/// Bytes the probe reads from each end of a file opened for the first
+/// time (the worker's head/tail warm-up, `ns_io::CacheSetup::browser`).
+const PROBE_END_BYTES: u64 = 256 * 1024;
 
 /// The LINDI index of a DANDI asset, where Neurosift keeps them, if there is one.
 async fn lindi_index(url: &str, dandiset_id: &str) -> Option<String> {
@@ -66,15 +80,56 @@ async fn open(url: Option<String>, local: Option<String>) -> Result<Overview, Wo
         // worker reads its consolidated `.zmetadata`, then keys.
         let source = FileSource::Zarr {
             api_key: net::api_key_for(&url),
+            url: url.clone(),
+        };
+        let opened = client::open(source, None, None).await?.0;
+        crate::share::set_source(crate::share::SourceInfo {
             url,
-        };
-        client::open(source, None, None).await?.0
+            size_bytes: None,
+            etag: None,
+            dandiset_id: crate::url::param("dandisetId"),
+            dandiset_version: crate::url::param("dandisetVersion"),
+        });
+        opened
     } else if let Some(url) = url {
-        let probe = net::probe_size(&url).await?;
-        let seed = match &probe.validator {
-            Some(v) => crate::meta_cache::load(&url, probe.size_bytes, v).await,
-            None => None,
+        // Pages saved by an earlier open: the probe only checks the version.
+        // Else the probe reads the file's ends too (one round trip for
+        // size, version and the metadata pynwb keeps at both ends).
+        // Started by `www/index.html` while the app loaded, if it could.
+        mark("a-probe-start");
+        let (saved, probe) = match net::take_early_probe(&url).await {
+            Some(early) => {
+                let saved = early
+                    .saved
+                    .clone()
+                    .map(crate::meta_cache::Saved::from_response);
+                (saved, early.result(&url, PROBE_END_BYTES).await?)
+            }
+            None => {
+                let saved = crate::meta_cache::find(&url).await;
+                let probe = if saved.is_some() {
+                    net::probe_size(&url).await?
+                } else {
+                    net::probe_ends(&url, PROBE_END_BYTES).await?
+                };
+                (saved, probe)
+            }
         };
+        mark("a-probe-done");
+        let seed = match (&probe.validator, saved) {
+            (Some(v), Some(saved)) => {
+                crate::meta_cache::load(&url, saved, probe.size_bytes, v).await
+            }
+            _ => None,
+        };
+        let seed = seed.or_else(|| {
+            (!probe.ends.is_empty()).then(|| {
+                let pages =
+                    ns_protocol::encode_pages(probe.ends.iter().map(|(o, b)| (*o, b.as_slice())));
+                js_sys::Uint8Array::from(pages.as_slice())
+            })
+        });
+        mark("a-cache-looked-up");
         let source = FileSource::Url {
             url: url.clone(),
             size_bytes: Some(probe.size_bytes),
@@ -90,8 +145,14 @@ async fn open(url: Option<String>, local: Option<String>) -> Result<Overview, Wo
             dandiset_id: crate::url::param("dandisetId"),
             dandiset_version: crate::url::param("dandisetVersion"),
         });
-        if let (Some(v), Some(pages)) = (&probe.validator, &pages) {
-            crate::meta_cache::store(&url, probe.size_bytes, v, pages).await;
+        mark("a-overview-received");
+        // Saved while the overview renders.
+        if let (Some(v), Some(pages)) = (probe.validator, pages) {
+            let size = probe.size_bytes;
+            wasm_bindgen_futures::spawn_local(async move {
+                crate::meta_cache::store(&url, size, &v, &pages).await;
+                mark("a-pages-saved");
+            });
         }
         overview
     } else if let Some(name) = local {
@@ -127,6 +188,7 @@ async fn open(url: Option<String>, local: Option<String>) -> Result<Overview, Wo
 
 #[component]
 pub fn NwbPage() -> impl IntoView {
+    mark("a-page");
     let query = use_query_map();
     let overview = LocalResource::new(move || {
         let q = query.get();
@@ -236,6 +298,7 @@ fn OverviewView(
     /// The asset's path in its dandiset, when known (else the file name shows).
     title: Signal<Option<String>>,
 ) -> impl IntoView {
+    mark("a-render-begin");
     let selected = RwSignal::new(None::<String>);
     let shared = Arc::new(overview.clone());
     let tabs = RwSignal::new(Vec::<OpenTab>::new());
@@ -307,6 +370,8 @@ fn OverviewView(
     let count = overview.objects.len();
     let other_rows = others.clone();
     sections.retain(|s| s.kind == "group");
+    // Built and mounted: the next frame shows it.
+    request_animation_frame(|| mark("a-rendered"));
     view! {
         <section class="session" data-testid="session">
             <h2 class="file-name" data-testid="file-name" title=overview.location.clone()>{move || title.get().unwrap_or_else(|| name.clone())}</h2>
@@ -439,7 +504,67 @@ fn Tabs(
     }
 }
 
+/// Rows of one list built at first; the others follow in batches of this
+/// many as the list's end is scrolled into view (or its "more" row is
+/// clicked): a group of thousands of objects opens as fast as a small one.
+const ROW_BATCH: usize = 100;
+
+/// The rows of `items` (children of one group), `ROW_BATCH` at a time.
 fn rows(
+    children: Arc<HashMap<String, Vec<ObjectSummary>>>,
+    items: Vec<ObjectSummary>,
+    depth: usize,
+    expanded: RwSignal<HashSet<String>>,
+    selected: RwSignal<Option<String>>,
+) -> AnyView {
+    if items.len() <= ROW_BATCH {
+        return row_views(children, items, depth, expanded, selected);
+    }
+    let total = items.len();
+    let items = Arc::new(items);
+    let batches = RwSignal::new(1usize);
+    let shown = move || (batches.get() * ROW_BATCH).min(total);
+    let more = move || batches.update(|b| *b += 1);
+    let sentinel = NodeRef::<leptos::html::Tr>::new();
+    // The "more" row coming into view shows the next batch.
+    Effect::new(move |_| {
+        let Some(el) = sentinel.get() else { return };
+        let seen = Closure::<dyn FnMut(js_sys::Array)>::new(move |entries: js_sys::Array| {
+            let any = entries.iter().any(|e| {
+                e.dyn_into::<web_sys::IntersectionObserverEntry>()
+                    .is_ok_and(|e| e.is_intersecting())
+            });
+            if any && batches.get_untracked() * ROW_BATCH < total {
+                more();
+            }
+        });
+        if let Ok(observer) = web_sys::IntersectionObserver::new(seen.as_ref().unchecked_ref()) {
+            observer.observe(&el);
+            on_cleanup(move || observer.disconnect());
+        }
+        seen.forget();
+    });
+    let batch = move |i: usize| {
+        let end = ((i + 1) * ROW_BATCH).min(total);
+        let part = items
+            .get(i * ROW_BATCH..end)
+            .map(<[_]>::to_vec)
+            .unwrap_or_default();
+        row_views(Arc::clone(&children), part, depth, expanded, selected)
+    };
+    view! {
+        <For each=move || 0..batches.get() key=|i| *i children=batch/>
+        <tr class="more" node_ref=sentinel style:display=move || if shown() < total { "" } else { "none" }>
+            <td colspan="4">
+                <button on:click=move |_| more()>{move || format!("Show more ({} of {total} shown)", shown())}</button>
+            </td>
+        </tr>
+    }
+    .into_any()
+}
+
+/// The rows of `items`, all of them.
+fn row_views(
     children: Arc<HashMap<String, Vec<ObjectSummary>>>,
     items: Vec<ObjectSummary>,
     depth: usize,

@@ -47,7 +47,14 @@ pub fn open_lindi(name: &str) -> NwbFile {
 
 /// The NWB fixture `name` with only the built-in type hierarchy.
 pub fn open_without_specs(name: &str) -> NwbFile {
-    NwbFile::with_options(Box::new(h5(name)), &NwbOptions { read_specs: false }).unwrap()
+    NwbFile::with_options(
+        Box::new(h5(name)),
+        &NwbOptions {
+            read_specs: false,
+            ..NwbOptions::default()
+        },
+    )
+    .unwrap()
 }
 
 /// The `nwb` block of `<stem>.expected.json`.
