@@ -25,8 +25,8 @@ pub use spec::{
     SeriesAttributes, SeriesEncoding, TimeseriesDataset, TimeseriesGraph, ViewState, YRange,
 };
 pub use state::{
-    PLOT_LEFT_PX, PsthState, RASTER_MAX_SPIKES, filtered_rows, psth_initial_state, psth_requests, psth_rows,
-    raster_request, sorted_rows,
+    PLOT_LEFT_PX, PsthState, RASTER_MAX_SPIKES, filtered_rows, psth_initial_state, psth_requests,
+    psth_rows, raster_request, sorted_rows,
 };
 
 /// What can go wrong with a figure (one error type for the crate).

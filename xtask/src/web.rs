@@ -212,7 +212,10 @@ pub fn test(dist: &Path, fixtures: &Path) -> Result<()> {
         .env("NEUROSIFT_FIXTURES", fixtures)
         .env("NEUROSIFT_PYTHON", crate::python::ensure()?)
         .env("NEUROSIFT_BIN", root().join("target/debug/neurosift"))
-        .env("NEUROSIFT_PLUGIN_DIR", root().join("figures/example-plugin"))
+        .env(
+            "NEUROSIFT_PLUGIN_DIR",
+            root().join("figures/example-plugin"),
+        )
         .env(
             "NEUROSIFT_RANGE_SERVER",
             root().join("target/debug/range-server"),

@@ -186,9 +186,8 @@ pub fn make(service: &Service, source_url: &str, args: &MakeArgs) -> Result<Figu
                 let state = ns_figures::psth_initial_state(&info, &args.state);
                 let selection = params.get("units").map_or("", String::as_str);
                 let rows = ns_figures::psth_rows(&info, &state, selection);
-                for request in
-                    ns_figures::psth_requests(&info.path, &item.path, &rows, &state)
-                        .map_err(|e| anyhow::anyhow!("--state trials: {e}"))?
+                for request in ns_figures::psth_requests(&info.path, &item.path, &rows, &state)
+                    .map_err(|e| anyhow::anyhow!("--state trials: {e}"))?
                 {
                     ask(service, &mut asked, Query::Psth(request))?;
                 }
@@ -196,7 +195,11 @@ pub fn make(service: &Service, source_url: &str, args: &MakeArgs) -> Result<Figu
             }
             other => bail!(
                 "figure make builds Raster and PSTH figures (view:Raster|/units, view:PSTH|/intervals/trials^/units); {:?} is shared from the app's Share button",
-                if other.is_empty() { item.path.as_str() } else { other }
+                if other.is_empty() {
+                    item.path.as_str()
+                } else {
+                    other
+                }
             ),
         }
     }
@@ -245,8 +248,9 @@ pub fn make(service: &Service, source_url: &str, args: &MakeArgs) -> Result<Figu
 pub fn write(figure: &Figure, output: Option<&PathBuf>) -> Result<()> {
     let json = figure.to_canonical_json()?;
     match output {
-        Some(path) => std::fs::write(path, &json)
-            .with_context(|| format!("writing {}", path.display()))?,
+        Some(path) => {
+            std::fs::write(path, &json).with_context(|| format!("writing {}", path.display()))?
+        }
         None => {
             let mut out = std::io::stdout().lock();
             out.write_all(&json)?;
@@ -265,8 +269,7 @@ pub fn service(store: Box<dyn ns_model::ObjectStore>) -> Result<Service> {
 pub fn publish(args: &PublishArgs) -> Result<()> {
     let bytes = std::fs::read(&args.figure)
         .with_context(|| format!("reading {}", args.figure.display()))?;
-    let figure =
-        Figure::from_json(&bytes).with_context(|| format!("{}", args.figure.display()))?;
+    let figure = Figure::from_json(&bytes).with_context(|| format!("{}", args.figure.display()))?;
     let json = figure.to_canonical_json()?;
     let stored = crate::store::put_bytes(&args.store, json)?;
     let data = format!("sha1://{}", stored.hash.to_hex());

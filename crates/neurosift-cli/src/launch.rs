@@ -341,7 +341,7 @@ struct ViewState {
     token: String,
     files: NamedFiles,
     /// A Zarr store (a directory) served under this name.
-    store: Option<(String, ServeDir)>,
+    zarr: Option<(String, ServeDir)>,
 }
 
 /// `/files/<token>/<name>`: the named files, only with the token; anything else 404.
@@ -350,9 +350,9 @@ async fn token_files(State(state): State<Arc<ViewState>>, request: Request) -> R
     let rest = parts.uri.path().strip_prefix("/files/").unwrap_or_default();
     match rest.split_once('/') {
         Some((token, name)) if same_token(token, &state.token) => {
-            if let Some((store, dir)) = &state.store
+            if let Some((zarr, dir)) = &state.zarr
                 && let Some(key) = name
-                    .strip_prefix(store.as_str())
+                    .strip_prefix(zarr.as_str())
                     .and_then(|rest| rest.strip_prefix('/'))
             {
                 return dir.serve(key, &parts.method, &parts.headers).await;
@@ -384,7 +384,7 @@ pub fn view_nwb(args: &ViewArgs) -> Result<()> {
         .map(|n| n.to_string_lossy().into_owned())
         .with_context(|| format!("{}: no file name", path.display()))?;
     let mut files = NamedFiles::new();
-    let mut store = None;
+    let mut zarr = None;
     // An NWB-Zarr store: the directory, under a name ending in `.zarr` (how
     // the app tells a store from a file).
     let name = if meta.is_dir() {
@@ -407,7 +407,7 @@ pub fn view_nwb(args: &ViewArgs) -> Result<()> {
             format!("{name}.zarr")
         };
         let dir = ServeDir::new(path).with_context(|| format!("serving {}", path.display()))?;
-        store = Some((encode_path(&served), dir));
+        zarr = Some((encode_path(&served), dir));
         served
     } else if meta.is_file() {
         files
@@ -417,7 +417,7 @@ pub fn view_nwb(args: &ViewArgs) -> Result<()> {
     } else {
         bail!("{}: not a file", path.display());
     };
-    if store.is_none() && detect(path)? == Kind::LindiJson {
+    if zarr.is_none() && detect(path)? == Kind::LindiJson {
         for (reference, file) in lindi_references(path)? {
             files
                 .insert(&reference, &file)
@@ -454,7 +454,7 @@ pub fn view_nwb(args: &ViewArgs) -> Result<()> {
         let state = Arc::new(ViewState {
             token: token.clone(),
             files,
-            store,
+            zarr,
         });
         let rest = Router::new()
             .route("/files/{*rest}", any(token_files))

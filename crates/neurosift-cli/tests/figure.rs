@@ -3,7 +3,10 @@
 //! h5py reads of the same file; published figures are stored by the sha1 of
 //! their canonical JSON; invalid figures are refused with the reason.
 
-#![expect(clippy::unwrap_used, reason = "test code: a panic is the failure report")]
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a panic is the failure report"
+)]
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -43,7 +46,11 @@ fn numpy(script: &str) -> Json {
         ))
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -96,7 +103,10 @@ fn a_raster_figure_holds_the_spikes_numpy_finds() {
     assert_eq!(fig.view_name(), "Raster");
     assert_eq!(f.provenance.object_paths, ["/units"]);
     assert!(f.provenance.source_url.ends_with("nwb_ecephys.nwb"));
-    assert_eq!(f.state.params.get("tab-time").map(String::as_str), Some("10,20"));
+    assert_eq!(
+        f.state.params.get("tab-time").map(String::as_str),
+        Some("10,20")
+    );
     let raster = f
         .answers
         .iter()
@@ -166,7 +176,10 @@ fn a_psth_figure_holds_the_rates_numpy_computes() {
     let Figure::Frozen(f) = &fig else {
         panic!("a frozen view")
     };
-    assert_eq!(f.state.hash.as_deref().map(|h| h.contains("numBins=20")), Some(true));
+    assert_eq!(
+        f.state.hash.as_deref().map(|h| h.contains("numBins=20")),
+        Some(true)
+    );
     let psths: Vec<_> = f
         .answers
         .iter()
@@ -234,14 +247,29 @@ fn publish_stores_the_canonical_figure_and_refuses_bad_ones() {
     // Refused, with the reason: ragged columns; not a figure at all.
     let bad = graph.replace("[0,1,0]", "[0,1]");
     std::fs::write(&path, bad).unwrap();
-    let out = neurosift(&["figure", "publish", path.to_str().unwrap(), "--store", store]);
+    let out = neurosift(&[
+        "figure",
+        "publish",
+        path.to_str().unwrap(),
+        "--store",
+        store,
+    ]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("3 times and 2 values"), "{err}");
     std::fs::write(&path, "{\"type\":\"Nope\"}").unwrap();
-    let out = neurosift(&["figure", "publish", path.to_str().unwrap(), "--store", store]);
+    let out = neurosift(&[
+        "figure",
+        "publish",
+        path.to_str().unwrap(),
+        "--store",
+        store,
+    ]);
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success() && err.contains("not a figure"), "{err}");
+    assert!(
+        !out.status.success() && err.contains("not a figure"),
+        "{err}"
+    );
     // A view figure make cannot build says where to make it instead.
     let file = fixtures().join("nwb_ecephys.nwb");
     let out = neurosift(&[
@@ -252,12 +280,16 @@ fn publish_stores_the_canonical_figure_and_refuses_bad_ones() {
         "view:SimpleTimeseries|/acquisition/ElectricalSeries",
     ]);
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success() && err.contains("Share button"), "{err}");
+    assert!(
+        !out.status.success() && err.contains("Share button"),
+        "{err}"
+    );
 }
 
 #[test]
 fn the_readme_python_example_publishes_its_figure() {
-    let readme = std::fs::read_to_string(ns_test_support::workspace_root().join("README.md")).unwrap();
+    let readme =
+        std::fs::read_to_string(ns_test_support::workspace_root().join("README.md")).unwrap();
     let section = &readme[readme.find("## Sharing figures").unwrap()..];
     let start = section.find("```python\n").unwrap() + "```python\n".len();
     let script = &section[start..start + section[start..].find("```").unwrap()];
