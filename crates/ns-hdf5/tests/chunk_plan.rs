@@ -1,4 +1,5 @@
 #![expect(clippy::unwrap_used, reason = "tests")]
+#![allow(clippy::cast_precision_loss, reason = "kB in a printed table")]
 //! Round trips and requests of a cold selection, per chunk index type
 //! (`chunk_plan_*.h5`, written by h5py in `tests/fixtures/generate.py`:
 //! a paged fixed array, an extensible array with secondary blocks, a v2

@@ -41,10 +41,10 @@ pub fn FigurePage() -> impl IntoView {
         }
         .into_any();
     };
-    if let Some(title) = &link.label {
-        if let Some(doc) = web_sys::window().and_then(|w| w.document()) {
-            doc.set_title(&format!("{title} · Neurosift"));
-        }
+    if let Some(title) = &link.label
+        && let Some(doc) = web_sys::window().and_then(|w| w.document())
+    {
+        doc.set_title(&format!("{title} · Neurosift"));
     }
     if let Some(url) = ns_links::plugin_url(&link.view) {
         return view! { <plugin::PluginHost url=url link=link/> }.into_any();
@@ -158,10 +158,10 @@ fn Frozen(f: FrozenView, time: TimeContext) -> impl IntoView {
     let mut base = f.state.params.clone();
     base.insert("tab".into(), f.state.tab.clone());
     crate::url::use_figure_state(base);
-    if let (Some(h), Some(w)) = (&f.state.hash, web_sys::window()) {
-        if w.location().hash().ok().as_deref().unwrap_or("").is_empty() {
-            let _ = w.location().set_hash(h);
-        }
+    if let (Some(h), Some(w)) = (&f.state.hash, web_sys::window())
+        && w.location().hash().ok().as_deref().unwrap_or("").is_empty()
+    {
+        let _ = w.location().set_hash(h);
     }
     if let Some((a, b, c)) = f
         .state
