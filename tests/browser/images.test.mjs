@@ -143,6 +143,8 @@ test('orientation turns the pixels as expected and stays in the URL', async () =
   assert.deepEqual([k.width, k.height], [48, 64]);
   assert.match(await page.getByTestId('orient-text').innerText(), /rows ↔ columns/);
   // The pixel under the pointer is named in stored coordinates.
+  // (Scrolled clear of the status bar that covers the page's last line.)
+  await page.getByTestId('frame-canvas').evaluate((e) => e.scrollIntoView({ block: 'center' }));
   const cbox = await page.getByTestId('frame-canvas').boundingBox();
   await page.mouse.move(cbox.x + 2, cbox.y + cbox.height - 2);
   await page.getByTestId('pixel-readout').getByText(/row 0, column 63: \d+/).waitFor();

@@ -15,7 +15,6 @@ import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { createHash } from 'node:crypto';
 import { launchChromium } from './support.mjs';
 
 const bin = process.env.NEUROSIFT_BIN;
@@ -28,10 +27,14 @@ let browser, base, pluginBase;
 
 function serve(args) {
   return new Promise((resolve, reject) => {
+    // No write token from the environment: only the one given here.
+    const env = { ...process.env };
+    delete env.NEUROSIFT_STORE_TOKEN;
     const child = spawn(bin, ['serve', '--bind', '127.0.0.1:0', ...args],
-      { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NEUROSIFT_STORE_TOKEN: '' } });
+      { stdio: ['ignore', 'pipe', 'inherit'], env });
     children.push(child);
     child.on('error', reject);
+    child.on('exit', (code) => reject(new Error(`neurosift serve exited (${code}) before printing its URL`)));
     createInterface({ input: child.stdout }).once('line', (line) => {
       line.startsWith('http://127.0.0.1:') ? resolve(line.trim().replace(/\/$/, '')) : reject(new Error(line));
     });
@@ -54,7 +57,10 @@ after(async () => {
 /// A page in a fresh context: another browser profile (no storage, no cache).
 async function freshPage() {
   const context = await browser.newContext({ viewport: { width: 1500, height: 1000 } });
-  await context.addInitScript(() => localStorage.setItem('neurosift.lindiBase', 'http://127.0.0.1:9/none'));
+  // In every frame, also the sandboxed plugin frames (no storage there).
+  await context.addInitScript(() => {
+    try { localStorage.setItem('neurosift.lindiBase', 'http://127.0.0.1:9/none'); } catch { /* sandboxed frame */ }
+  });
   const page = await context.newPage();
   page.errors = [];
   page.on('pageerror', (e) => page.errors.push(e.message));
@@ -62,24 +68,30 @@ async function freshPage() {
   return page;
 }
 
-/// The sha1 of a canvas' pixels and how many are not white.
-const canvasPrint = (page, id, nth = 0) => page.evaluate(([id, nth]) => {
+/// The sha1 of a canvas' pixels (RGB, computed in the page) and how many are not white.
+const canvasPrint = (page, id, nth = 0) => page.evaluate(async ([id, nth]) => {
   const c = document.querySelectorAll(`[data-testid="${id}"]`)[nth];
   if (!c || !c.width) return null;
   const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  const rgb = new Uint8Array((d.length / 4) * 3);
   let ink = 0;
-  for (let i = 0; i < d.length; i += 4) if (d[i] < 200 || d[i + 1] < 200 || d[i + 2] < 200) ink++;
-  return { ink, w: c.width, h: c.height, data: Array.from(d.filter((_, i) => i % 4 !== 3)) };
+  for (let i = 0, j = 0; i < d.length; i += 4, j += 3) {
+    rgb[j] = d[i]; rgb[j + 1] = d[i + 1]; rgb[j + 2] = d[i + 2];
+    if (d[i] < 200 || d[i + 1] < 200 || d[i + 2] < 200) ink++;
+  }
+  const digest = Array.from(new Uint8Array(await crypto.subtle.digest('SHA-1', rgb)))
+    .map((x) => x.toString(16).padStart(2, '0')).join('');
+  return { ink, w: c.width, h: c.height, digest };
 }, [id, nth]);
 
+/// The canvas once it has ink and two looks 100 ms apart agree.
 async function settled(page, id, min, nth = 0) {
   let last = null;
   for (let i = 0; i < 300; i++) {
     const p = await canvasPrint(page, id, nth);
     if (p && p.ink >= min) {
-      const digest = createHash('sha1').update(Buffer.from(p.data)).digest('hex');
-      if (last && last.digest === digest) return { ink: p.ink, w: p.w, h: p.h, digest };
-      last = { digest };
+      if (last && last.digest === p.digest) return p;
+      last = p;
     }
     await page.waitForTimeout(100);
   }
