@@ -46,6 +46,63 @@ impl Default for HttpOptions {
 /// Redirects followed at most, per request.
 const MAX_REDIRECTS: u32 = 10;
 
+/// One GET of `url` (with a `Range` header when given), following
+/// redirects here, one hop at a time, so that the credentials in `options`
+/// go only where [`ns_links::credentials_allowed`] says, for every hop.
+/// Returns the first answer that is not a redirect and the URL that gave it;
+/// an error is its message.
+pub(crate) fn get_following(
+    agent: &ureq::Agent,
+    options: &HttpOptions,
+    url: &str,
+    range: Option<&str>,
+) -> std::result::Result<(ureq::http::Response<ureq::Body>, String), String> {
+    let mut at = url.to_string();
+    let mut hops = 0;
+    loop {
+        let send_credentials = ns_links::credentials_allowed(&at, &options.credential_roots);
+        if options.log_requests {
+            let with = if send_credentials && !options.headers.is_empty() {
+                " (with credentials)"
+            } else {
+                ""
+            };
+            let range = range.map(|r| format!(" Range: {r}")).unwrap_or_default();
+            eprintln!("neurosift: GET {at}{range}{with}");
+        }
+        let mut req = agent.get(&at);
+        if let Some(range) = range {
+            req = req.header("Range", range);
+        }
+        if send_credentials {
+            for (name, value) in &options.headers {
+                req = req.header(name, value);
+            }
+        }
+        let resp = req.call().map_err(|e| format!("request failed: {e}"))?;
+        if !resp.status().is_redirection() {
+            return Ok((resp, at));
+        }
+        let next = resp
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|location| url::Url::parse(&at).ok()?.join(location).ok())
+            .filter(|next| matches!(next.scheme(), "http" | "https"));
+        hops += 1;
+        match next {
+            Some(next) if hops <= MAX_REDIRECTS => at = next.into(),
+            Some(_) => return Err(format!("more than {MAX_REDIRECTS} redirects")),
+            None => {
+                return Err(format!(
+                    "HTTP {} redirect without a usable http(s) Location",
+                    resp.status().as_u16()
+                ));
+            }
+        }
+    }
+}
+
 /// A remote file read with HTTP Range requests.
 ///
 /// Redirects (such as DANDI's 302 to S3) are resolved once, when the source
@@ -152,54 +209,16 @@ impl HttpSource {
             url: self.url.clone(),
             message,
         };
-        let mut url = self.resolved.clone();
-        let mut hops = 0;
-        let mut resp = loop {
-            let send_credentials =
-                ns_links::credentials_allowed(&url, &self.options.credential_roots);
-            if self.options.log_requests {
-                let with = if send_credentials && !self.options.headers.is_empty() {
-                    " (with credentials)"
-                } else {
-                    ""
-                };
-                eprintln!("neurosift: GET {url} Range: {range_header}{with}");
-            }
-            let mut req = self.agent.get(&url).header("Range", &range_header);
-            if send_credentials {
-                for (name, value) in &self.options.headers {
-                    req = req.header(name, value);
-                }
-            }
-            let resp = req.call().map_err(|e| {
-                self.counters.record(0);
-                http_err(format!("request failed: {e}"))
-            })?;
-            if !resp.status().is_redirection() {
-                break resp;
-            }
-            let next = resp
-                .headers()
-                .get("location")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|location| url::Url::parse(&url).ok()?.join(location).ok())
-                .filter(|next| matches!(next.scheme(), "http" | "https"));
-            hops += 1;
-            match next {
-                Some(next) if hops <= MAX_REDIRECTS => url = next.into(),
-                Some(_) => {
-                    self.counters.record(0);
-                    return Err(http_err(format!("more than {MAX_REDIRECTS} redirects")));
-                }
-                None => {
-                    self.counters.record(0);
-                    return Err(http_err(format!(
-                        "HTTP {} redirect without a usable http(s) Location",
-                        resp.status().as_u16()
-                    )));
-                }
-            }
-        };
+        let (mut resp, url) = get_following(
+            &self.agent,
+            &self.options,
+            &self.resolved,
+            Some(&range_header),
+        )
+        .map_err(|message| {
+            self.counters.record(0);
+            http_err(message)
+        })?;
         let final_url = url;
         let header = |name: &str| {
             resp.headers()

@@ -11,9 +11,6 @@ use ns_io::{Bytes, Counters, Error, ReadKey, Result, is_safe_key, too_large};
 
 use crate::HttpOptions;
 
-/// Redirects followed at most, per request.
-const MAX_REDIRECTS: u32 = 10;
-
 /// The files of a local directory, by their path relative to it.
 pub struct DirKeys {
     root: PathBuf,
@@ -162,50 +159,11 @@ impl HttpKeys {
             url: url.to_string(),
             message,
         };
-        let mut at = url.to_string();
-        let mut hops = 0;
-        let mut resp = loop {
-            let send_credentials =
-                ns_links::credentials_allowed(&at, &self.options.credential_roots);
-            if self.options.log_requests {
-                let with = if send_credentials && !self.options.headers.is_empty() {
-                    " (with credentials)"
-                } else {
-                    ""
-                };
-                eprintln!("neurosift: GET {at}{with}");
-            }
-            let mut req = self.agent.get(&at);
-            if send_credentials {
-                for (name, value) in &self.options.headers {
-                    req = req.header(name, value);
-                }
-            }
-            let resp = req.call().map_err(|e| {
+        let (mut resp, _) = crate::http::get_following(&self.agent, &self.options, url, None)
+            .map_err(|message| {
                 self.counters.record(0);
-                http_err(format!("request failed: {e}"))
+                http_err(message)
             })?;
-            if !resp.status().is_redirection() {
-                break resp;
-            }
-            let next = resp
-                .headers()
-                .get("location")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|location| url::Url::parse(&at).ok()?.join(location).ok())
-                .filter(|next| matches!(next.scheme(), "http" | "https"));
-            hops += 1;
-            match next {
-                Some(next) if hops <= MAX_REDIRECTS => at = next.into(),
-                _ => {
-                    self.counters.record(0);
-                    return Err(http_err(format!(
-                        "HTTP {} redirect without a usable http(s) Location (or more than {MAX_REDIRECTS})",
-                        resp.status().as_u16()
-                    )));
-                }
-            }
-        };
         let status = resp.status().as_u16();
         if status == 404 {
             self.counters.record(0);
