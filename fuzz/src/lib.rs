@@ -13,6 +13,8 @@ pub fn options() -> OpenOptions {
     OpenOptions {
         max_read_bytes: 16 << 20,
         threads: 1,
+        // The chunk planner reads untrusted index nodes too.
+        plan_reads: true,
     }
 }
 
