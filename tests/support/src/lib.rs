@@ -17,7 +17,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use serde_json::Value as Json;
+use ns_model::{ObjectStore, Selection};
+use serde_json::{Value as Json, json};
 
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {
@@ -141,4 +142,49 @@ pub fn diff_attrs(path: &str, want: &Json, have: &Json, diffs: &mut Vec<String>)
             diffs.push(format!("{path}: unexpected attr {name}"));
         }
     }
+}
+
+/// Reads every `samples` entry of an expected-values file (as h5py or
+/// zarr-python reported them) from `file`; returns the differences.
+pub fn diff_samples(file: &dyn ObjectStore, expected: &Json) -> Vec<String> {
+    let mut diffs = Vec::new();
+    for sample in expected["samples"].as_array().unwrap() {
+        let path = sample["path"].as_str().unwrap();
+        let slice = sample["slice"].as_str();
+        let selection: Selection = slice.unwrap_or("").parse().unwrap();
+        let array = match file.read(path, &selection) {
+            Ok(a) => a,
+            Err(e) => {
+                diffs.push(format!("{path} [{slice:?}]: {e}"));
+                continue;
+            }
+        };
+        let rel = if matches!(sample["dtype"].as_str(), Some("float32" | "float16")) {
+            1e-6
+        } else {
+            1e-9
+        };
+        if json!(array.shape) != sample["shape"] {
+            diffs.push(format!(
+                "{path} [{slice:?}]: shape: want {} got {:?}",
+                sample["shape"], array.shape
+            ));
+        }
+        if json!(array.dtype.name()) != sample["dtype"] {
+            diffs.push(format!(
+                "{path} [{slice:?}]: dtype: want {} got {}",
+                sample["dtype"], array.dtype
+            ));
+        }
+        let got = array.to_json();
+        if !same(&got, &sample["data"], rel) {
+            let show = |v: &Json| v.to_string().chars().take(300).collect::<String>();
+            diffs.push(format!(
+                "{path} [{slice:?}]: data differs\n  want {}\n  got  {}",
+                show(&sample["data"]),
+                show(&got)
+            ));
+        }
+    }
+    diffs
 }

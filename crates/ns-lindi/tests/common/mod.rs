@@ -7,7 +7,9 @@
 // differs from one to the next, so `expect` would fail in some.
 #![allow(dead_code, unused_imports, reason = "each test binary uses some")]
 
-pub use ns_test_support::{diff_attrs, fixtures, manifest, read_json, same, workspace_root};
+pub use ns_test_support::{
+    diff_attrs, diff_samples, fixtures, manifest, read_json, same, workspace_root,
+};
 use std::sync::Arc;
 
 use ns_io::{Counters, DynSource};
@@ -191,49 +193,4 @@ fn expected_form(node: &Node) -> Json {
         obj.retain(|k, v| !v.is_null() || (k == "chunks" && ds.is_some()));
     }
     form
-}
-
-/// Reads every `samples` entry of the expected file; returns the
-/// differences.
-pub fn diff_samples(file: &LindiFile, expected: &Json) -> Vec<String> {
-    let mut diffs = Vec::new();
-    for sample in expected["samples"].as_array().unwrap() {
-        let path = sample["path"].as_str().unwrap();
-        let slice = sample["slice"].as_str();
-        let selection: Selection = slice.unwrap_or("").parse().unwrap();
-        let array = match file.read(path, &selection) {
-            Ok(a) => a,
-            Err(e) => {
-                diffs.push(format!("{path} [{slice:?}]: {e}"));
-                continue;
-            }
-        };
-        let rel = if matches!(sample["dtype"].as_str(), Some("float32" | "float16")) {
-            1e-6
-        } else {
-            1e-9
-        };
-        if json!(array.shape) != sample["shape"] {
-            diffs.push(format!(
-                "{path} [{slice:?}]: shape: want {} got {:?}",
-                sample["shape"], array.shape
-            ));
-        }
-        if json!(array.dtype.name()) != sample["dtype"] {
-            diffs.push(format!(
-                "{path} [{slice:?}]: dtype: want {} got {}",
-                sample["dtype"], array.dtype
-            ));
-        }
-        let got = array.to_json();
-        if !same(&got, &sample["data"], rel) {
-            let show = |v: &Json| v.to_string().chars().take(300).collect::<String>();
-            diffs.push(format!(
-                "{path} [{slice:?}]: data differs\n  want {}\n  got  {}",
-                show(&sample["data"]),
-                show(&got)
-            ));
-        }
-    }
-    diffs
 }
