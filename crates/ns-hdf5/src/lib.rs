@@ -13,6 +13,7 @@ mod error;
 mod file;
 mod filters;
 mod links;
+mod native;
 mod plan;
 mod region;
 mod select;
