@@ -97,6 +97,9 @@ impl H5File {
     }
 }
 
+/// Reads a batch of ranges (`None`: give up).
+pub(crate) type Fetch<'a> = dyn FnMut(&[Range<u64>]) -> Option<Vec<ns_io::Bytes>> + 'a;
+
 /// A version-1 B-tree chunk index and what reading its nodes takes.
 pub(crate) struct V1Index<'a> {
     pub btree: u64,
@@ -122,7 +125,7 @@ pub(crate) fn limit_prefetch(chunks: &mut Vec<Range<u64>>) {
 /// chunks of `bounds`; returns the byte ranges of the selected chunks
 /// (`None` when a node cannot be read or parsed: the real read decides).
 pub(crate) fn v1_chunk_ranges(
-    fetch: &mut dyn FnMut(&[Range<u64>]) -> Option<Vec<ns_io::Bytes>>,
+    fetch: &mut Fetch<'_>,
     index: &V1Index<'_>,
     bounds: &Bounds,
     selection: &SliceInfo,

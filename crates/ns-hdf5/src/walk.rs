@@ -227,7 +227,7 @@ impl Walk<'_> {
                 return false;
             }
             // Not "done": the planner has nothing to do for contiguous data.
-            let _ = self.read_with_pending(&[start..end]);
+            let _ = self.read_with_pending(std::slice::from_ref(&(start..end)));
             false
         } else {
             false
@@ -245,6 +245,10 @@ impl Walk<'_> {
             return self.file.source.read_ranges(ranges).ok();
         }
         self.read_with_pending(ranges)
+    }
+
+    fn read_one(&mut self, range: Range<u64>) -> Option<Bytes> {
+        self.read(std::slice::from_ref(&range))?.pop()
     }
 
     fn read_with_pending(&mut self, ranges: &[Range<u64>]) -> Option<Vec<Bytes>> {
@@ -344,8 +348,7 @@ impl Walk<'_> {
     /// The messages of the dataset header at `address` that locate its
     /// data, reading its continuation blocks as needed.
     fn object(&mut self, address: u64) -> Option<Object> {
-        let prefix = self.read(&[address..address.checked_add(16)?])?;
-        let b = &prefix[0];
+        let b = self.read_one(address..address.checked_add(16)?)?;
         if b.len() < 16 || b[0] != 1 {
             return None;
         }
@@ -357,8 +360,8 @@ impl Walk<'_> {
             if !seen.insert(at) || seen.len() > MAX_QUEUED || n > 1 << 20 {
                 continue;
             }
-            let block = self.read(&[at..at.checked_add(n)?])?;
-            for (kind, body) in messages(&block[0]) {
+            let block = self.read_one(at..at.checked_add(n)?)?;
+            for (kind, body) in messages(&block) {
                 match kind {
                     MSG_CONTINUATION => todo.push(self.continuation(body)?),
                     MSG_DATASPACE => object.dims = self.dataspace(body),
@@ -435,9 +438,7 @@ impl Walk<'_> {
         if data_size > MAX_HEAP {
             return None;
         }
-        let heap_data = self
-            .read(&[data_at..data_at.checked_add(data_size)?])?
-            .pop()?;
+        let heap_data = self.read_one(data_at..data_at.checked_add(data_size)?)?;
         // The B-tree down to its leaves (SNOD addresses).
         let mut level = vec![parts[1].clone()];
         let mut snods = Vec::new();
