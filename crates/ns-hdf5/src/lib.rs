@@ -21,6 +21,7 @@ mod storage;
 mod store;
 mod value;
 mod vds;
+mod walk;
 
 pub use dtype::{describe, dtype_of};
 pub use error::{Error, Result};

@@ -27,6 +27,9 @@ impl H5File {
     /// Reads a selection of the dataset at `path` (soft links followed).
     pub fn read(&self, path: &str, selection: &Selection) -> Result<Array> {
         let path = normalize(path);
+        // Once per path: later reads find its metadata parsed.
+        let chunks_fetched =
+            self.speculated.lock().insert(path.clone()) && self.prefetch_path(&path, selection);
         let ds = match self.inner.dataset(&path) {
             Ok(ds) => ds,
             Err(e) => {
@@ -87,7 +90,9 @@ impl H5File {
                 .iter()
                 .map(|r| r.start..r.start + (r.count - 1) * r.step + 1)
                 .collect();
-            self.prefetch_chunks(&ds, &bounds, &info);
+            if !chunks_fetched {
+                self.prefetch_chunks(&ds, &bounds, &info);
+            }
         }
         let data = if count == 0 {
             Data::empty(dtype)
