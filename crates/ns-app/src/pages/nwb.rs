@@ -122,6 +122,8 @@ async fn open(url: Option<String>, local: Option<String>) -> Result<Overview, Wo
             }
             _ => None,
         };
+        // Saved pages of this version: saved again only if the open read more.
+        let saved_len = seed.as_ref().map(js_sys::Uint8Array::length);
         let seed = seed.or_else(|| {
             (!probe.ends.is_empty()).then(|| {
                 let pages =
@@ -146,12 +148,22 @@ async fn open(url: Option<String>, local: Option<String>) -> Result<Overview, Wo
             dandiset_version: crate::url::param("dandisetVersion"),
         });
         mark("a-overview-received");
-        // Saved while the overview renders.
-        if let (Some(v), Some(pages)) = (probe.validator, pages) {
+        // Saved once the overview is on screen (not before it), and only
+        // when they are not already saved as they are.
+        if let (Some(v), Some(pages)) = (probe.validator, pages)
+            && saved_len != Some(pages.length())
+        {
             let size = probe.size_bytes;
-            wasm_bindgen_futures::spawn_local(async move {
-                crate::meta_cache::store(&url, size, &v, &pages).await;
-                mark("a-pages-saved");
+            request_animation_frame(move || {
+                set_timeout(
+                    move || {
+                        wasm_bindgen_futures::spawn_local(async move {
+                            crate::meta_cache::store(&url, size, &v, &pages).await;
+                            mark("a-pages-saved");
+                        });
+                    },
+                    std::time::Duration::ZERO,
+                );
             });
         }
         overview
