@@ -45,6 +45,9 @@ const MAX_NODES: usize = 256;
 const MAX_HEAP: u64 = 1 << 20;
 /// Longest B-tree walked.
 const MAX_DEPTH: usize = 16;
+/// Most bytes of nodes read at once (default-sized group nodes are well
+/// under 1 KiB each).
+const MAX_READ: u64 = 4 << 20;
 
 /// Message types of version-1 object headers.
 const MSG_DATASPACE: u16 = 0x01;
@@ -238,6 +241,11 @@ impl Walk<'_> {
     /// them all, else together with everything queued, in one batch.
     fn read(&mut self, ranges: &[Range<u64>]) -> Option<Vec<Bytes>> {
         if ranges.iter().any(|r| r.end > self.len || r.start > r.end) {
+            return None;
+        }
+        // Sizes come from the file (node K values, heap lengths): a hostile
+        // one ends the walk instead of asking for megabytes of "metadata".
+        if ranges.iter().map(|r| r.end - r.start).sum::<u64>() > MAX_READ {
             return None;
         }
         self.follow();
