@@ -251,15 +251,7 @@ fn parse_node(bytes: &[u8], offset_size: usize, rank: usize) -> Option<Node> {
     let level = *bytes.get(5)?;
     let entries = usize::from(u16::from_le_bytes([*bytes.get(6)?, *bytes.get(7)?]));
     let mut pos = 8 + 2 * offset_size;
-    let read_u = |pos: usize, n: usize| -> Option<u64> {
-        if n > 8 {
-            return None;
-        }
-        let b = bytes.get(pos..pos.checked_add(n)?)?;
-        let mut buf = [0u8; 8];
-        buf[..n].copy_from_slice(b);
-        Some(u64::from_le_bytes(buf))
-    };
+    let read_u = |pos: usize, n: usize| uint(bytes, pos, n);
     let read_key = |pos: &mut usize| -> Option<(u32, Vec<u64>)> {
         let size = u32::try_from(read_u(*pos, 4)?).ok()?;
         *pos += 8;
@@ -287,6 +279,17 @@ fn parse_node(bytes: &[u8], offset_size: usize, rank: usize) -> Option<Node> {
         children,
         last_key,
     })
+}
+
+/// A little-endian unsigned integer of `n` (≤ 8) bytes at `at`.
+pub(crate) fn uint(bytes: &[u8], at: usize, n: usize) -> Option<u64> {
+    if n > 8 {
+        return None;
+    }
+    let b = bytes.get(at..at.checked_add(n)?)?;
+    let mut buf = [0u8; 8];
+    buf[..n].copy_from_slice(b);
+    Some(u64::from_le_bytes(buf))
 }
 
 #[cfg(test)]

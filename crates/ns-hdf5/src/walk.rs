@@ -30,7 +30,7 @@ use hdf5_reader::{SliceInfo, SliceInfoElem};
 use ns_io::{Bytes, ReadAt};
 
 use crate::file::H5File;
-use crate::plan::{Bounds, V1Index, limit_prefetch, v1_chunk_ranges};
+use crate::plan::{Bounds, V1Index, limit_prefetch, uint, v1_chunk_ranges};
 use crate::storage::MAX_PREFETCH_BYTES;
 
 /// Queued blocks are fetched as the aligned block of this size around them,
@@ -556,15 +556,4 @@ fn messages(block: &[u8]) -> Vec<(u16, &[u8])> {
         pos += 8 + size;
     }
     out
-}
-
-/// A little-endian unsigned integer of `n` (≤ 8) bytes at `at`.
-fn uint(bytes: &[u8], at: usize, n: usize) -> Option<u64> {
-    if n > 8 {
-        return None;
-    }
-    let b = bytes.get(at..at.checked_add(n)?)?;
-    let mut buf = [0u8; 8];
-    buf[..n].copy_from_slice(b);
-    Some(u64::from_le_bytes(buf))
 }

@@ -66,7 +66,7 @@ pub fn TimeseriesView(props: ViewProps) -> impl IntoView {
 }
 
 /// A window as drawn: decoded once when it arrives.
-fn decoded(w: &Window) -> Envelope {
+fn envelope_of(w: &Window) -> Envelope {
     #[expect(clippy::cast_possible_truncation, reason = "f32 data")]
     let f32s = |b: &ns_protocol::TypedBuffer| b.to_f64().into_iter().map(|v| v as f32).collect();
     Envelope::new(
@@ -128,7 +128,7 @@ impl Part {
                 .await;
                 match reply {
                     Ok(w) => {
-                        let decoded = decoded(&w);
+                        let decoded = envelope_of(&w);
                         if spread.try_get_untracked().is_some_and(|s| s.is_none())
                             && !w.pending
                             && !decoded.times.is_empty()
