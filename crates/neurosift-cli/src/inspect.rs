@@ -194,16 +194,63 @@ fn human_bytes(n: u64) -> String {
     }
 }
 
-/// Writes each value with `fmt` into one buffer, `sep` between values and
-/// a newline after every `row` values (0: no newlines).
-fn format_values<T>(values: &[T], row: usize, sep: &str, fmt: impl Fn(&mut String, &T)) -> String {
-    let mut s = String::with_capacity(values.len() * 8);
-    for (i, v) in values.iter().enumerate() {
+/// Below this many values, one thread formats them all.
+const PARALLEL_MIN: usize = 1 << 16;
+
+/// Writes each value with `fmt`, `sep` between values and a newline after
+/// every `row` values (0: no newlines), into consecutive parts: large
+/// arrays are split over the machine's cores (a second of 64 channels is
+/// two million numbers), and the parts are written out in order.
+fn format_values<T: Sync>(
+    values: &[T],
+    row: usize,
+    sep: &str,
+    fmt: impl Fn(&mut Vec<u8>, &T) + Sync,
+) -> Vec<Vec<u8>> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    if values.len() < PARALLEL_MIN || threads < 2 {
+        return vec![format_part(values, 0, row, sep, &fmt)];
+    }
+    let part = values.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let fmt = &fmt;
+        let mut parts = values.chunks(part).enumerate();
+        let first = parts.next();
+        let rest: Vec<_> = parts
+            .map(|(k, chunk)| scope.spawn(move || format_part(chunk, k * part, row, sep, fmt)))
+            .collect();
+        let mut out = Vec::with_capacity(rest.len() + 1);
+        if let Some((_, chunk)) = first {
+            out.push(format_part(chunk, 0, row, sep, fmt));
+        }
+        for handle in rest {
+            out.push(
+                handle
+                    .join()
+                    .unwrap_or_else(|e| std::panic::resume_unwind(e)),
+            );
+        }
+        out
+    })
+}
+
+/// One part of [`format_values`]: `values` are the array's elements from
+/// index `start` on (a separator goes before every element but the
+/// array's first).
+fn format_part<T>(
+    values: &[T],
+    start: usize,
+    row: usize,
+    sep: &str,
+    fmt: &impl Fn(&mut Vec<u8>, &T),
+) -> Vec<u8> {
+    let mut s = Vec::with_capacity(values.len() * 8);
+    for (i, v) in (start..).zip(values) {
         if i > 0 {
             if row > 0 && i % row == 0 {
-                s.push('\n');
+                s.push(b'\n');
             } else {
-                s.push_str(sep);
+                s.extend_from_slice(sep.as_bytes());
             }
         }
         fmt(&mut s, v);
@@ -215,28 +262,28 @@ macro_rules! format_numeric {
     ($array:expr, $row:expr, $sep:expr, $float:expr, $other:expr) => {{
         match &$array.data {
             Data::Int8(v) => format_values(v, $row, $sep, |s, x| {
-                s.push_str(itoa::Buffer::new().format(*x));
+                s.extend_from_slice(itoa::Buffer::new().format(*x).as_bytes());
             }),
             Data::Int16(v) => format_values(v, $row, $sep, |s, x| {
-                s.push_str(itoa::Buffer::new().format(*x));
+                s.extend_from_slice(itoa::Buffer::new().format(*x).as_bytes());
             }),
             Data::Int32(v) => format_values(v, $row, $sep, |s, x| {
-                s.push_str(itoa::Buffer::new().format(*x));
+                s.extend_from_slice(itoa::Buffer::new().format(*x).as_bytes());
             }),
             Data::Int64(v) => format_values(v, $row, $sep, |s, x| {
-                s.push_str(itoa::Buffer::new().format(*x));
+                s.extend_from_slice(itoa::Buffer::new().format(*x).as_bytes());
             }),
             Data::UInt8(v) => format_values(v, $row, $sep, |s, x| {
-                s.push_str(itoa::Buffer::new().format(*x));
+                s.extend_from_slice(itoa::Buffer::new().format(*x).as_bytes());
             }),
             Data::UInt16(v) => format_values(v, $row, $sep, |s, x| {
-                s.push_str(itoa::Buffer::new().format(*x));
+                s.extend_from_slice(itoa::Buffer::new().format(*x).as_bytes());
             }),
             Data::UInt32(v) => format_values(v, $row, $sep, |s, x| {
-                s.push_str(itoa::Buffer::new().format(*x));
+                s.extend_from_slice(itoa::Buffer::new().format(*x).as_bytes());
             }),
             Data::UInt64(v) => format_values(v, $row, $sep, |s, x| {
-                s.push_str(itoa::Buffer::new().format(*x));
+                s.extend_from_slice(itoa::Buffer::new().format(*x).as_bytes());
             }),
             Data::Float32(v) => format_values(v, $row, $sep, |s, x| $float(s, f64::from(*x))),
             Data::Float64(v) => format_values(v, $row, $sep, |s, x| $float(s, *x)),
@@ -251,18 +298,20 @@ pub(crate) fn write_json_values(out: &mut impl Write, array: &Array) -> Result<(
         array,
         0,
         ",",
-        |s: &mut String, f: f64| {
+        |s: &mut Vec<u8>, f: f64| {
             if f.is_finite() {
                 // What serde_json writes for a finite f64, without a tree.
-                s.push_str(ryu::Buffer::new().format_finite(f));
+                s.extend_from_slice(ryu::Buffer::new().format_finite(f).as_bytes());
             } else {
-                s.push_str(&float_json(f).to_string());
+                s.extend_from_slice(float_json(f).to_string().as_bytes());
             }
         },
-        |s: &mut String, v: &Value| s.push_str(&v.to_json().to_string())
+        |s: &mut Vec<u8>, v: &Value| s.extend_from_slice(v.to_json().to_string().as_bytes())
     );
     crate::write_checked(out, b"[")?;
-    crate::write_checked(out, body.as_bytes())?;
+    for part in &body {
+        crate::write_checked(out, part)?;
+    }
     crate::write_checked(out, b"]")
 }
 
@@ -276,18 +325,50 @@ pub(crate) fn print_values(out: &mut impl Write, array: &Array) -> Result<()> {
         array,
         row,
         "\t",
-        |s: &mut String, f: f64| {
-            use std::fmt::Write as _;
+        |s: &mut Vec<u8>, f: f64| {
+            use std::io::Write as _;
             let _ = write!(s, "{f}");
         },
-        |s: &mut String, v: &Value| match v {
-            Value::String(text) => s.push_str(text),
-            other => s.push_str(&other.to_json().to_string()),
+        |s: &mut Vec<u8>, v: &Value| match v {
+            Value::String(text) => s.extend_from_slice(text.as_bytes()),
+            other => s.extend_from_slice(other.to_json().to_string().as_bytes()),
         }
     );
-    crate::write_checked(out, body.as_bytes())?;
-    if !body.is_empty() {
+    for part in &body {
+        crate::write_checked(out, part)?;
+    }
+    if body.iter().any(|part| !part.is_empty()) {
         crate::write_checked(out, b"\n")?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Split over threads or not, the text is the same: separators between
+    /// parts, newlines at row ends across part boundaries.
+    #[test]
+    fn values_formatted_in_parts_read_as_in_one() {
+        let values: Vec<i32> = (0..200_003).map(|i| (i * 7919) % 20_011 - 10_000).collect();
+        for (row, sep) in [(0, ","), (7, "\t"), (64, "\t"), (1, "\t")] {
+            let mut one = String::new();
+            for (i, v) in values.iter().enumerate() {
+                if i > 0 {
+                    one.push_str(if row > 0 && i % row == 0 { "\n" } else { sep });
+                }
+                one.push_str(&v.to_string());
+            }
+            let parts = format_values(&values, row, sep, |s, x| {
+                s.extend_from_slice(itoa::Buffer::new().format(*x).as_bytes());
+            });
+            assert!(values.len() < PARALLEL_MIN || parts.len() > 1 || num_threads() < 2);
+            assert_eq!(parts.concat(), one.into_bytes(), "row {row}");
+        }
+    }
+
+    fn num_threads() -> usize {
+        std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+    }
 }

@@ -173,11 +173,22 @@ impl H5File {
                 #[cfg(not(target_arch = "wasm32"))]
                 if let (true, Some(pool)) = (parallel, pool()) {
                     let a = pool.install(|| ds.read_slice_parallel::<Native<N>>(info))?;
-                    return Ok(a.iter().map(|n| typed(n.0)).collect());
+                    return Ok(typed_all(&a, typed));
                 }
                 ds.read_slice::<Native<N>>(info)?
             };
-            Ok(array.iter().map(|n| typed(n.0)).collect())
+            Ok(typed_all(&array, typed))
+        }
+        /// The elements in row-major order: straight through memory when
+        /// the array is laid out that way (it is, as read), else by index.
+        fn typed_all<const N: usize, T>(
+            array: &ndarray::ArrayD<Native<N>>,
+            typed: fn([u8; N]) -> T,
+        ) -> Vec<T> {
+            match array.as_slice() {
+                Some(all) => all.iter().map(|n| typed(n.0)).collect(),
+                None => array.iter().map(|n| typed(n.0)).collect(),
+            }
         }
         Ok(match dtype {
             Dtype::Int8 => Data::Int8(read(ds, info, parallel, i8::from_ne_bytes)?),

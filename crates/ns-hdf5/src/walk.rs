@@ -48,6 +48,11 @@ const MAX_DEPTH: usize = 16;
 /// Most bytes of nodes read at once (default-sized group nodes are well
 /// under 1 KiB each).
 const MAX_READ: u64 = 4 << 20;
+/// Most entries of one group tried while its names are not yet fetched
+/// (see [`Walk::speculate`]), and most bytes and reads fetched for them.
+const MAX_CANDIDATES: usize = 64;
+const MAX_SPECULATIVE_BYTES: u64 = 1 << 20;
+const MAX_SPECULATIVE_READS: usize = 32;
 
 /// Message types of version-1 object headers.
 const MSG_DATASPACE: u16 = 0x01;
@@ -68,6 +73,10 @@ struct Walk<'a> {
     queued: HashSet<u64>,
     /// Block reads (aligned) not yet fetched.
     pending: Vec<Range<u64>>,
+    /// Speculating (see [`Walk::speculate`]): reads come from the cache
+    /// only, and the first one that misses is noted here instead.
+    offline: bool,
+    wanted: Vec<Range<u64>>,
 }
 
 /// What the final object's header says, as far as read here.
@@ -101,15 +110,12 @@ impl H5File {
         if base != 0 {
             return false;
         }
-        let mut walk = Walk {
-            file: self,
-            len: self.source.len(),
-            offset_size: usize::from(superblock.offset_size),
-            length_size: usize::from(superblock.length_size),
-            blocks: Vec::new(),
-            queued: HashSet::new(),
-            pending: Vec::new(),
-        };
+        let mut walk = Walk::new(
+            self,
+            usize::from(superblock.offset_size),
+            usize::from(superblock.length_size),
+            false,
+        );
         if !matches!(walk.offset_size, 2 | 4 | 8) || !matches!(walk.length_size, 2 | 4 | 8) {
             return false;
         }
@@ -117,10 +123,14 @@ impl H5File {
             0 => 32,
             k => usize::from(k),
         };
+        let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+        if parts.is_empty() {
+            return false;
+        }
         let done = walk.run(
-            path,
+            &parts,
             entry.object_header_address,
-            (btree, heap),
+            Some((btree, heap)),
             selection,
             k,
         );
@@ -130,27 +140,43 @@ impl H5File {
     }
 }
 
-impl Walk<'_> {
+impl<'a> Walk<'a> {
+    fn new(file: &'a H5File, offset_size: usize, length_size: usize, offline: bool) -> Self {
+        Walk {
+            file,
+            len: file.source.len(),
+            offset_size,
+            length_size,
+            blocks: Vec::new(),
+            queued: HashSet::new(),
+            pending: Vec::new(),
+            offline,
+            wanted: Vec::new(),
+        }
+    }
+
+    /// Walks `parts` down from the group whose header is at `header` (with
+    /// its (B-tree, heap) hint) to the dataset, and fetches what reading
+    /// `selection` of it needs.
     fn run(
         &mut self,
-        path: &str,
-        root: u64,
-        root_hint: (u64, u64),
+        parts: &[&str],
+        mut header: u64,
+        mut hint: Option<(u64, u64)>,
         selection: &ns_model::Selection,
         k: usize,
     ) -> bool {
-        let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
-        if parts.is_empty() {
-            return false;
-        }
-        let mut header = root;
-        let mut hint = Some(root_hint);
-        for part in &parts {
+        for (i, part) in parts.iter().enumerate() {
             self.queue_header(header);
             let Some((btree, heap)) = hint else {
                 return false;
             };
-            let Some((child, child_hint)) = self.lookup(btree, heap, part) else {
+            let rest = Rest {
+                parts: &parts[i + 1..],
+                selection,
+                k,
+            };
+            let Some((child, child_hint)) = self.lookup(btree, heap, part, &rest) else {
                 return false;
             };
             header = child;
@@ -252,6 +278,13 @@ impl Walk<'_> {
         if ranges.iter().all(|r| self.file.source.is_cached(r.clone())) {
             return self.file.source.read_ranges(ranges).ok();
         }
+        if self.offline {
+            let missing = ranges
+                .iter()
+                .filter(|r| !self.file.source.is_cached((*r).clone()));
+            self.wanted.extend(missing.cloned());
+            return None;
+        }
         self.read_with_pending(ranges)
     }
 
@@ -260,6 +293,10 @@ impl Walk<'_> {
     }
 
     fn read_with_pending(&mut self, ranges: &[Range<u64>]) -> Option<Vec<Bytes>> {
+        if self.offline {
+            // Speculation fetches metadata only, never a candidate's data.
+            return None;
+        }
         self.follow();
         let mut batch = ranges.to_vec();
         batch.append(&mut self.pending);
@@ -428,7 +465,13 @@ impl Walk<'_> {
     /// The entry named `name` in the group whose symbol table is the B-tree
     /// at `btree` with names in the local heap at `heap`: its object header
     /// address and, for a group, its own (B-tree, heap) hint.
-    fn lookup(&mut self, btree: u64, heap: u64, name: &str) -> Option<(u64, Option<(u64, u64)>)> {
+    fn lookup(
+        &mut self,
+        btree: u64,
+        heap: u64,
+        name: &str,
+        rest: &Rest<'_>,
+    ) -> Option<(u64, Option<(u64, u64)>)> {
         let o = self.offset_size;
         let l = self.length_size;
         // The heap header and the B-tree root in one read.
@@ -446,7 +489,7 @@ impl Walk<'_> {
         if data_size > MAX_HEAP {
             return None;
         }
-        let heap_data = self.read_one(data_at..data_at.checked_add(data_size)?)?;
+        let names = data_at..data_at.checked_add(data_size)?;
         // The B-tree down to its leaves (SNOD addresses).
         let mut level = vec![parts[1].clone()];
         let mut snods = Vec::new();
@@ -492,11 +535,25 @@ impl Walk<'_> {
             k => usize::from(k),
         };
         let snod_len = (8 + 2 * leaf_k * entry_len) as u64;
-        let ranges: Vec<Range<u64>> = snods
+        let mut ranges: Vec<Range<u64>> = snods
             .iter()
             .map(|&a| Some(a..a.checked_add(snod_len)?.min(self.len)))
             .collect::<Option<_>>()?;
-        for node in self.read(&ranges)? {
+        let cached = |r: &Range<u64>| self.file.source.is_cached(r.clone());
+        let here: Vec<Range<u64>> = ranges.iter().filter(|r| cached(r)).cloned().collect();
+        let all_here = here.len() == ranges.len() && cached(&names);
+        ranges.push(names);
+        if !self.offline && !here.is_empty() && !all_here {
+            // The names or some entries are a round trip away, other
+            // entries are here: what the rest of the path needs under each
+            // of these goes out with the missing ones.
+            if let Some(nodes) = self.read(&here) {
+                self.speculate(&nodes, rest);
+            }
+        }
+        let mut nodes = self.read(&ranges)?;
+        let heap_data = nodes.pop()?;
+        for node in nodes {
             if node.get(..4)? != b"SNOD" {
                 return None;
             }
@@ -525,6 +582,53 @@ impl Walk<'_> {
         None
     }
 
+    /// Before the names of a group's entries are fetched (its local heap
+    /// lies outside the cache, as the root's does in a file extended after
+    /// it was written): walks the rest of the path under each entry, from
+    /// the cache only, as if it were the one named, and queues the first
+    /// read each of those walks misses (a group's names, a dataset's
+    /// header, a chunk index node). The real walk then finds what it needs
+    /// next already fetched, with the names, instead of one round trip
+    /// later. Bounded: a few candidates, a few reads, no data.
+    fn speculate(&mut self, nodes: &[Bytes], rest: &Rest<'_>) {
+        let o = self.offset_size;
+        let entry_len = 2 * o + 8 + 16;
+        let mut wanted: Vec<Range<u64>> = Vec::new();
+        let entries = nodes.iter().flat_map(|node| {
+            let count = node
+                .get(6..8)
+                .map_or(0, |c| usize::from(u16::from_le_bytes([c[0], c[1]])));
+            (0..count).map(move |i| (node, 8 + i * entry_len))
+        });
+        for (node, e) in entries.take(MAX_CANDIDATES) {
+            let Some(header) = uint(node, e + o, o) else {
+                continue;
+            };
+            let hint = match uint(node, e + 2 * o, 4) {
+                Some(1) => uint(node, e + 2 * o + 8, o).zip(uint(node, e + 3 * o + 8, o)),
+                _ => None,
+            };
+            let mut candidate = Walk::new(self.file, o, self.length_size, true);
+            if rest.parts.is_empty() {
+                // The entry itself would be the dataset: its header.
+                let _ = candidate.object(header);
+            } else {
+                let _ = candidate.run(rest.parts, header, hint, rest.selection, rest.k);
+            }
+            wanted.extend(candidate.wanted);
+        }
+        wanted.sort_by_key(|r| r.start);
+        wanted.dedup();
+        let mut bytes = 0u64;
+        for r in wanted.into_iter().take(MAX_SPECULATIVE_READS) {
+            bytes += r.end - r.start;
+            if bytes > MAX_SPECULATIVE_BYTES {
+                break;
+            }
+            self.pending.push(r);
+        }
+    }
+
     /// Bytes of a group B-tree node (2K children, the superblock's group
     /// internal node K; HDF5's default 16 when it says 0).
     fn node_len(&self) -> u64 {
@@ -535,6 +639,13 @@ impl Walk<'_> {
         (8 + 2 * self.offset_size + (2 * k + 1) * self.length_size + 2 * k * self.offset_size)
             as u64
     }
+}
+
+/// What follows a group on the path being walked.
+struct Rest<'a> {
+    parts: &'a [&'a str],
+    selection: &'a ns_model::Selection,
+    k: usize,
 }
 
 /// The messages of a version-1 object header block: (type, body).
