@@ -115,14 +115,16 @@ pub async fn serve(request: Request) -> Response {
     response
 }
 
-/// Whether a file name carries trunk's content hash: `<name>-<16 hex digits>` before its
+/// Whether a file name carries trunk's content hash: `<name>-<hex digits>` (a u64, up to 16) before its
 /// extension (and the `_bg` of a wasm module).
 fn content_hashed(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path);
     let stem = name.split('.').next().unwrap_or(name);
     let stem = stem.strip_suffix("_bg").unwrap_or(stem);
     stem.rsplit_once('-').is_some_and(|(base, hash)| {
-        !base.is_empty() && hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit())
+        !base.is_empty()
+            && (10..=16).contains(&hash.len())
+            && hash.bytes().all(|b| b.is_ascii_hexdigit())
     })
 }
 
@@ -141,6 +143,8 @@ mod tests {
         assert!(content_hashed("ns-app-e5c1f6ca98caa40c.js"));
         assert!(content_hashed("ns-app-e5c1f6ca98caa40c_bg.wasm"));
         assert!(content_hashed("style-6f990607642fb9a6.css"));
+        // trunk drops leading zeros of the hash.
+        assert!(content_hashed("ns-app-4ed3f0f62065e94_bg.wasm"));
         assert!(!content_hashed("index.html"));
         assert!(!content_hashed("worker.js"));
         assert!(!content_hashed("worker_bg.wasm"));

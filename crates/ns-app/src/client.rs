@@ -50,7 +50,7 @@ struct CurrentOpen {
 }
 
 /// The open the first worker started by itself for the page's link
-/// (`www/index.html`, `worker_loader.js`), until the app claims it.
+/// (`www/index.html`), until the app claims it.
 struct EarlyClaim {
     url: String,
     reply: oneshot::Receiver<Reply>,
@@ -195,10 +195,14 @@ fn fill_pool() {
     });
 }
 
-/// Starts worker `index` with its message and error handlers.
+/// Starts worker `index` with its message and error handlers, from the
+/// workers' code `www/index.html` made (a Blob URL: `neurosiftWorkerUrl`).
 fn new_slot(index: usize) -> Result<Slot, String> {
-    let worker = Worker::new("/worker_loader.js")
-        .map_err(|e| format!("cannot start the reader worker: {e:?}"))?;
+    let url = web_sys::window()
+        .and_then(|w| js_sys::Reflect::get(&w, &"neurosiftWorkerUrl".into()).ok())
+        .and_then(|u| u.as_string())
+        .ok_or("cannot start the reader worker: index.html did not define it")?;
+    let worker = Worker::new(&url).map_err(|e| format!("cannot start the reader worker: {e:?}"))?;
     Ok(slot_for(index, worker))
 }
 
@@ -680,11 +684,13 @@ pub struct EarlyOpened {
 }
 
 /// The open the first worker started by itself for `url` (the page's
-/// link; see `www/worker_loader.js`): its overview, once the worker has
+/// link; see `www/index.html`): its overview, once the worker has
 /// checked the probe and opened the file. `None` when there was none for
 /// this URL, or when it could not decide (a probe error, a size the server
 /// hides, a crash): the caller then probes and opens as usual.
 pub async fn claim_early_open(url: &str) -> Option<Result<EarlyOpened, WorkerError>> {
+    // The pool adopts the early worker when it starts (this may run first).
+    start().ok()?;
     let claim = CLIENT.with(|c| {
         let mut c = c.borrow_mut();
         let c = c.as_mut()?;

@@ -10,7 +10,7 @@ use web_sys::{Cache, Headers, Response, ResponseInit};
 
 const CACHE_NAME: &str = "neurosift-metadata-v1";
 
-/// The key of `url`'s pages (`www/worker_loader.js` computes the same one).
+/// The key of `url`'s pages (`www/index.html` and the workers' loader there compute the same one).
 fn key(url: &str) -> String {
     format!(
         "https://neurosift.invalid/metadata?url={}",

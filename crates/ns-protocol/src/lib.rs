@@ -315,8 +315,8 @@ impl ToWorker {
 }
 
 /// The id of the open a worker starts by itself, for the file of the link
-/// the page was loaded with (`www/worker_loader.js` probes it before the
-/// worker's wasm has loaded): the app claims its reply instead of asking.
+/// the page was loaded with (`www/index.html` probes it and hands the answers
+/// to the first worker before either wasm has loaded): the app claims its reply instead of asking.
 pub const EARLY_OPEN_ID: RequestId = RequestId::MAX;
 
 /// What the worker sends back.

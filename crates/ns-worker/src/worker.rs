@@ -155,7 +155,7 @@ pub fn start() {
     });
     scope.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
     onmessage.forget();
-    // What came before the wasm started (kept by `worker_loader.js`).
+    // What came before the wasm started (kept by the loader in `www/index.html`).
     let early = js_sys::Reflect::get(&scope, &"neurosiftEarly".into()).ok();
     let events = early
         .as_ref()
@@ -174,7 +174,7 @@ pub fn start() {
 
 fn on_message(event: &MessageEvent) {
     let data = event.data();
-    // `{earlyOpen: {…}}` from `worker_loader.js`: the probe's answers.
+    // `{earlyOpen: {…}}` from `www/index.html`: the probe's answers.
     if let Ok(early) = js_sys::Reflect::get(&data, &"earlyOpen".into())
         && early.is_object()
     {
@@ -209,7 +209,7 @@ fn on_message(event: &MessageEvent) {
     }
 }
 
-/// The open `worker_loader.js` started for the page's link: its probe's
+/// The open `www/index.html` started for the page's link: its probe's
 /// answers are checked as the app's probe checks them (`ns-app`'s
 /// `net.rs`), the saved pages are used only when saved for this very
 /// version (same size and ETag/Last-Modified; else they are deleted), then
@@ -257,7 +257,7 @@ fn js_string(object: &JsValue, key: &str) -> Option<String> {
     js_get(object, key).and_then(|v| v.as_string())
 }
 
-/// Calls `self[name](args…)` (a function of `worker_loader.js`).
+/// Calls `self[name](args…)` (a function of the loader in `www/index.html`).
 fn call_loader(name: &str, args: &js_sys::Array) {
     if let Some(f) =
         js_get(&js_sys::global(), name).and_then(|f| f.dyn_into::<js_sys::Function>().ok())
