@@ -10,7 +10,7 @@ pub const APP_STAMP: &str = ".neurosift-sources";
 /// Crates under `crates/` that the browser build never compiles.
 const NATIVE_ONLY: [&str; 3] = ["neurosift-cli", "ns-serve", "ns-io-native"];
 
-/// What the app is built from: `www/`, `vendor/`, the trunk and cargo manifests and lock,
+/// What the app is built from: `www/`, `vendor/`, the trunk and cargo manifests, lock and config,
 /// and each browser-side crate's (those of `crates/` and `figures/`) `Cargo.toml`, `build.rs` and `src/` (files or directories;
 /// some may be missing).
 pub fn app_source_roots(root: &std::path::Path) -> std::io::Result<Vec<std::path::PathBuf>> {
@@ -20,6 +20,8 @@ pub fn app_source_roots(root: &std::path::Path) -> std::io::Result<Vec<std::path
         root.join("Trunk.toml"),
         root.join("Cargo.toml"),
         root.join("Cargo.lock"),
+        // The browser build's rustflags.
+        root.join(".cargo/config.toml"),
     ];
     let mut crates: Vec<std::path::PathBuf> = std::fs::read_dir(root.join("crates"))?
         .filter_map(|entry| entry.ok().map(|e| e.path()))

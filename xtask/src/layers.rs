@@ -79,9 +79,12 @@ mod tests {
                 "ns-worker",
                 &["ns-io", "ns-links", "ns-protocol", "ns-service"],
             ),
+            // The app's pixel loops: plain slices, nothing else.
+            ("ns-draw", &[]),
             (
                 "ns-app",
                 &[
+                    "ns-draw",
                     "ns-protocol",
                     "ns-links",
                     "ns-io",

@@ -57,6 +57,8 @@ pub struct H5File {
     /// Source files of virtual datasets opened so far, by the name the
     /// mapping gives.
     pub(crate) sources: Mutex<HashMap<String, Arc<H5File>>>,
+    /// Dataset paths whose metadata was fetched ahead (`walk.rs`), once each.
+    pub(crate) speculated: Mutex<HashSet<String>>,
 }
 
 /// Opens a file or URL by name (the caller decides what may be opened).
@@ -125,6 +127,7 @@ impl H5File {
             options,
             opener: None,
             sources: Mutex::new(HashMap::new()),
+            speculated: Mutex::new(HashSet::new()),
         })
     }
 

@@ -13,6 +13,7 @@ mod error;
 mod file;
 mod filters;
 mod links;
+mod native;
 mod plan;
 mod region;
 mod select;
@@ -20,6 +21,7 @@ mod storage;
 mod store;
 mod value;
 mod vds;
+mod walk;
 
 pub use dtype::{describe, dtype_of};
 pub use error::{Error, Result};

@@ -67,9 +67,6 @@ impl H5File {
             let _ = ds.prefetch_slice(selection, MAX_PREFETCH_BYTES);
             return;
         }
-        if chunk_dims.len() != bounds.len() || bounds.iter().any(|b| b.start >= b.end) {
-            return;
-        }
         let superblock = self.inner.superblock();
         let offset_size = usize::from(superblock.offset_size);
         // Version 0 superblocks do not store K; HDF5's default is 32.
@@ -77,85 +74,138 @@ impl H5File {
             0 => 32,
             k => usize::from(k),
         };
-        // Each key: chunk size (4), filter mask (4), one offset per dimension
-        // plus the element-size dimension.
-        let key_len = 8 + 8 * (chunk_dims.len() + 1);
-        let node_len = (8 + 2 * offset_size + (2 * k + 1) * key_len + 2 * k * offset_size) as u64;
-        if !matches!(offset_size, 1 | 2 | 4 | 8) {
-            return;
-        }
         let file_len = self.source.len();
-        let first_chunk: Vec<u64> = bounds
+        let mut fetch = |ranges: &[Range<u64>]| self.source.read_ranges(ranges).ok();
+        let Some(mut chunks) = v1_chunk_ranges(
+            &mut fetch,
+            &V1Index {
+                btree,
+                chunk_dims: &chunk_dims,
+                offset_size,
+                k,
+                file_len,
+            },
+            bounds,
+            selection,
+        ) else {
+            return;
+        };
+        limit_prefetch(&mut chunks);
+        if !chunks.is_empty() {
+            let _ = self.source.read_ranges(&chunks);
+        }
+    }
+}
+
+/// Reads a batch of ranges (`None`: give up).
+pub(crate) type Fetch<'a> = dyn FnMut(&[Range<u64>]) -> Option<Vec<ns_io::Bytes>> + 'a;
+
+/// A version-1 B-tree chunk index and what reading its nodes takes.
+pub(crate) struct V1Index<'a> {
+    pub btree: u64,
+    pub chunk_dims: &'a [u32],
+    pub offset_size: usize,
+    /// The superblock's indexed storage K (32 when it stores 0).
+    pub k: usize,
+    pub file_len: u64,
+}
+
+/// The first chunks up to [`MAX_PREFETCH_BYTES`] (the rest are read as the
+/// read needs them).
+pub(crate) fn limit_prefetch(chunks: &mut Vec<Range<u64>>) {
+    let mut total = 0u64;
+    chunks.retain(|r| {
+        total = total.saturating_add(r.end - r.start);
+        total <= MAX_PREFETCH_BYTES
+    });
+}
+
+/// Walks a version-1 B-tree chunk index level by level, each level's nodes
+/// read by one `fetch` (a batch), keeping only the subtrees that can hold
+/// chunks of `bounds`; returns the byte ranges of the selected chunks
+/// (`None` when a node cannot be read or parsed: the real read decides).
+pub(crate) fn v1_chunk_ranges(
+    fetch: &mut Fetch<'_>,
+    index: &V1Index<'_>,
+    bounds: &Bounds,
+    selection: &SliceInfo,
+) -> Option<Vec<Range<u64>>> {
+    let V1Index {
+        btree,
+        chunk_dims,
+        offset_size,
+        k,
+        file_len,
+    } = *index;
+    if chunk_dims.len() != bounds.len() || bounds.iter().any(|b| b.start >= b.end) {
+        return None;
+    }
+    if !matches!(offset_size, 1 | 2 | 4 | 8) {
+        return None;
+    }
+    // Each key: chunk size (4), filter mask (4), one offset per dimension
+    // plus the element-size dimension.
+    let key_len = 8 + 8 * (chunk_dims.len() + 1);
+    let node_len = (8 + 2 * offset_size + (2 * k + 1) * key_len + 2 * k * offset_size) as u64;
+    let first_chunk: Vec<u64> = bounds
+        .iter()
+        .zip(chunk_dims)
+        .map(|(b, &d)| b.start / u64::from(d.max(1)))
+        .collect();
+    let last_chunk: Vec<u64> = bounds
+        .iter()
+        .zip(chunk_dims)
+        .map(|(b, &d)| (b.end - 1) / u64::from(d.max(1)))
+        .collect();
+    let mut level: Vec<u64> = vec![btree];
+    let mut seen: HashSet<u64> = HashSet::new();
+    for _ in 0..MAX_LEVELS {
+        level.retain(|a| *a < file_len && seen.insert(*a));
+        if level.is_empty() {
+            return None;
+        }
+        let ranges: Vec<Range<u64>> = level
             .iter()
-            .zip(&chunk_dims)
-            .map(|(b, &d)| b.start / u64::from(d.max(1)))
+            .map(|&a| a..a.saturating_add(node_len).min(file_len))
             .collect();
-        let last_chunk: Vec<u64> = bounds
-            .iter()
-            .zip(&chunk_dims)
-            .map(|(b, &d)| (b.end - 1) / u64::from(d.max(1)))
-            .collect();
-        let mut level: Vec<u64> = vec![btree];
-        let mut seen: HashSet<u64> = HashSet::new();
-        for _ in 0..MAX_LEVELS {
-            level.retain(|a| *a < file_len && seen.insert(*a));
-            if level.is_empty() {
-                return;
-            }
-            let ranges: Vec<Range<u64>> = level
-                .iter()
-                .map(|&a| a..a.saturating_add(node_len).min(file_len))
-                .collect();
-            let Ok(parts) = self.source.read_ranges(&ranges) else {
-                return;
-            };
-            let mut next = Vec::new();
-            let mut chunks: Vec<Range<u64>> = Vec::new();
-            for part in &parts {
-                let Some(node) = parse_node(part, offset_size, chunk_dims.len()) else {
-                    return;
-                };
-                if node.level == 0 {
-                    for (offsets, addr, size) in &node.children {
-                        // Addresses and sizes are the file's: one that
-                        // overflows is not fetched.
-                        if let (true, Some(end)) = (
-                            chunk_selected(offsets, &chunk_dims, selection),
-                            addr.checked_add(u64::from(*size)),
-                        ) {
-                            chunks.push(*addr..end);
-                        }
+        let parts = fetch(&ranges)?;
+        let mut next = Vec::new();
+        let mut chunks: Vec<Range<u64>> = Vec::new();
+        for part in &parts {
+            let node = parse_node(part, offset_size, chunk_dims.len())?;
+            if node.level == 0 {
+                for (offsets, addr, size) in &node.children {
+                    // Addresses and sizes are the file's: one that
+                    // overflows is not fetched.
+                    if let (true, Some(end)) = (
+                        chunk_selected(offsets, chunk_dims, selection),
+                        addr.checked_add(u64::from(*size)),
+                    ) {
+                        chunks.push(*addr..end);
                     }
-                } else {
-                    // Keys are sorted lexicographically by chunk index: a
-                    // child whose keys all lie before the box's first chunk
-                    // or after its last holds none of it (hdf5-reader's
-                    // walk prunes by the same rule, vendor patch 5).
-                    for (i, (offsets, addr, _)) in node.children.iter().enumerate() {
-                        let upper = node.children.get(i + 1).map_or(&node.last_key, |c| &c.0);
-                        let low = scaled(offsets, &chunk_dims);
-                        let high = scaled(upper, &chunk_dims);
-                        if low <= last_chunk && high >= first_chunk {
-                            next.push(*addr);
-                        }
+                }
+            } else {
+                // Keys are sorted lexicographically by chunk index: a
+                // child whose keys all lie before the box's first chunk
+                // or after its last holds none of it (hdf5-reader's
+                // walk prunes by the same rule, vendor patch 5).
+                for (i, (offsets, addr, _)) in node.children.iter().enumerate() {
+                    let upper = node.children.get(i + 1).map_or(&node.last_key, |c| &c.0);
+                    let low = scaled(offsets, chunk_dims);
+                    let high = scaled(upper, chunk_dims);
+                    if low <= last_chunk && high >= first_chunk {
+                        next.push(*addr);
                     }
                 }
             }
-            if !chunks.is_empty() {
-                chunks.retain(|r| r.end <= file_len);
-                // The first chunks up to the limit (the rest are read as
-                // the read needs them).
-                let mut total = 0u64;
-                chunks.retain(|r| {
-                    total = total.saturating_add(r.end - r.start);
-                    total <= MAX_PREFETCH_BYTES
-                });
-                let _ = self.source.read_ranges(&chunks);
-                return;
-            }
-            level = next;
         }
+        if !chunks.is_empty() {
+            chunks.retain(|r| r.end <= file_len);
+            return Some(chunks);
+        }
+        level = next;
     }
+    None
 }
 
 /// Chunk indices of element offsets (the first `chunk_dims.len()`).

@@ -2,7 +2,7 @@
 //! reading them into typed arrays.
 
 use hdf5_reader::messages::HdfMessage;
-use hdf5_reader::{Dataset, H5Type, SliceInfo, SliceInfoElem};
+use hdf5_reader::{Dataset, SliceInfo, SliceInfoElem};
 use ns_model::path::normalize;
 use ns_model::{Array, Data, Dtype, ResolvedDim, Selection, Value};
 
@@ -27,6 +27,9 @@ impl H5File {
     /// Reads a selection of the dataset at `path` (soft links followed).
     pub fn read(&self, path: &str, selection: &Selection) -> Result<Array> {
         let path = normalize(path);
+        // Once per path: later reads find its metadata parsed.
+        let chunks_fetched =
+            self.speculated.lock().insert(path.clone()) && self.prefetch_path(&path, selection);
         let ds = match self.inner.dataset(&path) {
             Ok(ds) => ds,
             Err(e) => {
@@ -87,7 +90,9 @@ impl H5File {
                 .iter()
                 .map(|r| r.start..r.start + (r.count - 1) * r.step + 1)
                 .collect();
-            self.prefetch_chunks(&ds, &bounds, &info);
+            if !chunks_fetched {
+                self.prefetch_chunks(&ds, &bounds, &info);
+            }
         }
         let data = if count == 0 {
             Data::empty(dtype)
@@ -150,37 +155,41 @@ impl H5File {
         dtype: Dtype,
         info: &SliceInfo,
     ) -> hdf5_reader::error::Result<Data> {
+        use crate::native::Native;
         // One thread (the worker's setting): chunks one after another.
         let parallel = self.options.threads > 1;
-        fn read<T: H5Type + Copy>(
+        // Read by width (see `native`), then typed.
+        fn read<const N: usize, T>(
             ds: &Dataset,
             info: &SliceInfo,
             parallel: bool,
+            typed: fn([u8; N]) -> T,
         ) -> hdf5_reader::error::Result<Vec<T>> {
-            if info.selections.is_empty() {
-                return Ok(ds.read_array::<T>()?.iter().copied().collect());
-            }
-            #[cfg(target_arch = "wasm32")]
-            let _ = parallel;
-            #[cfg(not(target_arch = "wasm32"))]
-            if let (true, Some(pool)) = (parallel, pool()) {
-                return pool
-                    .install(|| ds.read_slice_parallel::<T>(info))
-                    .map(|a| a.iter().copied().collect());
-            }
-            Ok(ds.read_slice::<T>(info)?.iter().copied().collect())
+            let array = if info.selections.is_empty() {
+                ds.read_array::<Native<N>>()?
+            } else {
+                #[cfg(target_arch = "wasm32")]
+                let _ = parallel;
+                #[cfg(not(target_arch = "wasm32"))]
+                if let (true, Some(pool)) = (parallel, pool()) {
+                    let a = pool.install(|| ds.read_slice_parallel::<Native<N>>(info))?;
+                    return Ok(a.iter().map(|n| typed(n.0)).collect());
+                }
+                ds.read_slice::<Native<N>>(info)?
+            };
+            Ok(array.iter().map(|n| typed(n.0)).collect())
         }
         Ok(match dtype {
-            Dtype::Int8 => Data::Int8(read(ds, info, parallel)?),
-            Dtype::Int16 => Data::Int16(read(ds, info, parallel)?),
-            Dtype::Int32 => Data::Int32(read(ds, info, parallel)?),
-            Dtype::Int64 => Data::Int64(read(ds, info, parallel)?),
-            Dtype::UInt8 => Data::UInt8(read(ds, info, parallel)?),
-            Dtype::UInt16 => Data::UInt16(read(ds, info, parallel)?),
-            Dtype::UInt32 => Data::UInt32(read(ds, info, parallel)?),
-            Dtype::UInt64 => Data::UInt64(read(ds, info, parallel)?),
-            Dtype::Float32 => Data::Float32(read(ds, info, parallel)?),
-            _ => Data::Float64(read(ds, info, parallel)?),
+            Dtype::Int8 => Data::Int8(read(ds, info, parallel, i8::from_ne_bytes)?),
+            Dtype::Int16 => Data::Int16(read(ds, info, parallel, i16::from_ne_bytes)?),
+            Dtype::Int32 => Data::Int32(read(ds, info, parallel, i32::from_ne_bytes)?),
+            Dtype::Int64 => Data::Int64(read(ds, info, parallel, i64::from_ne_bytes)?),
+            Dtype::UInt8 => Data::UInt8(read(ds, info, parallel, u8::from_ne_bytes)?),
+            Dtype::UInt16 => Data::UInt16(read(ds, info, parallel, u16::from_ne_bytes)?),
+            Dtype::UInt32 => Data::UInt32(read(ds, info, parallel, u32::from_ne_bytes)?),
+            Dtype::UInt64 => Data::UInt64(read(ds, info, parallel, u64::from_ne_bytes)?),
+            Dtype::Float32 => Data::Float32(read(ds, info, parallel, f32::from_ne_bytes)?),
+            _ => Data::Float64(read(ds, info, parallel, f64::from_ne_bytes)?),
         })
     }
 

@@ -663,6 +663,18 @@ impl<S: ReadAt> ReadAt for PageCache<S> {
             .collect()
     }
 
+    /// All pages of `range` ready (none missing or still being fetched).
+    fn is_cached(&self, range: Range<u64>) -> bool {
+        if range.start >= range.end || range.end > self.inner.len() {
+            return range.start == range.end;
+        }
+        let pages = self.pages_of(std::slice::from_ref(&range));
+        let state = self.state.lock();
+        pages
+            .iter()
+            .all(|p| matches!(state.pages.get(p), Some(Slot::Ready { .. })))
+    }
+
     fn describe(&self) -> String {
         self.inner.describe()
     }

@@ -79,6 +79,10 @@ impl<S: ReadAt> ReadAt for Counted<S> {
         Ok(parts)
     }
 
+    fn is_cached(&self, range: Range<u64>) -> bool {
+        self.inner.is_cached(range)
+    }
+
     fn describe(&self) -> String {
         self.inner.describe()
     }

@@ -60,6 +60,14 @@ pub trait ReadAt: Send + Sync {
 
     /// Where the bytes come from (a path or URL), for error messages.
     fn describe(&self) -> String;
+
+    /// Whether reading `range` now would be served without a request (a
+    /// cache holding all of it). Only a hint for planning which reads to
+    /// batch together; `false` (the default) when unknown.
+    fn is_cached(&self, range: Range<u64>) -> bool {
+        let _ = range;
+        false
+    }
 }
 
 /// A shared, type-erased byte source.
@@ -77,6 +85,9 @@ impl<T: ReadAt + ?Sized> ReadAt for Arc<T> {
     }
     fn describe(&self) -> String {
         (**self).describe()
+    }
+    fn is_cached(&self, range: Range<u64>) -> bool {
+        (**self).is_cached(range)
     }
 }
 

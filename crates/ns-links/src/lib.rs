@@ -675,6 +675,19 @@ mod tests {
     }
 
     #[test]
+    fn hosts_outside_ascii_are_refused_their_ascii_form_works() {
+        // No Unicode tables are built in (idna_adapter 1.0, see Cargo.toml):
+        // such a host is not a URL here, so it gets no credentials.
+        let roots = dandi_credential_roots(Some("https://xn--bcher-kva.example/api"));
+        assert!(url::Url::parse("https://bücher.example/a.nwb").is_err());
+        assert!(!credentials_allowed("https://bücher.example/api/x", &roots));
+        assert!(credentials_allowed(
+            "https://xn--bcher-kva.example/api/x",
+            &roots
+        ));
+    }
+
+    #[test]
     fn a_configured_api_gets_credentials_over_https_or_loopback_only() {
         let local = dandi_credential_roots(Some("http://127.0.0.1:8000/api"));
         assert!(credentials_allowed("http://127.0.0.1:8000/api/x/", &local));

@@ -37,10 +37,19 @@ impl Frame {
         (self.width - LEFT - RIGHT).max(1.0)
     }
 
+    /// Times to x pixels.
+    pub fn xmap(&self) -> ns_draw::XMap {
+        ns_draw::XMap {
+            left: LEFT,
+            start: self.window.0,
+            end: self.window.1,
+            width: self.plot_width(),
+        }
+    }
+
     /// The x pixel of time `t`.
     pub fn x_of(&self, t: f64) -> f64 {
-        let (a, b) = self.window;
-        LEFT + (t - a) / (b - a) * self.plot_width()
+        self.xmap().x_of(t)
     }
 
     /// Clears the canvas and draws the time axis and the cursor line.

@@ -37,8 +37,6 @@ pub const MAX_SIZE: u32 = 1024;
 pub const SHOWN: f64 = 560.0;
 /// In a gallery.
 const THUMB: f64 = 280.0;
-/// Shown for NaN pixels.
-const NAN_COLOR: [u8; 3] = [255, 0, 255];
 /// The URL parameter keeping the orientation.
 const ORIENT_PARAM: &str = "orient";
 
@@ -58,40 +56,23 @@ fn usize_of(n: u32) -> usize {
     usize::try_from(n).unwrap_or(0)
 }
 
-/// The values of a buffer as f32, straight from its bytes (a frame has
-/// hundreds of thousands; this is the hot path of playing).
-#[expect(
-    clippy::cast_possible_truncation,
-    clippy::cast_precision_loss,
-    reason = "pixels for display"
-)]
+/// The values of a buffer as f32, straight from its bytes.
 pub fn decode(b: &TypedBuffer) -> Vec<f32> {
+    use ns_draw::Elem as E;
     use ns_protocol::NumericType as T;
-    let bytes = b.bytes();
-    macro_rules! each {
-        ($n:literal, $t:ty) => {
-            bytes
-                .chunks_exact($n)
-                .map(|c| {
-                    let mut a = [0u8; $n];
-                    a.copy_from_slice(c);
-                    <$t>::from_le_bytes(a) as f32
-                })
-                .collect()
-        };
-    }
-    match b.dtype {
-        T::UInt8 => bytes.iter().map(|v| f32::from(*v)).collect(),
-        T::Int8 => bytes.iter().map(|v| f32::from(v.cast_signed())).collect(),
-        T::UInt16 => each!(2, u16),
-        T::Int16 => each!(2, i16),
-        T::UInt32 => each!(4, u32),
-        T::Int32 => each!(4, i32),
-        T::Float32 => each!(4, f32),
-        T::UInt64 => each!(8, u64),
-        T::Int64 => each!(8, i64),
-        T::Float64 => each!(8, f64),
-    }
+    let elem = match b.dtype {
+        T::UInt8 => E::U8,
+        T::Int8 => E::I8,
+        T::UInt16 => E::U16,
+        T::Int16 => E::I16,
+        T::UInt32 => E::U32,
+        T::Int32 => E::I32,
+        T::Float32 => E::F32,
+        T::UInt64 => E::U64,
+        T::Int64 => E::I64,
+        T::Float64 => E::F64,
+    };
+    ns_draw::decode_le(b.bytes(), elem)
 }
 
 impl Pixels {
@@ -226,50 +207,8 @@ pub fn default_range(f: &Frame) -> Option<(f64, f64)> {
 }
 
 /// Paints `p` through the range `lo..hi` into an RGBA buffer.
-pub fn paint(p: &Pixels, (lo, hi): (f64, f64), out: &mut Vec<u8>) {
-    let n = p.width * p.height;
-    out.clear();
-    out.resize(n * 4, 255);
-    let scale = 255.0 / (hi - lo).max(f64::MIN_POSITIVE);
-    let level = |v: f32| -> u8 {
-        #[expect(
-            clippy::cast_possible_truncation,
-            clippy::cast_sign_loss,
-            reason = "clamped to 0..=255"
-        )]
-        let l = ((f64::from(v) - lo) * scale).clamp(0.0, 255.0) as u8;
-        l
-    };
-    let ch = p.channels.max(1);
-    for (i, px) in p.values.chunks_exact(ch).take(n).enumerate() {
-        let o = &mut out[i * 4..i * 4 + 4];
-        if px.iter().take(3).any(|v| v.is_nan()) {
-            o[..3].copy_from_slice(&NAN_COLOR);
-            continue;
-        }
-        match px {
-            [g] => {
-                let l = level(*g);
-                o[..3].copy_from_slice(&[l, l, l]);
-            }
-            [r, g, b, rest @ ..] => {
-                o[0] = level(*r);
-                o[1] = level(*g);
-                o[2] = level(*b);
-                if let Some(a) = rest.first() {
-                    // Alpha as stored (0..255 for 8-bit images).
-                    #[expect(
-                        clippy::cast_possible_truncation,
-                        clippy::cast_sign_loss,
-                        reason = "clamped to 0..=255"
-                    )]
-                    let alpha = a.clamp(0.0, 255.0) as u8;
-                    o[3] = alpha;
-                }
-            }
-            _ => {}
-        }
-    }
+pub fn paint(p: &Pixels, range: (f64, f64), out: &mut Vec<u8>) {
+    ns_draw::paint(&p.values, p.width, p.height, p.channels, range, out);
 }
 
 /// The orientation kept in the URL (one for the file).
@@ -667,7 +606,7 @@ mod tests {
         paint(&p, (0.0, 10.0), &mut out);
         assert_eq!(&out[..4], &[0, 0, 0, 255]);
         assert_eq!(&out[4..8], &[127, 127, 127, 255]);
-        assert_eq!(&out[8..11], &NAN_COLOR);
+        assert_eq!(&out[8..11], &ns_draw::NAN_COLOR);
         let c = Pixels {
             width: 1,
             height: 1,

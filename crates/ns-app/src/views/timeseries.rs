@@ -8,6 +8,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use leptos::prelude::*;
+use ns_draw::{Envelope, draw_trace};
 use ns_protocol::{GetSeries, GetWindow, SeriesInfo, Window, WorkerError};
 use wasm_bindgen::Clamped;
 
@@ -65,81 +66,17 @@ pub fn TimeseriesView(props: ViewProps) -> impl IntoView {
 }
 
 /// A window as drawn: decoded once when it arrives.
-struct Decoded {
-    times: Vec<f64>,
-    min: Vec<f32>,
-    max: Vec<f32>,
-    channel_start: u64,
-    channels: usize,
-    samples_per_bucket: u64,
-    /// Per channel: the median of bucket middles (the trace's baseline).
-    centers: Vec<f32>,
-}
-
-impl Decoded {
-    fn new(w: &Window) -> Self {
-        let times = w.times.to_f64();
-        #[expect(clippy::cast_possible_truncation, reason = "f32 data")]
-        let min: Vec<f32> = w.min.to_f64().into_iter().map(|v| v as f32).collect();
-        #[expect(clippy::cast_possible_truncation, reason = "f32 data")]
-        let max: Vec<f32> = w.max.to_f64().into_iter().map(|v| v as f32).collect();
-        let channels = usize::try_from(w.channels).unwrap_or(0);
-        let centers = (0..channels)
-            .map(|c| {
-                let mut mids: Vec<f32> = (0..times.len())
-                    .filter_map(|b| {
-                        let (lo, hi) = (*min.get(b * channels + c)?, *max.get(b * channels + c)?);
-                        let m = (lo + hi) / 2.0;
-                        m.is_finite().then_some(m)
-                    })
-                    .collect();
-                median(&mut mids).unwrap_or(0.0)
-            })
-            .collect();
-        Self {
-            times,
-            min,
-            max,
-            channel_start: w.channel_start,
-            channels,
-            samples_per_bucket: w.samples_per_bucket,
-            centers,
-        }
-    }
-
-    /// A robust amplitude: the 95th percentile of distances from the
-    /// channels' centers.
-    fn spread(&self) -> f32 {
-        let mut d: Vec<f32> = Vec::new();
-        for (i, (lo, hi)) in self.min.iter().zip(&self.max).enumerate() {
-            let c = self
-                .centers
-                .get(i % self.channels.max(1))
-                .copied()
-                .unwrap_or(0.0);
-            let v = (hi - c).abs().max((c - lo).abs());
-            if v.is_finite() {
-                d.push(v);
-            }
-        }
-        if d.is_empty() {
-            return 1.0;
-        }
-        let k = d.len() * 95 / 100;
-        let k = k.min(d.len() - 1);
-        d.select_nth_unstable_by(k, f32::total_cmp);
-        let s = d[k];
-        if s > 0.0 { s } else { 1.0 }
-    }
-}
-
-fn median(v: &mut [f32]) -> Option<f32> {
-    if v.is_empty() {
-        return None;
-    }
-    let k = v.len() / 2;
-    v.select_nth_unstable_by(k, f32::total_cmp);
-    Some(v[k])
+fn decoded(w: &Window) -> Envelope {
+    #[expect(clippy::cast_possible_truncation, reason = "f32 data")]
+    let f32s = |b: &ns_protocol::TypedBuffer| b.to_f64().into_iter().map(|v| v as f32).collect();
+    Envelope::new(
+        w.times.to_f64(),
+        f32s(&w.min),
+        f32s(&w.max),
+        w.channel_start,
+        usize::try_from(w.channels).unwrap_or(0),
+        w.samples_per_bucket,
+    )
 }
 
 /// One part of the series' extent, fetched by one worker.
@@ -147,7 +84,7 @@ fn median(v: &mut [f32]) -> Option<f32> {
 struct Part {
     want: StoredValue<Option<Key>>,
     busy: StoredValue<bool>,
-    data: RwSignal<Option<Arc<Decoded>>>,
+    data: RwSignal<Option<Arc<Envelope>>>,
     progress: RwSignal<Option<f64>>,
     error: RwSignal<Option<WorkerError>>,
     /// Its data is the complete answer for the newest window.
@@ -191,7 +128,7 @@ impl Part {
                 .await;
                 match reply {
                     Ok(w) => {
-                        let decoded = Decoded::new(&w);
+                        let decoded = decoded(&w);
                         if spread.try_get_untracked().is_some_and(|s| s.is_none())
                             && !w.pending
                             && !decoded.times.is_empty()
@@ -398,6 +335,7 @@ fn Traces(info: SeriesInfo, time: TimeContext) -> impl IntoView {
                 reason = "canvas sizes"
             )]
             let (w, h) = (f.width as usize, plot_h as usize);
+            let xmap = f.xmap();
             buffer.update_value(|buf| {
                 buf.clear();
                 buf.resize(w * h * 4, 255);
@@ -420,7 +358,7 @@ fn Traces(info: SeriesInfo, time: TimeContext) -> impl IntoView {
                         else {
                             continue;
                         };
-                        trace(buf, w, h, f, d, col, base, k, center, color);
+                        draw_trace(buf, w, h, xmap, d, col, base, k, center, color);
                     }
                 }
             });
@@ -527,105 +465,6 @@ fn Traces(info: SeriesInfo, time: TimeContext) -> impl IntoView {
         </p>
     }
     .into_any()
-}
-
-/// One channel's trace into the pixel buffer: per bucket a vertical span
-/// from min to max, joined to the previous bucket.
-#[expect(clippy::too_many_arguments, reason = "the inner drawing loop")]
-fn trace(
-    buf: &mut [u8],
-    w: usize,
-    h: usize,
-    f: &Frame,
-    d: &Decoded,
-    col: usize,
-    base: f64,
-    k: f64,
-    center: f64,
-    color: [u8; 3],
-) {
-    #[expect(clippy::cast_precision_loss, reason = "canvas sizes")]
-    let (wf, hf) = (w as f64, h as f64);
-    let mut put = |x: i64, y0: f64, y1: f64| {
-        let Ok(xu) = usize::try_from(x) else { return };
-        if xu >= w {
-            return;
-        }
-        let (lo, hi) = (y0.min(y1).max(0.0), y0.max(y1).min(hf - 1.0));
-        if hi < 0.0 || lo > hf - 1.0 {
-            return;
-        }
-        #[expect(
-            clippy::cast_possible_truncation,
-            clippy::cast_sign_loss,
-            reason = "clamped to the buffer"
-        )]
-        let (a, b) = (lo.floor() as usize, hi.ceil() as usize);
-        for y in a..=b.min(h - 1) {
-            let i = (y * w + xu) * 4;
-            if let Some(px) = buf.get_mut(i..i + 3) {
-                px.copy_from_slice(&color);
-            }
-        }
-    };
-    let mut prev: Option<(i64, f64)> = None;
-    // The previous bucket's envelope (top, bottom pixel).
-    let mut prev_span = (0.0, 0.0);
-    for (b, t) in d.times.iter().enumerate() {
-        let (Some(lo), Some(hi)) = (
-            d.min.get(b * d.channels + col),
-            d.max.get(b * d.channels + col),
-        ) else {
-            break;
-        };
-        let x = f.x_of(*t);
-        if !(lo.is_finite() && hi.is_finite() && x.is_finite()) {
-            prev = None;
-            continue;
-        }
-        if x < -wf || x > 2.0 * wf {
-            prev = None;
-            continue;
-        }
-        #[expect(
-            clippy::cast_possible_truncation,
-            reason = "checked to be near the canvas"
-        )]
-        let xi = x.round() as i64;
-        let y_hi = base - (f64::from(*hi) - center) * k;
-        let y_lo = base - (f64::from(*lo) - center) * k;
-        match prev {
-            // A min/max bucket covers the columns up to the next bucket:
-            // its envelope spans them (a thin join would leave white gaps).
-            Some((px, py)) if xi > px + 1 && d.samples_per_bucket > 1 => {
-                for c in px + 1..xi {
-                    put(c, prev_span.0, prev_span.1);
-                }
-                put(xi, py.min(y_hi), py.max(y_lo));
-            }
-            Some((px, py)) if xi > px + 1 => {
-                // Samples: a line across the columns in between.
-                let start = (y_hi + y_lo) / 2.0;
-                #[expect(clippy::cast_precision_loss, reason = "pixel counts")]
-                let steps = (xi - px) as f64;
-                let mut last = py;
-                for s in 1..(xi - px) {
-                    #[expect(clippy::cast_precision_loss, reason = "pixel counts")]
-                    let y = py + (start - py) * (s as f64) / steps;
-                    put(px + s, last, y);
-                    last = y;
-                }
-                put(xi, last.min(y_hi), last.max(y_lo));
-                put(xi, y_hi, y_lo);
-            }
-            Some((_, py)) => {
-                put(xi, py.min(y_hi), py.max(y_lo));
-            }
-            None => put(xi, y_hi, y_lo),
-        }
-        prev = Some((xi, (y_hi + y_lo) / 2.0));
-        prev_span = (y_hi, y_lo);
-    }
 }
 
 fn header(info: &SeriesInfo) -> impl IntoView + use<> {
