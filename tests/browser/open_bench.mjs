@@ -71,22 +71,28 @@ async function timeline(page) {
 }
 
 // Phases: [label, from mark, to mark].
+// Rows whose marks a build does not set show `–` (the early open, from
+// `www/index.html`, sets `a-early-probe-…`; the app's own
+// probe, used when the worker could not open the file by itself, `a-probe-…`).
 const PHASES = [
   ['HTML', null, 'html'],
   ['app js+wasm fetched', 'html', 'app-wasm-fetched'],
   ['app wasm instantiated, page built', 'app-wasm-fetched', 'a-page'],
-  ['probe (size, validator)', 'a-probe-start', 'a-probe-done'],
-  ['saved metadata looked up', 'a-probe-done', 'a-cache-looked-up'],
+  ['early probe sent (index.html, from navigation)', null, 'a-early-probe-sent'],
+  ['early probe answered, saved pages looked up', 'a-early-probe-sent', 'a-early-probe-done'],
+  ['app: probe (size, validator)', 'a-probe-start', 'a-probe-done'],
+  ['app: saved metadata looked up', 'a-probe-done', 'a-cache-looked-up'],
   ['worker wasm ready (from navigation)', null, 'w-start'],
-  ['waiting for the worker', 'a-cache-looked-up', 'w-open-begin'],
+  ['worker: open begins (from navigation)', null, 'w-open-begin'],
   ['worker: head+tail / seeds', 'w-open-begin', 'w-source-ready'],
   ['worker: superblock, root', 'w-source-ready', 'w-store-open'],
   ['worker: walk', 'w-store-open', 'w-walk'],
   ['worker: session + specs', 'w-walk', 'w-session+specs'],
   ['worker: overview', 'w-session+specs', 'w-overview'],
   ['worker: pages exported', 'w-open-done', 'w-pages-exported'],
-  ['transfer + decode', 'w-pages-exported', 'a-overview-received'],
-  ['pages saved (Cache Storage)', 'a-overview-received', 'a-pages-saved'],
+  ['overview to the app (transfer, decode, app ready)', 'w-pages-exported', 'a-overview-received'],
+  ['pages saved by the worker (Cache Storage)', 'w-pages-exported', 'w-pages-saved'],
+  ['pages saved by the app (Cache Storage)', 'a-overview-received', 'a-pages-saved'],
   ['render', 'a-render-begin', 'a-rendered'],
   ['total: navigation → rendered overview', null, 'a-rendered'],
 ];

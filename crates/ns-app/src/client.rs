@@ -14,8 +14,8 @@ use std::collections::HashMap;
 use futures_channel::oneshot;
 use leptos::prelude::*;
 use ns_protocol::{
-    Answer, ErrorKind, FileSource, FromWorker, IoStats, OpenFile, Overview, Query, Reply as _,
-    Request, RequestId, ToWorker, WorkerError, decode, encode,
+    Answer, EARLY_OPEN_ID, ErrorKind, FileSource, FromWorker, IoStats, OpenFile, Overview, Query,
+    Reply as _, Request, RequestId, ToWorker, WorkerError, decode, encode,
 };
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -49,9 +49,20 @@ struct CurrentOpen {
     pages: Option<js_sys::Uint8Array>,
 }
 
+/// The open the first worker started by itself for the page's link
+/// (`www/index.html`), until the app claims it.
+struct EarlyClaim {
+    url: String,
+    reply: oneshot::Receiver<Reply>,
+}
+
 struct Client {
     slots: Vec<Slot>,
     current: Option<CurrentOpen>,
+    early: Option<EarlyClaim>,
+    /// What the early open's reply said besides its answer (`early` of the
+    /// message: size, validator, `retry`).
+    early_info: Option<JsValue>,
     pending: HashMap<RequestId, (usize, oneshot::Sender<Reply>)>,
     next_id: RequestId,
     /// Incremented by every open; workers serve requests only for the current one.
@@ -93,17 +104,26 @@ pub fn start() -> Result<Activity, String> {
     // The first worker only (possibly already started by index.html): the
     // others start once it has opened a file, so that their loading does
     // not compete with the first open.
-    let (first, early_events) = match adopt_early_worker() {
-        Some((worker, events)) => (slot_for(0, worker), events),
-        None => (new_slot(0)?, Vec::new()),
+    let (first, early_events, early_open) = match adopt_early_worker() {
+        Some((worker, events, open)) => (slot_for(0, worker), events, open),
+        None => (new_slot(0)?, Vec::new(), None),
     };
     let first_serial = first.serial;
     let slots = vec![first];
+    // The early open's reply is routed like any other (a crash fails it).
+    let mut pending = HashMap::new();
+    let early = early_open.map(|url| {
+        let (tx, rx) = oneshot::channel();
+        pending.insert(EARLY_OPEN_ID, (0, tx));
+        EarlyClaim { url, reply: rx }
+    });
     CLIENT.with(|c| {
         *c.borrow_mut() = Some(Client {
             slots,
             current: None,
-            pending: HashMap::new(),
+            early,
+            early_info: None,
+            pending,
             next_id: 1,
             generation: 0,
             stats,
@@ -124,9 +144,10 @@ pub fn start() -> Result<Activity, String> {
 }
 
 /// The worker `index.html` started while the app loaded
-/// (`window.neurosiftEarlyWorker`), with the messages it sent meanwhile;
-/// taken once. `None` when there is none or it failed to load.
-fn adopt_early_worker() -> Option<(Worker, Vec<MessageEvent>)> {
+/// (`window.neurosiftEarlyWorker`), with the messages it sent meanwhile and
+/// the URL it was asked to open by itself, if any; taken once. `None` when
+/// there is none or it failed to load.
+fn adopt_early_worker() -> Option<(Worker, Vec<MessageEvent>, Option<String>)> {
     let window = web_sys::window()?;
     let key = JsValue::from_str("neurosiftEarlyWorker");
     let early = js_sys::Reflect::get(&window, &key).ok()?;
@@ -151,7 +172,10 @@ fn adopt_early_worker() -> Option<(Worker, Vec<MessageEvent>)> {
                 .collect()
         })
         .unwrap_or_default();
-    Some((worker, events))
+    let open = js_sys::Reflect::get(&early, &"open".into())
+        .ok()
+        .and_then(|o| o.as_string());
+    Some((worker, events, open))
 }
 
 /// Starts the workers of the pool that are not running yet.
@@ -171,10 +195,14 @@ fn fill_pool() {
     });
 }
 
-/// Starts worker `index` with its message and error handlers.
+/// Starts worker `index` with its message and error handlers, from the
+/// workers' code `www/index.html` made (a Blob URL: `neurosiftWorkerUrl`).
 fn new_slot(index: usize) -> Result<Slot, String> {
-    let worker = Worker::new("/worker_loader.js")
-        .map_err(|e| format!("cannot start the reader worker: {e:?}"))?;
+    let url = web_sys::window()
+        .and_then(|w| js_sys::Reflect::get(&w, &"neurosiftWorkerUrl".into()).ok())
+        .and_then(|u| u.as_string())
+        .ok_or("cannot start the reader worker: index.html did not define it")?;
+    let worker = Worker::new(&url).map_err(|e| format!("cannot start the reader worker: {e:?}"))?;
     Ok(slot_for(index, worker))
 }
 
@@ -355,6 +383,9 @@ fn on_message(index: usize, serial: u64, event: &MessageEvent) {
             FromWorker::Reply { id, result, stats } => {
                 slot.stats = stats;
                 publish(c);
+                if id == EARLY_OPEN_ID {
+                    c.early_info = js_sys::Reflect::get(&data, &"early".into()).ok();
+                }
                 if let Some((_, sender)) = c.pending.remove(&id) {
                     let _ = sender.send((result, pages));
                 }
@@ -554,19 +585,7 @@ pub async fn open(
     file: Option<File>,
     seed: Option<js_sys::Uint8Array>,
 ) -> Result<(Overview, Option<js_sys::Uint8Array>), WorkerError> {
-    let generation = CLIENT.with(|c| {
-        let mut c = c.borrow_mut();
-        let c = c.as_mut()?;
-        c.generation += 1;
-        c.current = None;
-        for slot in &mut c.slots {
-            slot.opened = None;
-            slot.stats = IoStats::default();
-        }
-        publish(c);
-        Some(c.generation)
-    });
-    let Some(generation) = generation else {
+    let Some(generation) = begin_open() else {
         return Err(WorkerError::new(
             ErrorKind::Crashed,
             "the reader worker is not running",
@@ -592,11 +611,40 @@ pub async fn open(
             format!("the reader answered {other} to an open"),
         )
     })?;
+    finish_open(generation, source, file, pages.clone());
+    Ok((overview, pages))
+}
+
+/// A new open: a new generation, no worker has it yet.
+fn begin_open() -> Option<u64> {
+    CLIENT.with(|c| {
+        let mut c = c.borrow_mut();
+        let c = c.as_mut()?;
+        c.generation += 1;
+        c.current = None;
+        for slot in &mut c.slots {
+            slot.opened = None;
+            slot.stats = IoStats::default();
+        }
+        publish(c);
+        Some(c.generation)
+    })
+}
+
+/// The first worker has the file open: it serves requests, and the other
+/// workers open it from its pages, started after the overview's first
+/// paint (their wasm would compete with the rendering).
+fn finish_open(
+    generation: u64,
+    source: FileSource,
+    file: Option<File>,
+    pages: Option<js_sys::Uint8Array>,
+) {
     mark_opened(0, generation);
     let current = CurrentOpen {
         source,
         file,
-        pages: pages.clone(),
+        pages,
     };
     CLIENT.with(|c| {
         if let Some(c) = c.borrow_mut().as_mut()
@@ -605,11 +653,89 @@ pub async fn open(
             c.current = Some(current.clone());
         }
     });
-    fill_pool();
-    for index in 1..POOL_SIZE {
-        open_in_background(index, current.clone(), generation);
-    }
-    Ok((overview, pages))
+    request_animation_frame(move || {
+        set_timeout(
+            move || {
+                let still = CLIENT.with(|c| {
+                    c.borrow()
+                        .as_ref()
+                        .is_some_and(|c| c.generation == generation)
+                });
+                if still {
+                    fill_pool();
+                    for index in 1..POOL_SIZE {
+                        open_in_background(index, current.clone(), generation);
+                    }
+                }
+            },
+            std::time::Duration::ZERO,
+        );
+    });
+}
+
+/// What the early open's probe learned.
+pub struct EarlyOpened {
+    pub overview: Overview,
+    pub size_bytes: u64,
+    /// ETag or Last-Modified.
+    pub validator: Option<String>,
+    /// The worker saved the pages (Cache Storage) for this version.
+    pub saved: bool,
+}
+
+/// The open the first worker started by itself for `url` (the page's
+/// link; see `www/index.html`): its overview, once the worker has
+/// checked the probe and opened the file. `None` when there was none for
+/// this URL, or when it could not decide (a probe error, a size the server
+/// hides, a crash): the caller then probes and opens as usual.
+pub async fn claim_early_open(url: &str) -> Option<Result<EarlyOpened, WorkerError>> {
+    // The pool adopts the early worker when it starts (this may run first).
+    start().ok()?;
+    let claim = CLIENT.with(|c| {
+        let mut c = c.borrow_mut();
+        let c = c.as_mut()?;
+        if c.early.as_ref()?.url != url {
+            // Not this file (nor ever again).
+            c.early = None;
+            return None;
+        }
+        c.early.take()
+    })?;
+    let generation = begin_open()?;
+    let (result, pages) = claim.reply.await.ok()?;
+    let info = CLIENT
+        .with(|c| c.borrow_mut().as_mut().and_then(|c| c.early_info.take()))
+        .unwrap_or(JsValue::UNDEFINED);
+    let get = |key: &str| js_sys::Reflect::get(&info, &key.into()).ok();
+    let answer = match result {
+        Ok(answer) => answer,
+        Err(e) if e.kind == ErrorKind::Crashed || get("retry").is_some_and(|r| r.is_truthy()) => {
+            return None;
+        }
+        Err(e) => return Some(Err(e)),
+    };
+    let overview = match Overview::from_answer(answer) {
+        Ok(overview) => overview,
+        Err(other) => {
+            return Some(Err(WorkerError::new(
+                ErrorKind::Protocol,
+                format!("the reader answered {other} to an open"),
+            )));
+        }
+    };
+    let size_bytes = overview.size_bytes;
+    let source = FileSource::Url {
+        url: url.to_string(),
+        size_bytes: Some(size_bytes),
+        api_key: None,
+    };
+    finish_open(generation, source, None, pages);
+    Some(Ok(EarlyOpened {
+        overview,
+        size_bytes,
+        validator: get("validator").and_then(|v| v.as_string()),
+        saved: get("saved").is_some_and(|v| v.is_truthy()),
+    }))
 }
 
 fn mark_opened(index: usize, generation: u64) {

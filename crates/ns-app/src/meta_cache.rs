@@ -10,7 +10,7 @@ use web_sys::{Cache, Headers, Response, ResponseInit};
 
 const CACHE_NAME: &str = "neurosift-metadata-v1";
 
-/// The key of `url`'s pages (`www/index.html` computes the same one).
+/// The key of `url`'s pages (`www/index.html` and the workers' loader there compute the same one).
 fn key(url: &str) -> String {
     format!(
         "https://neurosift.invalid/metadata?url={}",
@@ -29,10 +29,30 @@ pub struct Saved {
     response: Response,
 }
 
-impl Saved {
-    /// The answer of a lookup made elsewhere (`www/index.html`).
-    pub fn from_response(response: Response) -> Self {
-        Self { response }
+/// Where [`remember`] keeps the URLs whose pages were saved:
+/// `www/index.html` reads it (synchronously) to tell the first worker
+/// whether a one-byte probe will do.
+const SAVED_LIST: &str = "neurosift.metadataSaved";
+/// URLs kept in that list, the latest last.
+const SAVED_LIST_LEN: usize = 64;
+
+/// Notes that pages of `url` were saved (a hint only: the lookup decides).
+pub fn remember(url: &str) {
+    let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) else {
+        return;
+    };
+    let mut urls: Vec<String> = storage
+        .get_item(SAVED_LIST)
+        .ok()
+        .flatten()
+        .and_then(|s| serde_json::from_str(&s).ok())
+        .unwrap_or_default();
+    urls.retain(|u| u != url);
+    urls.push(url.to_string());
+    let excess = urls.len().saturating_sub(SAVED_LIST_LEN);
+    urls.drain(..excess);
+    if let Ok(text) = serde_json::to_string(&urls) {
+        let _ = storage.set_item(SAVED_LIST, &text);
     }
 }
 

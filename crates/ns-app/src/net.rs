@@ -108,78 +108,6 @@ pub struct Probe {
     pub ends: Vec<(u64, Vec<u8>)>,
 }
 
-/// The probe `www/index.html` started while the app loaded, for `url`
-/// (taken once): whether metadata was saved, and the answers.
-pub struct EarlyProbe {
-    pub saved: Option<web_sys::Response>,
-    answers: Vec<web_sys::Response>,
-}
-
-/// Takes the early probe of `url` (`window.neurosiftEarlyProbe`), if one
-/// was made for exactly this URL and its requests got answers (else the
-/// caller probes as usual).
-pub async fn take_early_probe(url: &str) -> Option<EarlyProbe> {
-    use wasm_bindgen_futures::JsFuture;
-    let window = web_sys::window()?;
-    let key = wasm_bindgen::JsValue::from_str("neurosiftEarlyProbe");
-    let early = js_sys::Reflect::get(&window, &key).ok()?;
-    let _ = js_sys::Reflect::delete_property(&window, &key);
-    let early_url = js_sys::Reflect::get(&early, &"url".into())
-        .ok()?
-        .as_string()?;
-    if early_url != url {
-        return None;
-    }
-    let promise = |name: &str| {
-        js_sys::Reflect::get(&early, &name.into())
-            .ok()
-            .and_then(|p| p.dyn_into::<js_sys::Promise>().ok())
-    };
-    let saved = JsFuture::from(promise("saved")?)
-        .await
-        .ok()
-        .and_then(|r| r.dyn_into::<web_sys::Response>().ok());
-    let fetches = JsFuture::from(promise("probes")?)
-        .await
-        .ok()?
-        .dyn_into::<js_sys::Array>()
-        .ok()?;
-    let mut answers = Vec::new();
-    for fetch in fetches.iter() {
-        let fetch = fetch.dyn_into::<js_sys::Promise>().ok()?;
-        answers.push(JsFuture::from(fetch).await.ok()?.dyn_into().ok()?);
-    }
-    Some(EarlyProbe { saved, answers })
-}
-
-impl EarlyProbe {
-    /// The probe's result, checked as [`probe_size`] (one answer, when
-    /// metadata was saved) or [`probe_ends`] (two) would.
-    pub async fn result(self, url: &str, end_bytes: u64) -> Result<Probe, WorkerError> {
-        let mut answers = self.answers.into_iter();
-        match (answers.next(), answers.next()) {
-            (Some(first), None) => {
-                let first = probe_answer(url, &RangeRequest::Span(0..1), true, Some(first)).await?;
-                if first.expected.total_bytes.is_some() {
-                    return first.into_probe(url);
-                }
-                probe_once(url, &RangeRequest::From(0), false)
-                    .await?
-                    .into_probe(url)
-            }
-            (Some(head), Some(tail)) => {
-                let tail = probe_answer(url, &RangeRequest::Suffix(end_bytes), true, Some(tail))
-                    .await
-                    .ok();
-                let head =
-                    probe_answer(url, &RangeRequest::Span(0..end_bytes), true, Some(head)).await?;
-                ends_probe(url, head, tail).await
-            }
-            _ => probe_size(url).await,
-        }
-    }
-}
-
 /// [`probe_size`] that also reads the first and the last `bytes` of the
 /// file (pynwb puts the metadata there), in the same round trip: two
 /// concurrent Range requests, `bytes=0-(n-1)` and `bytes=-n`. The size comes
@@ -277,26 +205,19 @@ async fn probe_once(
     request: &RangeRequest,
     read_body: bool,
 ) -> Result<ProbeAnswer, WorkerError> {
-    probe_answer(url, request, read_body, None).await
+    probe_answer(url, request, read_body).await
 }
 
-/// [`probe_once`], or the check of an answer already fetched (`early`: a
-/// request for `request` made by `www/index.html`, which aborts its body
-/// unless the status is 206).
+/// [`probe_once`].
 async fn probe_answer(
     url: &str,
     request: &RangeRequest,
     read_body: bool,
-    early: Option<web_sys::Response>,
 ) -> Result<ProbeAnswer, WorkerError> {
     let controller = AbortController::new().map_err(|e| WorkerError {
         kind: ErrorKind::Network,
         message: js_text(&e),
     })?;
-    if let Some(response) = early {
-        let response = gloo_net::http::Response::from(response);
-        return check_answer(url, request, read_body, &response, &controller).await;
-    }
     let mut headers = vec![("Range", request.header_value())];
     if let Some(key) = api_key_for(url) {
         headers.push(("Authorization", format!("token {key}")));

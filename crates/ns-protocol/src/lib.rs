@@ -314,6 +314,11 @@ impl ToWorker {
     }
 }
 
+/// The id of the open a worker starts by itself, for the file of the link
+/// the page was loaded with (`www/index.html` probes it and hands the answers
+/// to the first worker before either wasm has loaded): the app claims its reply instead of asking.
+pub const EARLY_OPEN_ID: RequestId = RequestId::MAX;
+
 /// What the worker sends back.
 #[cfg_attr(
     target_pointer_width = "64",

@@ -7,13 +7,16 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use ns_io::{CacheSetup, Counters, PageCache, ReadAt};
+use ns_io::{
+    CacheSetup, Counters, PageCache, RangeRequest, ReadAt, ResponseHead, check_range_response,
+};
 use ns_protocol::{
-    Answer, ErrorKind, FileSource, FromWorker, IoStats, OpenFile, Overview, Query, RequestId,
-    ToWorker, WorkerError, decode, encode,
+    Answer, EARLY_OPEN_ID, ErrorKind, FileSource, FromWorker, IoStats, OpenFile, Overview, Query,
+    RequestId, ToWorker, WorkerError, decode, encode,
 };
 use ns_service::{Limits, ReadOptions, Service, io_error};
 use wasm_bindgen::JsCast;
+use wasm_bindgen::JsValue;
 use wasm_bindgen::prelude::Closure;
 use web_sys::{DedicatedWorkerGlobalScope, File, MessageEvent};
 
@@ -37,6 +40,17 @@ struct State {
     counters: Arc<Counters>,
     /// The open file's page cache, to hand its pages to the app.
     pages: Option<Arc<dyn ExportPages>>,
+    /// The file this worker opens by itself (see [`early_open`]), until its
+    /// reply is sent.
+    early: Option<EarlyOpen>,
+}
+
+/// What the early open's probe learned, sent with its reply (the app keeps
+/// the validator for "Share") and used to save its pages.
+struct EarlyOpen {
+    url: String,
+    size_bytes: u64,
+    validator: Option<String>,
 }
 
 thread_local! {
@@ -47,6 +61,7 @@ thread_local! {
         file: None,
         counters: Arc::default(),
         pages: None,
+        early: None,
     });
 }
 
@@ -57,12 +72,12 @@ fn scope() -> Option<DedicatedWorkerGlobalScope> {
 }
 
 fn post(message: FromWorker) {
-    post_with(message, None);
+    post_with(message, None, None);
 }
 
-/// Posts `{msg: "<json>", bufs: [ArrayBuffer…], pages?: Uint8Array}`, the
-/// numeric buffers (and pages) transferred, not copied.
-fn post_with(message: FromWorker, pages: Option<&[u8]>) {
+/// Posts `{msg: "<json>", bufs: [ArrayBuffer…], pages?: Uint8Array,
+/// early?: {…}}`, the numeric buffers (and pages) transferred, not copied.
+fn post_with(message: FromWorker, pages: Option<&[u8]>, early: Option<&JsValue>) {
     let Some(scope) = scope() else { return };
     let encoded = encode(message);
     let obj = js_sys::Object::new();
@@ -79,6 +94,9 @@ fn post_with(message: FromWorker, pages: Option<&[u8]>) {
         let array = js_sys::Uint8Array::from(pages);
         transfer.push(&array.buffer());
         let _ = js_sys::Reflect::set(&obj, &"pages".into(), &array);
+    }
+    if let Some(early) = early {
+        let _ = js_sys::Reflect::set(&obj, &"early".into(), early);
     }
     if scope.post_message_with_transfer(&obj, &transfer).is_err() {
         let _ = scope.post_message(&obj);
@@ -133,37 +151,252 @@ pub fn start() {
     install_panic_hook();
     let Some(scope) = scope() else { return };
     let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(|event: MessageEvent| {
-        let data = event.data();
-        // `{msg: "<json>", file?: File}`
-        let text = js_sys::Reflect::get(&data, &"msg".into())
-            .ok()
-            .and_then(|v| v.as_string())
-            .unwrap_or_default();
-        let file = js_sys::Reflect::get(&data, &"file".into())
-            .ok()
-            .and_then(|v| v.dyn_into::<File>().ok());
-        let seed = js_sys::Reflect::get(&data, &"seed".into())
-            .ok()
-            .and_then(|v| v.dyn_into::<js_sys::Uint8Array>().ok())
-            .map(|a| a.to_vec());
-        match decode::<ToWorker>(&text, Vec::new()) {
-            Ok(ToWorker::Cancel { id }) => {
-                STATE.with(|s| s.borrow_mut().cancelled.push(id));
-            }
-            Ok(msg) => {
-                STATE.with(|s| s.borrow_mut().queue.push_back((msg, file, seed)));
-                schedule();
-            }
-            Err(message) => post(FromWorker::Reply {
-                id: 0,
-                result: Err(WorkerError::new(ErrorKind::Protocol, message)),
-                stats: IoStats::default(),
-            }),
-        }
+        on_message(&event);
     });
     scope.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
     onmessage.forget();
+    // What came before the wasm started (kept by the loader in `www/index.html`).
+    let early = js_sys::Reflect::get(&scope, &"neurosiftEarly".into()).ok();
+    let events = early
+        .as_ref()
+        .and_then(|e| js_sys::Reflect::get(e, &"events".into()).ok())
+        .and_then(|e| e.dyn_into::<js_sys::Array>().ok());
+    if let (Some(early), Some(events)) = (early, events) {
+        let _ = js_sys::Reflect::set(&early, &"events".into(), &js_sys::Array::new());
+        for event in events.iter() {
+            if let Ok(event) = event.dyn_into::<MessageEvent>() {
+                on_message(&event);
+            }
+        }
+    }
     post(FromWorker::Ready);
+}
+
+fn on_message(event: &MessageEvent) {
+    let data = event.data();
+    // `{earlyOpen: {…}}` from `www/index.html`: the probe's answers.
+    if let Ok(early) = js_sys::Reflect::get(&data, &"earlyOpen".into())
+        && early.is_object()
+    {
+        early_open(&early);
+        return;
+    }
+    // `{msg: "<json>", file?: File, seed?: Uint8Array}`
+    let text = js_sys::Reflect::get(&data, &"msg".into())
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_default();
+    let file = js_sys::Reflect::get(&data, &"file".into())
+        .ok()
+        .and_then(|v| v.dyn_into::<File>().ok());
+    let seed = js_sys::Reflect::get(&data, &"seed".into())
+        .ok()
+        .and_then(|v| v.dyn_into::<js_sys::Uint8Array>().ok())
+        .map(|a| a.to_vec());
+    match decode::<ToWorker>(&text, Vec::new()) {
+        Ok(ToWorker::Cancel { id }) => {
+            STATE.with(|s| s.borrow_mut().cancelled.push(id));
+        }
+        Ok(msg) => {
+            STATE.with(|s| s.borrow_mut().queue.push_back((msg, file, seed)));
+            schedule();
+        }
+        Err(message) => post(FromWorker::Reply {
+            id: 0,
+            result: Err(WorkerError::new(ErrorKind::Protocol, message)),
+            stats: IoStats::default(),
+        }),
+    }
+}
+
+/// The open `www/index.html` started for the page's link: its probe's
+/// answers are checked as the app's probe checks them (`ns-app`'s
+/// `net.rs`), the saved pages are used only when saved for this very
+/// version (same size and ETag/Last-Modified; else they are deleted), then
+/// the file opens as an [`OpenFile`] would, replied to as
+/// [`EARLY_OPEN_ID`]. When the probe cannot decide (an error, a size the
+/// server hides), the reply is that error with `early.retry`: the app then
+/// probes and opens the file itself.
+fn early_open(data: &JsValue) {
+    match early_request(data) {
+        Ok((source, seed, early)) => {
+            STATE.with(|s| {
+                let mut s = s.borrow_mut();
+                s.early = Some(early);
+                let msg = ToWorker::Request {
+                    id: EARLY_OPEN_ID,
+                    query: OpenFile { source }.into(),
+                };
+                s.queue.push_back((msg, None, seed));
+            });
+            schedule();
+        }
+        Err(error) => {
+            let info = js_sys::Object::new();
+            let _ = js_sys::Reflect::set(&info, &"retry".into(), &JsValue::TRUE);
+            post_with(
+                FromWorker::Reply {
+                    id: EARLY_OPEN_ID,
+                    result: Err(error),
+                    stats: IoStats::default(),
+                },
+                None,
+                Some(&info),
+            );
+        }
+    }
+}
+
+fn js_get(object: &JsValue, key: &str) -> Option<JsValue> {
+    js_sys::Reflect::get(object, &key.into())
+        .ok()
+        .filter(|v| !v.is_undefined() && !v.is_null())
+}
+
+fn js_string(object: &JsValue, key: &str) -> Option<String> {
+    js_get(object, key).and_then(|v| v.as_string())
+}
+
+/// Calls `self[name](args…)` (a function of the loader in `www/index.html`).
+fn call_loader(name: &str, args: &js_sys::Array) {
+    if let Some(f) =
+        js_get(&js_sys::global(), name).and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+    {
+        let _ = f.apply(&JsValue::UNDEFINED, args);
+    }
+}
+
+/// One checked probe answer (`{status, contentRange, contentLength, etag,
+/// lastModified, body}` or `{error}`).
+struct ProbeAnswer {
+    expected: ns_io::Expected,
+    body: Option<Vec<u8>>,
+    validator: Option<String>,
+}
+
+/// The kind of a failed probe, as the app's probe tells them.
+fn probe_error(e: &ns_io::Error) -> WorkerError {
+    let kind = match e {
+        ns_io::Error::NotPartial { .. } => ErrorKind::NoRangeSupport,
+        ns_io::Error::HttpStatus { status: 404, .. } => ErrorKind::NotFound,
+        _ => ErrorKind::Http,
+    };
+    WorkerError::new(kind, e.to_string())
+}
+
+fn probe_answer(
+    url: &str,
+    request: &RangeRequest,
+    answer: Option<&JsValue>,
+) -> Result<ProbeAnswer, WorkerError> {
+    let answer =
+        answer.ok_or_else(|| WorkerError::new(ErrorKind::Network, format!("{url}: no answer")))?;
+    if let Some(error) = js_string(answer, "error") {
+        return Err(WorkerError::new(
+            ErrorKind::Network,
+            format!("{url}: network error or blocked by CORS: {error}"),
+        ));
+    }
+    let status = js_get(answer, "status")
+        .and_then(|v| v.as_f64())
+        .map(|v| v.to_string())
+        .and_then(|v| v.parse::<u16>().ok())
+        .unwrap_or(0);
+    let content_range = js_string(answer, "contentRange");
+    let head = ResponseHead {
+        status,
+        content_range: content_range.as_deref(),
+        content_length: js_string(answer, "contentLength").and_then(|v| v.trim().parse().ok()),
+        content_range_may_be_hidden: true,
+    };
+    let expected = check_range_response(url, request, &head, None).map_err(|e| probe_error(&e))?;
+    let body = js_get(answer, "body").map(|b| js_sys::Uint8Array::new(&b).to_vec());
+    if let Some(body) = &body {
+        expected
+            .check_body(url, body.len() as u64)
+            .map_err(|e| probe_error(&e))?;
+    }
+    let validator = js_string(answer, "etag").or_else(|| js_string(answer, "lastModified"));
+    Ok(ProbeAnswer {
+        expected,
+        body,
+        validator,
+    })
+}
+
+/// The open to make from the early probe: source, seed pages, and what the
+/// reply tells the app.
+fn early_request(data: &JsValue) -> Result<(FileSource, Option<Vec<u8>>, EarlyOpen), WorkerError> {
+    let url = js_string(data, "url")
+        .ok_or_else(|| WorkerError::new(ErrorKind::BadRequest, "the early open names no URL"))?;
+    if ns_links::looks_like_zarr(&url) {
+        return Err(WorkerError::new(
+            ErrorKind::BadRequest,
+            format!("{url}: a Zarr store is opened by key, not probed"),
+        ));
+    }
+    let answers: Vec<JsValue> = js_get(data, "answers")
+        .and_then(|a| a.dyn_into::<js_sys::Array>().ok())
+        .map(|a| a.iter().collect())
+        .unwrap_or_default();
+    // One byte when pages were saved, else both ends.
+    let one_byte = answers.len() == 1;
+    let head_request = RangeRequest::Span(0..if one_byte { 1 } else { PREFETCH_BYTES });
+    let head = probe_answer(&url, &head_request, answers.first())?;
+    // A hidden size (S3 without CORS exposure): the app asks `bytes=0-`.
+    let size_bytes = head.expected.total_bytes.ok_or_else(|| {
+        WorkerError::new(
+            ErrorKind::Http,
+            format!("{url}: the server hides the file size"),
+        )
+    })?;
+    let validator = head.validator.clone();
+    let mut ends = Vec::new();
+    if !one_byte {
+        if let Some(body) = head.body {
+            ends.push((0, body));
+        }
+        // The tail is a bonus: an error there shows again in the reads.
+        if let Ok(tail) = probe_answer(&url, &RangeRequest::Suffix(PREFETCH_BYTES), answers.get(1))
+            && tail.expected.total_bytes == Some(size_bytes)
+            && let Some(body) = tail.body
+        {
+            ends.push((tail.expected.range.start, body));
+        }
+    }
+    // Saved pages only of this very version; never without a validator.
+    let mut seed = None;
+    if let Some(saved) = js_get(data, "saved") {
+        let same = validator.is_some()
+            && js_string(&saved, "validator") == validator
+            && js_string(&saved, "size") == Some(size_bytes.to_string());
+        if same {
+            seed = js_get(&saved, "pages").map(|p| js_sys::Uint8Array::new(&p).to_vec());
+        } else {
+            call_loader(
+                "neurosiftDropSaved",
+                &js_sys::Array::of1(&url.as_str().into()),
+            );
+        }
+    }
+    let seed = seed.or_else(|| {
+        (!ends.is_empty())
+            .then(|| ns_protocol::encode_pages(ends.iter().map(|(o, b)| (*o, b.as_slice()))))
+    });
+    let source = FileSource::Url {
+        url: url.clone(),
+        size_bytes: Some(size_bytes),
+        api_key: None,
+    };
+    Ok((
+        source,
+        seed,
+        EarlyOpen {
+            url,
+            size_bytes,
+            validator,
+        },
+    ))
 }
 
 fn schedule() {
@@ -222,6 +455,35 @@ fn run_next() {
     if is_open {
         mark("w-pages-exported");
     }
+    // The early open's reply says what its probe learned; its pages are
+    // saved here (a copy made now, stored in the background).
+    let early = (id == EARLY_OPEN_ID)
+        .then(|| STATE.with(|s| s.borrow_mut().early.take()))
+        .flatten()
+        .map(|early| {
+            let info = js_sys::Object::new();
+            let set = |k: &str, v: &JsValue| {
+                let _ = js_sys::Reflect::set(&info, &k.into(), v);
+            };
+            set("url", &early.url.as_str().into());
+            #[expect(
+                clippy::cast_precision_loss,
+                reason = "file sizes are integers below 2^53"
+            )]
+            set("size", &JsValue::from_f64(early.size_bytes as f64));
+            if let (Some(validator), Some(pages)) = (&early.validator, &pages) {
+                set("validator", &validator.as_str().into());
+                let args = js_sys::Array::of4(
+                    &early.url.as_str().into(),
+                    &early.size_bytes.to_string().into(),
+                    &validator.as_str().into(),
+                    &js_sys::Uint8Array::from(pages.as_slice()),
+                );
+                call_loader("neurosiftSavePages", &args);
+                set("saved", &JsValue::TRUE);
+            }
+            JsValue::from(info)
+        });
     post_with(
         FromWorker::Reply {
             id,
@@ -229,6 +491,7 @@ fn run_next() {
             stats: stats(&counters),
         },
         pages.as_deref(),
+        early.as_ref(),
     );
     if is_open {
         mark("w-posted");

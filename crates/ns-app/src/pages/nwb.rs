@@ -92,28 +92,32 @@ async fn open(url: Option<String>, local: Option<String>) -> Result<Overview, Wo
         });
         opened
     } else if let Some(url) = url {
+        // The first worker may have opened it by itself (`www/index.html`
+        // started it with the probe, before the app's wasm loaded).
+        if let Some(opened) = client::claim_early_open(&url).await {
+            let opened = opened?;
+            mark("a-overview-received");
+            if opened.saved {
+                crate::meta_cache::remember(&url);
+            }
+            crate::share::set_source(crate::share::SourceInfo {
+                url: url.clone(),
+                size_bytes: Some(opened.size_bytes),
+                etag: opened.validator,
+                dandiset_id: crate::url::param("dandisetId"),
+                dandiset_version: crate::url::param("dandisetVersion"),
+            });
+            return Ok(opened.overview);
+        }
         // Pages saved by an earlier open: the probe only checks the version.
         // Else the probe reads the file's ends too (one round trip for
         // size, version and the metadata pynwb keeps at both ends).
-        // Started by `www/index.html` while the app loaded, if it could.
         mark("a-probe-start");
-        let (saved, probe) = match net::take_early_probe(&url).await {
-            Some(early) => {
-                let saved = early
-                    .saved
-                    .clone()
-                    .map(crate::meta_cache::Saved::from_response);
-                (saved, early.result(&url, PROBE_END_BYTES).await?)
-            }
-            None => {
-                let saved = crate::meta_cache::find(&url).await;
-                let probe = if saved.is_some() {
-                    net::probe_size(&url).await?
-                } else {
-                    net::probe_ends(&url, PROBE_END_BYTES).await?
-                };
-                (saved, probe)
-            }
+        let saved = crate::meta_cache::find(&url).await;
+        let probe = if saved.is_some() {
+            net::probe_size(&url).await?
+        } else {
+            net::probe_ends(&url, PROBE_END_BYTES).await?
         };
         mark("a-probe-done");
         let seed = match (&probe.validator, saved) {
@@ -159,6 +163,7 @@ async fn open(url: Option<String>, local: Option<String>) -> Result<Overview, Wo
                     move || {
                         wasm_bindgen_futures::spawn_local(async move {
                             crate::meta_cache::store(&url, size, &v, &pages).await;
+                            crate::meta_cache::remember(&url);
                             mark("a-pages-saved");
                         });
                     },
