@@ -130,6 +130,25 @@ struct Part {
     final_url: String,
 }
 
+/// A URL a request can go to. A host name outside ASCII is refused with
+/// what to give instead: the url crate is built without IDNA tables (see
+/// ns-links), and HTTP carries only the ASCII (`xn--`) form anyway.
+pub(crate) fn check_url(url: &str) -> Result<()> {
+    match url::Url::parse(url) {
+        Ok(_) => Ok(()),
+        Err(url::ParseError::IdnaError) => Err(Error::Invalid {
+            location: url.to_string(),
+            message: "the host name is not ASCII: give it in its ASCII form (xn--…, \
+                      as a browser's address bar copies it)"
+                .to_string(),
+        }),
+        Err(e) => Err(Error::Invalid {
+            location: url.to_string(),
+            message: format!("not a URL: {e}"),
+        }),
+    }
+}
+
 impl HttpSource {
     /// Opens `url`: fetches `prefetch_bytes` from the head and from the tail of
     /// the file at once (which also tells the size and follows redirects), and
@@ -140,6 +159,7 @@ impl HttpSource {
         options: HttpOptions,
         counters: Arc<Counters>,
     ) -> Result<(Self, crate::Seeds)> {
+        check_url(url)?;
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             // Followed by `request_once`, which decides credentials per hop.

@@ -146,12 +146,14 @@ impl HttpKeys {
             });
         }
         // Names may hold spaces, `#`, `?`, `%`: escaped, `/` kept.
-        Ok(format!(
+        let url = format!(
             "{}/{}{}",
             self.base,
             ns_links::encode_component(key),
             self.query
-        ))
+        );
+        crate::http::check_url(&url)?;
+        Ok(url)
     }
 
     fn get_once(&self, url: &str, max_bytes: u64) -> Result<Option<Bytes>> {

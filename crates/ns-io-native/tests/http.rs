@@ -184,3 +184,20 @@ fn a_file_that_changes_size_on_the_server_is_an_error() {
     );
     assert!(err.to_string().contains("changed"), "{err}");
 }
+
+#[test]
+fn a_host_name_outside_ascii_says_to_give_its_ascii_form() {
+    let counters = Arc::new(Counters::default());
+    let Err(err) = ns_io_native::open("https://exämple.org/f.nwb", &options(1 << 20, &counters))
+    else {
+        panic!("a non-ASCII host opened");
+    };
+    assert!(matches!(err, Error::Invalid { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(
+        text.contains("exämple.org") && text.contains("xn--"),
+        "{text}"
+    );
+    // Nothing was sent anywhere.
+    assert_eq!(counters.stats().requests, 0);
+}
