@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use ns_hdf5::{DimSelection, NodeKind, ObjectStore, OpenOptions, Selection};
-use ns_io::{DynSource, MemorySource};
+use ns_io::{DynSource, MemorySource, PageCache, PageCacheConfig, ReadAt};
 
 /// The largest read a fuzzed file may make (16 MiB), one thread: a file
 /// that makes the reader allocate more than this is a bug the fuzzer reports
@@ -21,6 +21,24 @@ pub fn options() -> OpenOptions {
 /// `data` as a byte source.
 pub fn source(data: &[u8], name: &str) -> DynSource {
     Arc::new(MemorySource::new(data.to_vec(), name))
+}
+
+/// `data` behind a page cache of small pages with only its start read, as
+/// a remote file is after its probe: the path read-ahead (ns-hdf5's
+/// `walk.rs`) then meets untrusted addresses that are not cached, and walks
+/// from the cache only while it speculates.
+pub fn cached_source(data: &[u8], name: &str) -> DynSource {
+    let cache = PageCache::new(
+        Arc::new(MemorySource::new(data.to_vec(), name)),
+        PageCacheConfig {
+            page_size_bytes: 512,
+            capacity_bytes: 64 << 20,
+            max_request_bytes: 1 << 20,
+            readahead_bytes: 0,
+        },
+    );
+    let _ = cache.read_range(0..cache.len().min(2048));
+    Arc::new(cache)
 }
 
 /// Walks the tree, looks every node up by path, and reads a small
