@@ -16,66 +16,15 @@
 //! small pages and no read-ahead, so that every structure the walk reads
 //! shows.
 
-use std::ops::Range;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+mod common;
 
+use std::sync::Arc;
+
+use common::Rounds;
 use ns_hdf5::{H5File, OpenOptions, Selection};
-use ns_io::{Bytes, MemorySource, PageCache, PageCacheConfig, ReadAt};
+use ns_io::{PageCache, PageCacheConfig};
 use ns_test_support::{fixtures, manifest, read_json, same};
 use serde_json::Value as Json;
-
-/// How long each call to the source takes.
-const DELAY: std::time::Duration = std::time::Duration::from_millis(3);
-
-/// Counts the round trips (idle to busy), ranges (requests) and bytes of
-/// the calls made to `inner`.
-struct Rounds {
-    inner: MemorySource,
-    in_flight: AtomicU64,
-    calls: AtomicU64,
-    ranges: AtomicU64,
-    bytes: AtomicU64,
-}
-
-impl Rounds {
-    fn snapshot(&self) -> (u64, u64, u64) {
-        (
-            self.calls.load(Ordering::SeqCst),
-            self.ranges.load(Ordering::SeqCst),
-            self.bytes.load(Ordering::SeqCst),
-        )
-    }
-}
-
-impl ReadAt for Rounds {
-    fn len(&self) -> u64 {
-        self.inner.len()
-    }
-
-    fn read_range(&self, range: Range<u64>) -> ns_io::Result<Bytes> {
-        self.read_ranges(std::slice::from_ref(&range))
-            .map(|mut parts| parts.pop().unwrap_or_default())
-    }
-
-    fn read_ranges(&self, ranges: &[Range<u64>]) -> ns_io::Result<Vec<Bytes>> {
-        if self.in_flight.fetch_add(1, Ordering::SeqCst) == 0 {
-            self.calls.fetch_add(1, Ordering::SeqCst);
-        }
-        self.ranges.fetch_add(ranges.len() as u64, Ordering::SeqCst);
-        std::thread::sleep(DELAY);
-        let parts = self.inner.read_ranges(ranges);
-        self.in_flight.fetch_sub(1, Ordering::SeqCst);
-        let parts = parts?;
-        let n: usize = parts.iter().map(Bytes::len).sum();
-        self.bytes.fetch_add(n as u64, Ordering::SeqCst);
-        Ok(parts)
-    }
-
-    fn describe(&self) -> String {
-        self.inner.describe()
-    }
-}
 
 struct Measured {
     rounds: u64,
@@ -95,13 +44,7 @@ fn measure(
     plan: bool,
     threads: usize,
 ) -> Measured {
-    let rounds = Arc::new(Rounds {
-        inner: MemorySource::new(bytes.to_vec(), name.to_string()),
-        in_flight: AtomicU64::new(0),
-        calls: AtomicU64::new(0),
-        ranges: AtomicU64::new(0),
-        bytes: AtomicU64::new(0),
-    });
+    let rounds = Arc::new(Rounds::new(bytes, name));
     let cache = PageCache::new(
         Arc::clone(&rounds),
         PageCacheConfig {

@@ -10,57 +10,22 @@
 //! instead of two for the first chunks, which are in the head).
 //! Values are compared with what h5py read.
 
-use std::ops::Range;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+mod common;
 
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use common::Rounds;
 use ns_hdf5::{H5File, OpenOptions, Selection};
-use ns_io::{Bytes, MemorySource, PageCache, PageCacheConfig, ReadAt};
+use ns_io::{PageCache, PageCacheConfig, ReadAt};
 use ns_test_support::{fixtures, manifest, read_json, same};
 
 /// What a remote open probes: the first and last 256 KiB.
 const PROBE: u64 = 256 * 1024;
 
-/// Counts round trips: calls to the source that found it idle (calls made
-/// while another is in flight ride on its round).
-struct Rounds {
-    inner: MemorySource,
-    in_flight: AtomicU64,
-    calls: AtomicU64,
-}
-
-impl ReadAt for Rounds {
-    fn len(&self) -> u64 {
-        self.inner.len()
-    }
-
-    fn read_range(&self, range: Range<u64>) -> ns_io::Result<Bytes> {
-        self.read_ranges(std::slice::from_ref(&range))
-            .map(|mut parts| parts.pop().unwrap_or_default())
-    }
-
-    fn read_ranges(&self, ranges: &[Range<u64>]) -> ns_io::Result<Vec<Bytes>> {
-        if self.in_flight.fetch_add(1, Ordering::SeqCst) == 0 {
-            self.calls.fetch_add(1, Ordering::SeqCst);
-        }
-        std::thread::sleep(std::time::Duration::from_millis(2));
-        let parts = self.inner.read_ranges(ranges);
-        self.in_flight.fetch_sub(1, Ordering::SeqCst);
-        parts
-    }
-
-    fn describe(&self) -> String {
-        self.inner.describe()
-    }
-}
-
 /// Round trips of reading `slice` of `path` cold, after the probe.
 fn cold_read(bytes: &[u8], path: &str, slice: &str, plan: bool) -> (u64, serde_json::Value) {
-    let rounds = Arc::new(Rounds {
-        inner: MemorySource::new(bytes.to_vec(), "extended_later.h5".to_string()),
-        in_flight: AtomicU64::new(0),
-        calls: AtomicU64::new(0),
-    });
+    let rounds = Arc::new(Rounds::new(bytes, "extended_later.h5"));
     let len = rounds.len();
     // Small pages and no read-ahead, so that a chunk never comes along
     // with the B-tree leaf beside it (in the benchmark's 850 MB file they

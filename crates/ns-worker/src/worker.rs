@@ -274,16 +274,6 @@ struct ProbeAnswer {
     validator: Option<String>,
 }
 
-/// The kind of a failed probe, as the app's probe tells them.
-fn probe_error(e: &ns_io::Error) -> WorkerError {
-    let kind = match e {
-        ns_io::Error::NotPartial { .. } => ErrorKind::NoRangeSupport,
-        ns_io::Error::HttpStatus { status: 404, .. } => ErrorKind::NotFound,
-        _ => ErrorKind::Http,
-    };
-    WorkerError::new(kind, e.to_string())
-}
-
 fn probe_answer(
     url: &str,
     request: &RangeRequest,
@@ -309,12 +299,12 @@ fn probe_answer(
         content_length: js_string(answer, "contentLength").and_then(|v| v.trim().parse().ok()),
         content_range_may_be_hidden: true,
     };
-    let expected = check_range_response(url, request, &head, None).map_err(|e| probe_error(&e))?;
+    let expected = check_range_response(url, request, &head, None).map_err(|e| io_error(&e))?;
     let body = js_get(answer, "body").map(|b| js_sys::Uint8Array::new(&b).to_vec());
     if let Some(body) = &body {
         expected
             .check_body(url, body.len() as u64)
-            .map_err(|e| probe_error(&e))?;
+            .map_err(|e| io_error(&e))?;
     }
     let validator = js_string(answer, "etag").or_else(|| js_string(answer, "lastModified"));
     Ok(ProbeAnswer {
