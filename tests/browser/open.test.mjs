@@ -46,6 +46,9 @@ test('a first open reads both ends in the probe; the worker does not read them a
   await page.goto(url());
   await page.getByTestId('session').getByText('many objects for the open tests').waitFor();
   assert.equal((await stats()).requests, ranges.length);
+  // The status line counts them all, the probe the worker's loader made included.
+  const status = await page.getByTestId('status').innerText();
+  assert.match(status, new RegExp(`^${ranges.length} requests? · `), status);
   // First the probe: the first and the last 256 KiB, at once.
   assert.deepEqual(ranges.slice(0, 2).sort(), ['bytes=-262144', 'bytes=0-262143']);
   // Then the walk's reads (250 series after 12 MB of samples are past the

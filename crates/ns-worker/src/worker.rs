@@ -51,6 +51,9 @@ struct EarlyOpen {
     url: String,
     size_bytes: u64,
     validator: Option<String>,
+    /// The bytes of each request of the loader's probe that the server
+    /// answered: counted as this file's reads (the status line).
+    probe: Vec<u64>,
 }
 
 thread_local! {
@@ -329,6 +332,11 @@ fn early_request(data: &JsValue) -> Result<(FileSource, Option<Vec<u8>>, EarlyOp
         .and_then(|a| a.dyn_into::<js_sys::Array>().ok())
         .map(|a| a.iter().collect())
         .unwrap_or_default();
+    let probe = answers
+        .iter()
+        .filter(|a| js_get(a, "status").is_some())
+        .map(|a| js_get(a, "body").map_or(0, |b| u64::from(js_sys::Uint8Array::new(&b).length())))
+        .collect();
     // One byte when pages were saved, else both ends.
     let one_byte = answers.len() == 1;
     let head_request = RangeRequest::Span(0..if one_byte { 1 } else { PREFETCH_BYTES });
@@ -385,6 +393,7 @@ fn early_request(data: &JsValue) -> Result<(FileSource, Option<Vec<u8>>, EarlyOp
             url,
             size_bytes,
             validator,
+            probe,
         },
     ))
 }
@@ -431,6 +440,15 @@ fn run_next() {
     let result = handle(msg, file, seed.as_deref());
     if is_open {
         mark("w-open-done");
+    }
+    if id == EARLY_OPEN_ID {
+        // The loader's probe read this file too.
+        STATE.with(|s| {
+            let s = s.borrow();
+            for &bytes in s.early.as_ref().map_or(&[][..], |e| e.probe.as_slice()) {
+                s.counters.record(bytes);
+            }
+        });
     }
     let counters = STATE.with(|s| Arc::clone(&s.borrow().counters));
     // After an open, the pages read so far (the metadata) go to the app,
