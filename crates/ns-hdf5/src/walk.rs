@@ -595,9 +595,11 @@ impl<'a> Walk<'a> {
         let entry_len = 2 * o + 8 + 16;
         let mut wanted: Vec<Range<u64>> = Vec::new();
         let entries = nodes.iter().flat_map(|node| {
+            // Symbol table nodes only ("SNOD", version, reserved, count).
             let count = node
-                .get(6..8)
-                .map_or(0, |c| usize::from(u16::from_le_bytes([c[0], c[1]])));
+                .get(..8)
+                .filter(|h| h.starts_with(b"SNOD"))
+                .map_or(0, |h| usize::from(u16::from_le_bytes([h[6], h[7]])));
             (0..count).map(move |i| (node, 8 + i * entry_len))
         });
         for (node, e) in entries.take(MAX_CANDIDATES) {
