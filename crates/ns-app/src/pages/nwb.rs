@@ -92,8 +92,9 @@ async fn open(url: Option<String>, local: Option<String>) -> Result<Overview, Wo
         });
         opened
     } else if let Some(url) = url {
-        // The first worker may have opened it by itself (`www/index.html`
-        // started it with the probe, before the app's wasm loaded).
+        // The first worker may have opened it by itself (started by
+        // `www/index.html`, its loader probes the link while the app's
+        // wasm loads).
         if let Some(opened) = client::claim_early_open(&url).await {
             let opened = opened?;
             mark("a-overview-received");
