@@ -92,7 +92,11 @@ fn run() -> Result<(), String> {
                 "cargo::warning={problem}: this neurosift build serves a placeholder page \
                  instead of the app (run `cargo xtask web`, then build again)"
             );
-            let page = ("index.html".to_string(), PLACEHOLDER.as_bytes().to_vec());
+            let page = DistFile {
+                name: "index.html".to_string(),
+                bytes: PLACEHOLDER.as_bytes().to_vec(),
+                gzip: None,
+            };
             (vec![page], false)
         }
     };
@@ -103,8 +107,18 @@ fn env(name: &str) -> Result<String, String> {
     std::env::var(name).map_err(|_| format!("{name} is not set"))
 }
 
-/// Every file below `dist` but the stamp: (`/`-separated path, bytes).
-fn read_dist(dist: &Path) -> Result<Vec<(String, Vec<u8>)>, String> {
+/// A file of the app: its `/`-separated path, its bytes, and its gzip form
+/// when `cargo xtask web` made one (`<file>.gz`, Zopfli).
+struct DistFile {
+    name: String,
+    bytes: Vec<u8>,
+    gzip: Option<Vec<u8>>,
+}
+
+/// Every file below `dist` but the stamp and the `.gz` forms, each with its
+/// `.gz` form if that decompresses to the file's very bytes (else it is
+/// compressed again here, with a warning).
+fn read_dist(dist: &Path) -> Result<Vec<DistFile>, String> {
     let mut paths = Vec::new();
     collect_files(dist, &mut paths).map_err(|e| format!("reading {}: {e}", dist.display()))?;
     paths.sort();
@@ -119,30 +133,52 @@ fn read_dist(dist: &Path) -> Result<Vec<(String, Vec<u8>)>, String> {
         if name == APP_STAMP {
             continue;
         }
+        if name.ends_with(".gz") && path.with_extension("").is_file() {
+            continue;
+        }
+        let mut gz_path = path.clone().into_os_string();
+        gz_path.push(".gz");
         let bytes = std::fs::read(&path).map_err(|e| format!("reading {}: {e}", path.display()))?;
-        files.push((name, bytes));
+        let gzip = std::fs::read(&gz_path).ok().filter(|gz| {
+            let mut decoded = Vec::with_capacity(bytes.len());
+            let same = std::io::Read::read_to_end(
+                &mut flate2::read::GzDecoder::new(gz.as_slice()),
+                &mut decoded,
+            )
+            .is_ok()
+                && decoded == bytes;
+            if !same {
+                println!(
+                    "cargo::warning={} does not decompress to {name}: compressing it again",
+                    Path::new(&gz_path).display()
+                );
+            }
+            same
+        });
+        files.push(DistFile { name, bytes, gzip });
     }
     Ok(files)
 }
 
 /// `OUT_DIR/app/N.gz` for each file, and `OUT_DIR/app_files.rs`: `EMBEDDED` and `FILES`.
-fn write_embedded(
-    out_dir: &Path,
-    files: &[(String, Vec<u8>)],
-    embedded: bool,
-) -> Result<(), String> {
+fn write_embedded(out_dir: &Path, files: &[DistFile], embedded: bool) -> Result<(), String> {
     let dir = out_dir.join("app");
     std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
     let mut code = format!(
         "/// Whether the real app is embedded (else a placeholder page).\npub const EMBEDDED: bool = {embedded};\n\
          /// The app's files.\npub static FILES: &[EmbeddedFile] = &[\n"
     );
-    for (i, (name, bytes)) in files.iter().enumerate() {
+    for (i, DistFile { name, bytes, gzip }) in files.iter().enumerate() {
         let gz = dir.join(format!("{i}.gz"));
-        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-        encoder
-            .write_all(bytes)
-            .and_then(|()| encoder.finish())
+        let compressed = match gzip {
+            Some(gzip) => Ok(gzip.clone()),
+            None => {
+                let mut encoder =
+                    flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+                encoder.write_all(bytes).and_then(|()| encoder.finish())
+            }
+        };
+        compressed
             .and_then(|compressed| std::fs::write(&gz, compressed))
             .map_err(|e| format!("compressing {name} into {}: {e}", gz.display()))?;
         let hash = bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {

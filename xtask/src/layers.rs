@@ -92,6 +92,8 @@ mod tests {
                     "ns-store-client",
                 ],
             ),
+            // The browser's one wasm: the app on a page, the reader in a worker.
+            ("ns-web", &["ns-app", "ns-worker"]),
             // HTTP serving of files (and the Range/ETag answer the store server reuses).
             ("ns-serve", &[]),
             // Content addresses: no I/O, shared by the store and the browser client.

@@ -63,7 +63,8 @@ fn install(extra: &[String]) -> Result<()> {
 }
 
 /// The crates the browser runs, linted for its target too.
-const WASM_CRATES: [&str; 7] = [
+const WASM_CRATES: [&str; 8] = [
+    "ns-web",
     "ns-app",
     "ns-worker",
     "ns-protocol",

@@ -196,13 +196,18 @@ fn fill_pool() {
 }
 
 /// Starts worker `index` with its message and error handlers, from the
-/// workers' code `www/index.html` made (a Blob URL: `neurosiftWorkerUrl`).
+/// workers' code `www/index.html` made (a Blob URL: `neurosiftWorkerUrl`),
+/// which runs this page's own wasm (`ns-web`) as the reader.
 fn new_slot(index: usize) -> Result<Slot, String> {
     let url = web_sys::window()
         .and_then(|w| js_sys::Reflect::get(&w, &"neurosiftWorkerUrl".into()).ok())
         .and_then(|u| u.as_string())
         .ok_or("cannot start the reader worker: index.html did not define it")?;
-    let worker = Worker::new(&url).map_err(|e| format!("cannot start the reader worker: {e:?}"))?;
+    // A module worker: its loader imports the page's bindings (an ES module).
+    let options = web_sys::WorkerOptions::new();
+    options.set_type(web_sys::WorkerType::Module);
+    let worker = Worker::new_with_options(&url, &options)
+        .map_err(|e| format!("cannot start the reader worker: {e:?}"))?;
     Ok(slot_for(index, worker))
 }
 

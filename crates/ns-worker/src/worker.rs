@@ -149,6 +149,8 @@ fn install_panic_hook() {
     }));
 }
 
+/// Runs the reader in this worker: takes the messages its loader kept,
+/// answers every later one, and says it is ready.
 pub fn start() {
     mark("w-start");
     install_panic_hook();
