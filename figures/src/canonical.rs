@@ -27,8 +27,8 @@ fn sorted(v: Value) -> Value {
 /// [`Error::NotCanonical`] when the value does not survive JSON.
 pub fn canonical_json<T: Serialize + DeserializeOwned + PartialEq>(value: &T) -> Result<Vec<u8>> {
     let v = serde_json::to_value(value).map_err(|e| Error::NotCanonical(e.to_string()))?;
-    let text = serde_json::to_vec(&sorted(v)).map_err(|e| Error::NotCanonical(e.to_string()))?;
-    let back: T = serde_json::from_slice(&text).map_err(|e| {
+    let text = serde_json::to_string(&sorted(v)).map_err(|e| Error::NotCanonical(e.to_string()))?;
+    let back: T = serde_json::from_str(&text).map_err(|e| {
         Error::NotCanonical(format!(
             "it does not read back ({e}); a NaN or infinite number where a number is required?"
         ))
@@ -38,7 +38,7 @@ pub fn canonical_json<T: Serialize + DeserializeOwned + PartialEq>(value: &T) ->
             "it reads back different (NaN or infinite numbers are not allowed)".into(),
         ));
     }
-    Ok(text)
+    Ok(text.into_bytes())
 }
 
 /// The sha1 of canonical JSON bytes, as the store names them.

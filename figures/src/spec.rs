@@ -33,8 +33,12 @@ impl Figure {
     /// [`Error::NotAFigure`] naming what is wrong, [`Error::Invalid`] when
     /// its parts do not hold together.
     pub fn from_json(bytes: &[u8]) -> Result<Figure> {
+        // Parsed from `&str`, as every JSON the browser's wasm reads: one
+        // copy of each type's deserializer in it.
+        let text = std::str::from_utf8(bytes)
+            .map_err(|e| Error::NotAFigure(format!("not UTF-8 text: {e}")))?;
         let figure: Figure =
-            serde_json::from_slice(bytes).map_err(|e| Error::NotAFigure(e.to_string()))?;
+            serde_json::from_str(text).map_err(|e| Error::NotAFigure(e.to_string()))?;
         figure.validate()?;
         Ok(figure)
     }

@@ -117,8 +117,13 @@ fn compress_dist(dist: &Path) -> Result<()> {
 fn zopfli_file(path: &Path) -> Result<()> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     let mut gz = Vec::new();
+    // 5 iterations instead of 15: within 0.1 % of the size, in a third of the time.
+    let options = zopfli::Options {
+        iteration_count: std::num::NonZeroU64::new(5).unwrap_or(std::num::NonZeroU64::MIN),
+        ..zopfli::Options::default()
+    };
     zopfli::compress(
-        zopfli::Options::default(),
+        options,
         zopfli::Format::Gzip,
         bytes.as_slice(),
         &mut gz,

@@ -238,8 +238,11 @@ impl<F: Fetch> StoreClient<F> {
         if !matches!(response.status, 200 | 201) {
             return Err(refusal(url, response.status, &response.body));
         }
-        let reply: serde_json::Value =
-            serde_json::from_slice(&response.body).map_err(|e| Error::Server {
+        // Parsed as text (`from_str`), as all JSON in the browser's wasm.
+        let reply: serde_json::Value = std::str::from_utf8(&response.body)
+            .map_err(|e| e.to_string())
+            .and_then(|text| serde_json::from_str(text).map_err(|e| e.to_string()))
+            .map_err(|e| Error::Server {
                 url: url.clone(),
                 status: response.status,
                 message: format!("unexpected answer to PUT: {e}"),
@@ -268,8 +271,9 @@ impl<F: Fetch> StoreClient<F> {
 
 /// The error a refusal means, with the server's `{"error": "..."}` message if it sent one.
 fn refusal(url: String, status: u16, body: &[u8]) -> Error {
-    let message = serde_json::from_slice::<serde_json::Value>(body)
+    let message = std::str::from_utf8(body)
         .ok()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok())
         .and_then(|v| v.get("error")?.as_str().map(str::to_string))
         .unwrap_or_else(|| String::from_utf8_lossy(body).trim().to_string());
     Error::Server {

@@ -9,13 +9,22 @@ use serde_json::Value as Json;
 /// for non-finite floats in attributes), to be read back as floats where a
 /// float is expected.
 pub fn parse(bytes: &[u8]) -> Result<Json, serde_json::Error> {
-    match serde_json::from_slice(bytes) {
+    match from_utf8(bytes) {
         Ok(v) => Ok(v),
         Err(first) => match quote_non_finite(bytes) {
-            Some(fixed) => serde_json::from_slice(&fixed),
+            Some(fixed) => from_utf8(&fixed),
             None => Err(first),
         },
     }
+}
+
+/// JSON text from bytes, parsed as `&str` (as all JSON in the browser's
+/// wasm is: one copy of the parser there).
+fn from_utf8(bytes: &[u8]) -> Result<Json, serde_json::Error> {
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        <serde_json::Error as serde::de::Error>::custom(format!("not UTF-8 text: {e}"))
+    })?;
+    serde_json::from_str(text)
 }
 
 /// `bytes` with the bare non-finite tokens quoted, or `None` if there are

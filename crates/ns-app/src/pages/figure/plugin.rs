@@ -59,7 +59,9 @@ fn as_response(bytes: &[u8], response_type: &str) -> Result<Value, String> {
         "text" => Ok(Value::String(String::from_utf8_lossy(bytes).into_owned())),
         "binary" => Ok(Value::Array(bytes.iter().map(|b| json!(b)).collect())),
         // "json" and unspecified.
-        _ => serde_json::from_slice(bytes).map_err(|e| format!("not JSON: {e}")),
+        _ => std::str::from_utf8(bytes)
+            .map_err(|e| format!("not JSON: not UTF-8 text ({e})"))
+            .and_then(|text| serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))),
     }
 }
 
