@@ -122,13 +122,8 @@ fn zopfli_file(path: &Path) -> Result<()> {
         iteration_count: std::num::NonZeroU64::new(5).unwrap_or(std::num::NonZeroU64::MIN),
         ..zopfli::Options::default()
     };
-    zopfli::compress(
-        options,
-        zopfli::Format::Gzip,
-        bytes.as_slice(),
-        &mut gz,
-    )
-    .with_context(|| format!("compressing {}", path.display()))?;
+    zopfli::compress(options, zopfli::Format::Gzip, bytes.as_slice(), &mut gz)
+        .with_context(|| format!("compressing {}", path.display()))?;
     let mut out = path.as_os_str().to_owned();
     out.push(".gz");
     std::fs::write(&out, gz).with_context(|| format!("writing {}", Path::new(&out).display()))

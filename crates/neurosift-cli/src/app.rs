@@ -100,14 +100,9 @@ pub async fn serve(request: Request) -> Response {
     };
     let headers = response.headers_mut();
     headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
-    // Names with a content hash (trunk's `ns-app-<hash>.js`, `…_bg.wasm`, `style-<hash>.css`)
-    // never change: reopening the app asks nothing for them. The others (index.html,
-    // worker.js): always revalidated (cheap: ETag).
-    let cache = if content_hashed(file.path) {
-        "public, max-age=31536000, immutable"
-    } else {
-        "no-cache"
-    };
+    // The app's files have fixed names (`ns-web.js`, `ns-web_bg.wasm`: the
+    // reader workers' loader names them), so each is revalidated (cheap: ETag).
+    let cache = "no-cache";
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     if gzip {
         headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
@@ -115,41 +110,8 @@ pub async fn serve(request: Request) -> Response {
     response
 }
 
-/// Whether a file name carries trunk's content hash: `<name>-<hex digits>` (a u64, up to 16) before its
-/// extension (and the `_bg` of a wasm module).
-fn content_hashed(path: &str) -> bool {
-    let name = path.rsplit('/').next().unwrap_or(path);
-    let stem = name.split('.').next().unwrap_or(name);
-    let stem = stem.strip_suffix("_bg").unwrap_or(stem);
-    stem.rsplit_once('-').is_some_and(|(base, hash)| {
-        !base.is_empty()
-            && (10..=16).contains(&hash.len())
-            && hash.bytes().all(|b| b.is_ascii_hexdigit())
-    })
-}
-
 fn status(code: axum::http::StatusCode) -> Response {
     let mut response = Response::new(Body::empty());
     *response.status_mut() = code;
     response
-}
-
-#[cfg(test)]
-mod tests {
-    use super::content_hashed;
-
-    #[test]
-    fn hashed_names() {
-        assert!(content_hashed("ns-app-e5c1f6ca98caa40c.js"));
-        assert!(content_hashed("ns-app-e5c1f6ca98caa40c_bg.wasm"));
-        assert!(content_hashed("style-6f990607642fb9a6.css"));
-        // trunk drops leading zeros of the hash.
-        assert!(content_hashed("ns-app-4ed3f0f62065e94_bg.wasm"));
-        assert!(!content_hashed("index.html"));
-        assert!(!content_hashed("worker.js"));
-        assert!(!content_hashed("worker_bg.wasm"));
-        assert!(!content_hashed("worker_loader.js"));
-        assert!(!content_hashed("neurosift-config.json"));
-        assert!(!content_hashed("-e5c1f6ca98caa40c.js"));
-    }
 }
