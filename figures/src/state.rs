@@ -161,7 +161,7 @@ impl PsthState {
 pub fn sorted_rows(info: &UnitsInfo, rows: &[usize], by: &str, descending: bool) -> Vec<usize> {
     let mut out = rows.to_vec();
     match info.columns.iter().find(|c| c.name == by) {
-        Some(col) if col.numeric => out.sort_by(|a, b| {
+        Some(col) if col.numeric => ns_sort::sort_by(&mut out, |a, b| {
             let v = |i: &usize| {
                 col.values
                     .get(*i)
@@ -170,8 +170,8 @@ pub fn sorted_rows(info: &UnitsInfo, rows: &[usize], by: &str, descending: bool)
             };
             v(a).total_cmp(&v(b))
         }),
-        Some(col) => out.sort_by(|a, b| col.values.get(*a).cmp(&col.values.get(*b))),
-        None => out.sort_by_key(|i| info.ids.get(*i).copied().unwrap_or(0)),
+        Some(col) => ns_sort::sort_by(&mut out, |a, b| col.values.get(*a).cmp(&col.values.get(*b))),
+        None => ns_sort::sort_by_key(&mut out, |i| info.ids.get(*i).copied().unwrap_or(0)),
     }
     if descending {
         out.reverse();

@@ -45,27 +45,33 @@ mod tests {
         let deps = workspace_deps();
         // crate → what it may depend on (among workspace crates and the HDF5 parser).
         let allowed: &[(&str, &[&str])] = &[
+            // Compact stable sorting (the browser wasm).
+            ("ns-sort", &[]),
             ("ns-links", &[]),
-            ("ns-io", &[]),
+            ("ns-io", &["ns-sort"]),
             // Decompressors: pure functions over bytes.
             ("ns-codecs", &[]),
             ("ns-io-native", &["ns-io", "ns-links"]),
             ("ns-model", &["ns-io"]),
             (
                 "ns-hdf5",
-                &["ns-io", "ns-model", "ns-codecs", "hdf5-reader"],
+                &["ns-sort", "ns-io", "ns-model", "ns-codecs", "hdf5-reader"],
             ),
             // Zarr arrays and NWB-Zarr stores (key-value sources from ns-io).
-            ("ns-zarr", &["ns-io", "ns-model", "ns-codecs"]),
+            ("ns-zarr", &["ns-sort", "ns-io", "ns-model", "ns-codecs"]),
             // LINDI: its references over ns-zarr's arrays; HDF5 for external array links.
-            ("ns-lindi", &["ns-io", "ns-model", "ns-zarr", "ns-hdf5"]),
+            (
+                "ns-lindi",
+                &["ns-sort", "ns-io", "ns-model", "ns-zarr", "ns-hdf5"],
+            ),
             // NWB semantics know no file format.
-            ("ns-nwb", &["ns-io", "ns-model"]),
+            ("ns-nwb", &["ns-sort", "ns-io", "ns-model"]),
             // Types only: the app must not compile the readers.
             ("ns-protocol", &["ns-model"]),
             (
                 "ns-service",
                 &[
+                    "ns-sort",
                     "ns-io",
                     "ns-model",
                     "ns-hdf5",
@@ -84,6 +90,7 @@ mod tests {
             (
                 "ns-app",
                 &[
+                    "ns-sort",
                     "ns-draw",
                     "ns-protocol",
                     "ns-links",
@@ -105,7 +112,13 @@ mod tests {
             // Figure types: the protocol's answers, links, content addresses, codecs.
             (
                 "ns-figures",
-                &["ns-protocol", "ns-links", "ns-store-uri", "ns-codecs"],
+                &[
+                    "ns-sort",
+                    "ns-protocol",
+                    "ns-links",
+                    "ns-store-uri",
+                    "ns-codecs",
+                ],
             ),
         ];
         let mut wrong = Vec::new();

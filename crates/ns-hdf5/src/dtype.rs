@@ -66,7 +66,7 @@ pub(crate) fn is_bool_enum(datatype: &Datatype) -> bool {
         .iter()
         .map(|m| (m.name.as_str(), m.value.as_slice()))
         .collect();
-    names.sort_unstable();
+    ns_sort::sort(&mut names);
     names == [("FALSE", &[0u8][..]), ("TRUE", &[1u8][..])]
 }
 

@@ -270,7 +270,7 @@ impl H5File {
             }
             frontier = next;
         }
-        raw_nodes.sort_by(|a, b| a.0.path.cmp(&b.0.path));
+        ns_sort::sort_by(&mut raw_nodes, |a, b| a.0.path.cmp(&b.0.path));
         {
             let mut paths = self.paths.write();
             for (node, _) in &raw_nodes {

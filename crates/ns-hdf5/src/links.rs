@@ -99,7 +99,7 @@ pub(crate) fn group_links(file: &Hdf5File, address: u64) -> hdf5_reader::error::
             _ => {}
         }
     }
-    links.sort_by(|a, b| a.name.cmp(&b.name));
+    ns_sort::sort_by(&mut links, |a, b| a.name.cmp(&b.name));
     links.dedup_by(|a, b| a.name == b.name);
     Ok(links)
 }
@@ -182,6 +182,6 @@ fn symbol_table_links(
             }
         }
     }
-    links.sort_by(|a, b| a.name.cmp(&b.name));
+    ns_sort::sort_by(&mut links, |a, b| a.name.cmp(&b.name));
     Ok(links)
 }

@@ -250,7 +250,7 @@ fn coords(sel: &Sel, shape: &[u64], max: usize) -> std::result::Result<Vec<Vec<u
                     }
                     c += 1;
                 }
-                axis.sort_unstable();
+                ns_sort::sort(&mut axis);
                 axis.dedup();
                 axes.push(axis);
             }
@@ -273,7 +273,7 @@ fn coords(sel: &Sel, shape: &[u64], max: usize) -> std::result::Result<Vec<Vec<u
                     return Err(too_many());
                 }
             }
-            all.sort_unstable();
+            ns_sort::sort(&mut all);
             all.dedup();
             Ok(all)
         }

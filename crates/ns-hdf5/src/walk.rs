@@ -619,7 +619,7 @@ impl<'a> Walk<'a> {
             }
             wanted.extend(candidate.wanted);
         }
-        wanted.sort_by_key(|r| r.start);
+        ns_sort::sort_by_key(&mut wanted, |r| r.start);
         wanted.dedup();
         let mut bytes = 0u64;
         for r in wanted.into_iter().take(MAX_SPECULATIVE_READS) {

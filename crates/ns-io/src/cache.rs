@@ -182,7 +182,7 @@ impl<S: ReadAt> PageCache<S> {
             })
             .collect();
         drop(state);
-        pages.sort_by_key(|(offset, _)| *offset);
+        ns_sort::sort_by_key(&mut pages, |(offset, _)| *offset);
         let mut total = 0u64;
         pages.retain(|(_, data)| {
             total += data.len() as u64;
@@ -399,7 +399,7 @@ impl<S: ReadAt> PageCache<S> {
                 Slot::Loading => None,
             })
             .collect();
-        ready.sort_unstable();
+        ns_sort::sort(&mut ready);
         let target = self.config.capacity_bytes / 10 * 9;
         for (_, page) in ready {
             if state.ready_bytes <= target {
@@ -546,7 +546,7 @@ impl Outputs {
             buffers.push(vec![0u8; usize::try_from(range.end - range.start).ok()?]);
         }
         let mut order: Vec<usize> = (0..ranges.len()).collect();
-        order.sort_by_key(|&i| ranges[i].start);
+        ns_sort::sort_by_key(&mut order, |&i| ranges[i].start);
         let mut max_end = Vec::with_capacity(order.len());
         let mut end = 0;
         for &i in &order {

@@ -66,7 +66,7 @@ impl ReadKey for MemoryKeys {
 
     fn list(&self) -> Option<Result<Vec<String>>> {
         let mut keys: Vec<String> = self.values.keys().cloned().collect();
-        keys.sort();
+        ns_sort::sort(&mut keys);
         Some(Ok(keys))
     }
 

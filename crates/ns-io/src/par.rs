@@ -34,6 +34,6 @@ pub fn par_map<T: Sync, R: Send>(
             })
             .collect()
     });
-    results.sort_by_key(|(i, _)| *i);
+    ns_sort::sort_by_key(&mut results, |(i, _)| *i);
     results.into_iter().map(|(_, r)| r).collect()
 }

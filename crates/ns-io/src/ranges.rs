@@ -6,7 +6,7 @@ use bytes::{Bytes, BytesMut};
 /// apart. Empty ranges are dropped.
 pub fn coalesce_ranges(ranges: &[Range<u64>], max_gap_bytes: u64) -> Vec<Range<u64>> {
     let mut sorted: Vec<Range<u64>> = ranges.iter().filter(|r| r.start < r.end).cloned().collect();
-    sorted.sort_by_key(|r| r.start);
+    ns_sort::sort_by_key(&mut sorted, |r| r.start);
     let mut out: Vec<Range<u64>> = Vec::with_capacity(sorted.len());
     for range in sorted {
         match out.last_mut() {

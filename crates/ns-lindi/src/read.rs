@@ -89,7 +89,7 @@ impl LindiFile {
             });
         }
         let mut targets: Vec<_> = wanted.into_iter().collect();
-        targets.sort_by_key(|(t, _)| match t {
+        ns_sort::sort_by_key(&mut targets, |(t, _)| match t {
             Target::Tar => 0,
             Target::Url(i) => u64::from(*i) + 1,
         });

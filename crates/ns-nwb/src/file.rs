@@ -439,7 +439,7 @@ impl NwbFile {
             n if n.starts_with("hdmf-") => 1,
             _ => 0,
         };
-        namespaces.sort_by_key(|ns| rank(&ns.name));
+        ns_sort::sort_by_key(&mut namespaces, |ns| rank(&ns.name));
         let mut docs = Vec::new();
         for ns in &namespaces {
             let dir = format!("{}/{}/{}", root.trim_end_matches('/'), ns.name, ns.version);

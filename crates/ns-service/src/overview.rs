@@ -61,7 +61,7 @@ pub(crate) fn overview(nwb: &NwbFile) -> Overview {
         .iter()
         .filter_map(|o: &ObjectSummary| o.neurodata_type.as_deref())
         .collect();
-    types.sort_unstable();
+    ns_sort::sort(&mut types);
     types.dedup();
     let type_chains = types
         .into_iter()

@@ -219,7 +219,7 @@ fn candidates(nwb: &NwbFile, path: &str) -> Vec<(ReferenceImage, Option<Dims>)> 
             .position(|k| name.contains(k))
             .unwrap_or(3)
     };
-    summary.sort_by_key(|p| rank(p));
+    ns_sort::sort_by_key(&mut summary, |p| rank(p));
     out.extend(summary.into_iter().map(|p| ReferenceImage {
         path: p,
         kind: "image".into(),

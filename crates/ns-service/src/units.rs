@@ -149,7 +149,7 @@ pub(crate) fn units_info(nwb: &NwbFile, path: &str) -> Result<UnitsInfo, WorkerE
             })
             .collect();
         let mut distinct: Vec<String> = texts.clone();
-        distinct.sort();
+        ns_sort::sort(&mut distinct);
         distinct.dedup();
         let categories = (distinct.len() <= MAX_CATEGORIES).then_some(distinct);
         columns.push(UnitColumn {
@@ -202,7 +202,7 @@ fn spikes_in(
         .filter(|r| count(*r).is_some_and(|n| n <= WHOLE_UNIT_SPIKES))
         .filter(|r| cache.get(path, *r).is_none())
         .collect();
-    missing.sort_unstable();
+    ns_sort::sort(&mut missing);
     missing.dedup();
     let mut i = 0;
     while i < missing.len() {
@@ -389,7 +389,7 @@ pub(crate) fn psth(
                 .filter(|c| {
                     column_texts(nwb, trials_path, c).is_some_and(|t| {
                         let mut d = t;
-                        d.sort();
+                        ns_sort::sort(&mut d);
                         d.dedup();
                         d.len() >= 2 && d.len() <= half.max(2)
                     })
@@ -464,7 +464,7 @@ pub(crate) fn psth(
     let mut groups: Vec<String> = match &group_texts {
         Some(t) => {
             let mut d: Vec<String> = kept.iter().filter_map(|i| t.get(*i).cloned()).collect();
-            d.sort_by(|a, b| match (a.parse::<f64>(), b.parse::<f64>()) {
+            ns_sort::sort_by(&mut d, |a, b| match (a.parse::<f64>(), b.parse::<f64>()) {
                 (Ok(x), Ok(y)) => x.total_cmp(&y),
                 _ => a.cmp(b),
             });
@@ -496,7 +496,7 @@ pub(crate) fn psth(
             Some((i, g, t))
         })
         .collect();
-    rows.sort_by_key(|(i, g, _)| (*g, *i));
+    ns_sort::sort_by_key(&mut rows, |(i, g, _)| (*g, *i));
     let mut trials_per_group = vec![0u64; groups.len()];
     for (_, g, _) in &rows {
         trials_per_group[*g] += 1;

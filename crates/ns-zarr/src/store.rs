@@ -301,7 +301,7 @@ impl ZarrFile {
                 .filter(|a| a.meta.element_count() == Some(1))
                 .map(|a| chunk_key(&a.key, &a.meta.chunk_key(&vec![0; a.meta.shape.len()])))
                 .collect();
-            keys.sort();
+            ns_sort::sort(&mut keys);
             if keys.len() <= MAX_PREFETCHED_SCALARS {
                 let values = file.keys.get_many(&keys, max)?;
                 file.prefetched = keys.into_iter().zip(values).collect();

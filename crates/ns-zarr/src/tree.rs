@@ -48,7 +48,7 @@ impl Tree {
             dataset: None,
             error: None,
         }));
-        nodes.sort_by(|a, b| a.path.cmp(&b.path));
+        ns_sort::sort_by(&mut nodes, |a, b| a.path.cmp(&b.path));
         let index = nodes
             .iter()
             .enumerate()

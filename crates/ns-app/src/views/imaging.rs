@@ -267,7 +267,7 @@ fn Player(
                         // Keep the frames near the current one.
                         if c.frames.len() > keep {
                             let mut keys: Vec<u64> = c.frames.keys().copied().collect();
-                            keys.sort_by_key(|k| {
+                            ns_sort::sort_by_key(&mut keys, |k| {
                                 if *k >= current {
                                     k - current
                                 } else {

@@ -58,7 +58,7 @@ fn Table(info: Arc<UnitsInfo>) -> impl IntoView {
             let (by, desc) = sort.get();
             if by == "spike_count" {
                 let mut r = rows;
-                r.sort_by_key(|i| i2.spike_counts.get(*i).copied().unwrap_or(0));
+                ns_sort::sort_by_key(&mut r, |i| i2.spike_counts.get(*i).copied().unwrap_or(0));
                 if desc {
                     r.reverse();
                 }
