@@ -8,6 +8,7 @@ mod local;
 mod meta_cache;
 pub mod net;
 mod pages;
+mod reactive;
 mod share;
 pub mod url;
 pub mod views;

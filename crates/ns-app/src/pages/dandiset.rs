@@ -71,7 +71,7 @@ pub fn DandisetPage() -> impl IntoView {
             .unwrap_or_else(|| "draft".into())
     };
     let prefix = move || query.get().get("prefix").unwrap_or_default();
-    let data = LocalResource::new(move || {
+    let data = crate::reactive::resource(move || {
         let (i, v, p) = (id(), version(), prefix());
         async move { load(i, v, p).await }
     });

@@ -50,7 +50,7 @@ pub fn FigurePage() -> impl IntoView {
         return view! { <plugin::PluginHost url=url link=link/> }.into_any();
     }
     let data = link.data.clone();
-    let figure = LocalResource::new(move || {
+    let figure = crate::reactive::resource(move || {
         let data = data.clone();
         async move {
             let bytes = load(&data).await?;

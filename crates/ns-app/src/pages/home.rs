@@ -88,7 +88,7 @@ pub fn HomePage() -> impl IntoView {
 
     let query = RwSignal::new(String::new());
     let submitted = RwSignal::new(String::new());
-    let results = LocalResource::new(move || {
+    let results = crate::reactive::resource(move || {
         let text = submitted.get();
         async move {
             if text.is_empty() {

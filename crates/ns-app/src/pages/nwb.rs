@@ -208,7 +208,7 @@ async fn open(url: Option<String>, local: Option<String>) -> Result<Overview, Wo
 pub fn NwbPage() -> impl IntoView {
     mark("a-page");
     let query = use_query_map();
-    let overview = LocalResource::new(move || {
+    let overview = crate::reactive::resource(move || {
         let q = query.get();
         async move {
             let url = match (q.get("url"), q.get("path"), q.get("dandisetId")) {
@@ -231,7 +231,7 @@ pub fn NwbPage() -> impl IntoView {
             open(url, q.get("local")).await
         }
     });
-    let title = LocalResource::new(move || {
+    let title = crate::reactive::resource(move || {
         let q = query.get();
         async move {
             let dandiset = q.get("dandisetId").is_some();
@@ -545,7 +545,7 @@ fn rows(
     let more = move || batches.update(|b| *b += 1);
     let sentinel = NodeRef::<leptos::html::Tr>::new();
     // The "more" row coming into view shows the next batch.
-    Effect::new(move |_| {
+    crate::reactive::effect(move || {
         let Some(el) = sentinel.get() else { return };
         let seen = Closure::<dyn FnMut(js_sys::Array)>::new(move |entries: js_sys::Array| {
             let any = entries.iter().any(|e| {

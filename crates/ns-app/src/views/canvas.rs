@@ -199,14 +199,14 @@ pub fn TimeCanvas(
             }
         }
     };
-    Effect::new(move |_| {
+    crate::reactive::effect(move || {
         if canvas.get().is_some() {
             measure();
         }
     });
     let resize = window_event_listener(leptos::ev::resize, move |_| measure());
     on_cleanup(move || resize.remove());
-    Effect::new(move |_| {
+    crate::reactive::effect(move || {
         let (Some(c), Some(window)) = (canvas.get(), time.window.get()) else {
             return;
         };

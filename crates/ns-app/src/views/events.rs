@@ -112,7 +112,7 @@ fn EventRows(series: Vec<String>, time: TimeContext) -> impl IntoView {
     for (path, slot) in series.iter().cloned().zip(data.clone()) {
         let busy = StoredValue::new(false);
         let want = StoredValue::new(None::<(f64, f64, u32)>);
-        Effect::new(move |_| {
+        crate::reactive::effect(move || {
             let (Some((a, b)), w) = (time.window.get(), width.get()) else {
                 return;
             };

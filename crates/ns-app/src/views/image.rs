@@ -326,7 +326,7 @@ pub fn ImageCanvas(
 ) -> impl IntoView {
     let canvas = NodeRef::<Canvas>::new();
     let buffer = StoredValue::new_local(Vec::<u8>::new());
-    Effect::new(move |_| {
+    crate::reactive::effect(move || {
         let (Some(c), Some((w, h))) = (canvas.get(), size.get()) else {
             return;
         };
@@ -458,7 +458,7 @@ fn ImageView(props: ViewProps) -> impl IntoView {
 fn LazyImage(path: String, orient: RwSignal<Orientation>) -> impl IntoView {
     let node = NodeRef::<Figure>::new();
     let visible = RwSignal::new(false);
-    Effect::new(move |_| {
+    crate::reactive::effect(move || {
         let Some(el) = node.get() else { return };
         let seen = Closure::<dyn FnMut(js_sys::Array, web_sys::IntersectionObserver)>::new(
             move |entries: js_sys::Array, observer: web_sys::IntersectionObserver| {
@@ -499,11 +499,11 @@ fn StillImage(
     #[prop(default = SHOWN)] shown: f64,
 ) -> impl IntoView {
     let info_path = path.clone();
-    let info = LocalResource::new(move || {
+    let info = crate::reactive::resource(move || {
         let path = info_path.clone();
         async move { client::request(GetImageInfo { path }).await }
     });
-    let frame = LocalResource::new(move || {
+    let frame = crate::reactive::resource(move || {
         let path = path.clone();
         let orientation = orient.get();
         async move {

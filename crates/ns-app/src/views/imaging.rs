@@ -55,7 +55,7 @@ fn ImagingView(props: ViewProps) -> impl IntoView {
     let path = props.path.clone();
     let time = props.time;
     let started = now();
-    let info = LocalResource::new(move || {
+    let info = crate::reactive::resource(move || {
         let path = path.clone();
         async move { client::request(GetImageInfo { path }).await }
     });
@@ -300,7 +300,7 @@ fn Player(
         });
     };
     // A new plane or orientation: a new cache.
-    Effect::new(move |_| {
+    crate::reactive::effect(move || {
         let key = (plane.get(), orient.get());
         cache.update_value(|c| {
             if c.key != Some(key) {
@@ -337,7 +337,7 @@ fn Player(
         }
     };
     // The frame of the index.
-    Effect::new(move |_| {
+    crate::reactive::effect(move || {
         let i = index.get();
         error.set(None);
         if cache.with_value(|c| c.frames.contains_key(&i)) {
@@ -351,7 +351,7 @@ fn Player(
         }
     });
     // The frame at the tab's current time.
-    Effect::new(move |_| {
+    crate::reactive::effect(move || {
         let Some(t) = time.current.get() else {
             return;
         };
@@ -365,7 +365,7 @@ fn Player(
     // reached is measured over the last second.
     let ticks = StoredValue::new_local(Vec::<f64>::new());
     let timer = StoredValue::new_local(None::<IntervalHandle>);
-    Effect::new(move |_| {
+    crate::reactive::effect(move || {
         let on = playing.get();
         let speed = fps.get();
         if let Some(h) = timer.get_value() {
@@ -633,7 +633,7 @@ fn ProjectionPanel(
     let range = RwSignal::new(None::<(f64, f64)>);
     let hover = RwSignal::new(None::<String>);
     // A result for another plane or orientation is not shown.
-    Effect::new(move |_| {
+    crate::reactive::effect(move || {
         let key = (plane.get(), orient.get());
         if result.get_untracked().is_some_and(|r| (r.2, r.1) != key) {
             result.set(None);
@@ -682,7 +682,7 @@ fn ProjectionPanel(
             .get()
             .map(|r| Arc::new(Pixels::projection(&r.0, which_max.get(), r.1)))
     });
-    Effect::new(move |_| {
+    crate::reactive::effect(move || {
         if let Some(p) = pixels.get()
             && range.get_untracked().is_none()
         {

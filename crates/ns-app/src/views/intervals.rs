@@ -42,7 +42,7 @@ fn IntervalsView(props: ViewProps) -> impl IntoView {
     let time = props.time;
     let label_column = RwSignal::new(None::<String>);
     let path = props.path.clone();
-    let data = LocalResource::new(move || {
+    let data = crate::reactive::resource(move || {
         let path = path.clone();
         let label_column = label_column.get();
         async move { client::request(GetIntervals { path, label_column }).await }

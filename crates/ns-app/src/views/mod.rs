@@ -240,7 +240,7 @@ pub fn TabView(
         view! { <div class="tab-actions"><crate::share::ShareButton tab=tab.clone() overview=Arc::clone(&overview)/></div> }
     });
     let single = items.len() == 1;
-    Effect::new(move |_| {
+    crate::reactive::effect(move || {
         if let Some((a, b)) = time.window.get() {
             let value = ns_links::format_tab_time(a, b, time.current.get());
             crate::url::set_params(&[("tab-time", Some(value))]);

@@ -52,7 +52,7 @@ fn PsthView(props: ViewProps) -> impl IntoView {
         .unwrap_or_else(|| "/units".into());
     let trials_path = props.path.clone();
     let up = units_path.clone();
-    let info = LocalResource::new(move || {
+    let info = crate::reactive::resource(move || {
         let path = up.clone();
         async move { client::request(GetUnits { path }).await }
     });
@@ -75,7 +75,7 @@ fn Psths(info: Arc<UnitsInfo>, trials_path: String) -> impl IntoView {
             .unwrap_or_default(),
     );
     let state = RwSignal::new(initial);
-    Effect::new(move |_| write_hash(&state.get()));
+    crate::reactive::effect(move || write_hash(&state.get()));
     // The units shown: the URL's units selection (from the raster or the
     // units table), in the state's order.
     let selection = crate::url::param(super::raster::UNITS_PARAM).unwrap_or_default();
@@ -91,7 +91,7 @@ fn Psths(info: Arc<UnitsInfo>, trials_path: String) -> impl IntoView {
     let tp = trials_path.clone();
     let up = info.path.clone();
     // One answer per alignment column, for every shown unit.
-    let psths = LocalResource::new(move || {
+    let psths = crate::reactive::resource(move || {
         let s = state.get();
         let rows = shown.get();
         let units: Vec<u64> = rows.iter().map(|r| *r as u64).collect();
@@ -245,7 +245,7 @@ fn PsthCanvas(p: Arc<Psth>, unit: usize, height: f64, state: State) -> impl Into
     let hist_h = if state.show_hist { height } else { 0.0 };
     let total_h = raster_h + hist_h + 20.0;
     let p2 = Arc::clone(&p);
-    Effect::new(move |_| {
+    crate::reactive::effect(move || {
         let Some(c) = canvas.get() else { return };
         let Some(ctx) = super::canvas::context_2d(&c) else {
             return;

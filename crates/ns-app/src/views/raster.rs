@@ -35,7 +35,7 @@ const PER_PAGE_PARAM: &str = "units-per-page";
 #[component]
 pub fn RasterView(path: String, time: TimeContext) -> impl IntoView {
     let p = path.clone();
-    let info = LocalResource::new(move || {
+    let info = crate::reactive::resource(move || {
         let path = p.clone();
         async move { client::request(GetUnits { path }).await }
     });
@@ -88,7 +88,7 @@ fn Rows(info: Arc<UnitsInfo>, time: TimeContext) -> impl IntoView {
             .unwrap_or(50)
             .min(n),
     );
-    Effect::new(move |_| {
+    crate::reactive::effect(move || {
         let sort = match (sort_by.get(), descending.get()) {
             (s, false) if s == "id" => None,
             (s, d) => Some(format!("{}{s}", if d { "-" } else { "" })),
@@ -137,7 +137,7 @@ fn Rows(info: Arc<UnitsInfo>, time: TimeContext) -> impl IntoView {
     let want = StoredValue::new(None::<GetRaster>);
     let busy = StoredValue::new(false);
     let path = info.path.clone();
-    Effect::new(move |_| {
+    crate::reactive::effect(move || {
         let (Some((a, b)), w) = (time.window.get(), width.get()) else {
             return;
         };

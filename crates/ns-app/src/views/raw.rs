@@ -15,7 +15,7 @@ const MAX_COLUMNS: u64 = 32;
 #[component]
 pub fn RawView(path: String) -> impl IntoView {
     let p = path.clone();
-    let info = LocalResource::new(move || {
+    let info = crate::reactive::resource(move || {
         let path = p.clone();
         async move { client::request(GetObject { path }).await }
     });
@@ -61,7 +61,7 @@ fn ValuesView(path: String, shape: Vec<u64>) -> impl IntoView {
     let rows_total = shape.first().copied().unwrap_or(1);
     let pages = rows_total.div_ceil(PAGE_ROWS).max(1);
     let shape2 = shape.clone();
-    let values = LocalResource::new(move || {
+    let values = crate::reactive::resource(move || {
         let path = path.clone();
         let shape = shape2.clone();
         let pg = page.get();

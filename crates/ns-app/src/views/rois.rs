@@ -223,7 +223,7 @@ pub fn RoiView(path: String, time: TimeContext) -> impl IntoView {
     let generation = StoredValue::new(0u64);
     let path_sv = StoredValue::new(path);
     // Loads every ROI, part after part, for the plane and orientation.
-    Effect::new(move |_| {
+    crate::reactive::effect(move || {
         let (p, o) = (plane.get(), orient.get());
         generation.update_value(|g| *g += 1);
         let mine = generation.get_value();
@@ -276,7 +276,7 @@ pub fn RoiView(path: String, time: TimeContext) -> impl IntoView {
         }
     });
     // Column conditions select the ROIs that meet them (once loaded).
-    Effect::new(move |_| {
+    crate::reactive::effect(move || {
         let f = filter.get();
         let Some(s) = set.get() else { return };
         if s.ids.len() as u64 != s.num_rois {
@@ -300,7 +300,7 @@ pub fn RoiView(path: String, time: TimeContext) -> impl IntoView {
         }
     });
     // The tab's views see the selection.
-    Effect::new(move |_| {
+    crate::reactive::effect(move || {
         let ids = selected.get();
         time.rois.set((!ids.is_empty()).then(|| Arc::new(ids)));
     });
@@ -314,7 +314,7 @@ pub fn RoiView(path: String, time: TimeContext) -> impl IntoView {
     let references = Memo::new(move |_| {
         set.with(|s| s.as_ref().map(|s| s.references.clone()).unwrap_or_default())
     });
-    Effect::new(move |_| {
+    crate::reactive::effect(move || {
         let refs = references.get();
         let (c, p, o) = (choice.get(), plane.get(), orient.get());
         ref_generation.update_value(|g| *g += 1);

@@ -23,7 +23,7 @@ const PAGE: u64 = 50;
 pub fn TableView(path: String) -> impl IntoView {
     let page = RwSignal::new(0u64);
     let p = path.clone();
-    let data = LocalResource::new(move || {
+    let data = crate::reactive::resource(move || {
         let path = p.clone();
         let start = page.get() * PAGE;
         async move {

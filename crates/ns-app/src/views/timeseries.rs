@@ -50,7 +50,7 @@ const COLORS: [[u8; 3]; 8] = [
 #[component]
 pub fn TimeseriesView(props: ViewProps) -> impl IntoView {
     let path = props.path.clone();
-    let info = LocalResource::new(move || {
+    let info = crate::reactive::resource(move || {
         let path = path.clone();
         async move { client::request(GetSeries { path }).await }
     });
@@ -209,7 +209,7 @@ fn Traces(info: SeriesInfo, time: TimeContext) -> impl IntoView {
         }
         Err(_) => Vec::new(),
     });
-    Effect::new(move |_| {
+    crate::reactive::effect(move || {
         let f = filter.get();
         channel_filter::to_url(&f);
         first_channel.set(0);
@@ -243,7 +243,7 @@ fn Traces(info: SeriesInfo, time: TimeContext) -> impl IntoView {
         .collect();
     let path = info.path.clone();
     let ps = parts.clone();
-    Effect::new(move |_| {
+    crate::reactive::effect(move || {
         let (Some((a, b)), w) = (time.window.get(), width.get()) else {
             return;
         };
@@ -311,7 +311,7 @@ fn Traces(info: SeriesInfo, time: TimeContext) -> impl IntoView {
         Signal::derive(move || ps.iter().filter_map(|p| p.data.get()).collect::<Vec<_>>())
     };
     // A new channel set gets its own amplitude.
-    Effect::new(move |_| {
+    crate::reactive::effect(move || {
         visible.track();
         spread.set(None);
     });

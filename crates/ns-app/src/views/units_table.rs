@@ -26,7 +26,7 @@ const MAX_ROWS: usize = 2000;
 #[component]
 fn UnitsTableView(props: ViewProps) -> impl IntoView {
     let path = props.path.clone();
-    let info = LocalResource::new(move || {
+    let info = crate::reactive::resource(move || {
         let path = path.clone();
         async move { client::request(GetUnits { path }).await }
     });
@@ -45,7 +45,7 @@ fn Table(info: Arc<UnitsInfo>) -> impl IntoView {
     let filter = RwSignal::new(crate::url::param(UNITS_PARAM).unwrap_or_default());
     let text = RwSignal::new(filter.get_untracked());
     let sort = RwSignal::new(("id".to_string(), false));
-    Effect::new(move |_| {
+    crate::reactive::effect(move || {
         let f = filter.get();
         crate::url::set_params(&[(
             UNITS_PARAM,

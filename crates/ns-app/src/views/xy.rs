@@ -30,7 +30,7 @@ const PAD: f64 = 36.0;
 fn XyView(props: ViewProps) -> impl IntoView {
     let path = props.path.clone();
     let time = props.time;
-    let data = LocalResource::new(move || {
+    let data = crate::reactive::resource(move || {
         let path = path.clone();
         async move {
             let info = client::request(GetSeries { path: path.clone() }).await?;
@@ -84,7 +84,7 @@ fn Trajectory(info: SeriesInfo, samples: Samples, time: TimeContext) -> impl Int
     let unit = samples.unit.clone().unwrap_or_default();
     let stride = samples.stride;
     let (t2, xs2, ys2) = (Rc::clone(&t), Rc::clone(&xs), Rc::clone(&ys));
-    Effect::new(move |_| {
+    crate::reactive::effect(move || {
         let Some(c) = canvas.get() else { return };
         let window = time.window.get();
         let current = time.current.get();
