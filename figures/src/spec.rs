@@ -206,6 +206,7 @@ pub struct Recorded {
 
 #[derive(Serialize, Deserialize)]
 struct RecordedJson {
+    #[serde(deserialize_with = "ns_protocol::query_via_value")]
     query: Query,
     answer: Answer,
     arrays: Vec<NdArray>,

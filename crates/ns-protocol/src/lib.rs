@@ -290,14 +290,41 @@ request_reply! {
     GetPsth => Psth(Psth),
 }
 
+impl Query {
+    /// Reads a query from parsed JSON. Every holder of a `Query` (a worker
+    /// request, a figure's recorded answers) reads it through here (see
+    /// [`query_via_value`]), so the browser's wasm holds one copy of its
+    /// deserializer, not one per place and format that holds it (35 KB each).
+    ///
+    /// # Errors
+    /// When the value is not a query.
+    #[inline(never)]
+    pub fn from_value(value: serde_json::Value) -> Result<Query, serde_json::Error> {
+        serde_json::from_value(value)
+    }
+}
+
+/// `#[serde(deserialize_with = "ns_protocol::query_via_value")]`: a `Query`
+/// field read as JSON first, then by [`Query::from_value`].
+///
+/// # Errors
+/// When the field is not a query.
+pub fn query_via_value<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Query, D::Error> {
+    let value = serde_json::Value::deserialize(d)?;
+    Query::from_value(value).map_err(serde::de::Error::custom)
+}
+
 /// What the app asks of the worker.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ToWorker {
-    /// The query is a field of its own, not flattened into the request:
-    /// a flattened enum is read through a second copy of its deserializer
-    /// (figures read `Query` too), about 40 KB more wasm.
-    Request { id: RequestId, query: Query },
+    /// The query is a field of its own, not flattened into the request, and
+    /// read through a JSON value ([`query_via_value`]), as figures read it.
+    Request {
+        id: RequestId,
+        #[serde(deserialize_with = "query_via_value")]
+        query: Query,
+    },
     /// Forget a request: if it has not started, it never will.
     Cancel { id: RequestId },
     /// Panic on purpose (its reply is [`FromWorker::Crashed`]): how the
