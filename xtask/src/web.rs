@@ -66,17 +66,10 @@ pub fn build() -> Result<PathBuf> {
 /// static host can serve them as they are (nginx `gzip_static`).
 fn compress_dist(dist: &Path) -> Result<()> {
     let started = std::time::Instant::now();
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dist).with_context(|| format!("listing {}", dist.display()))? {
-        let path = entry?.path();
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default();
-        if path.is_file() && !name.starts_with('.') && !name.ends_with(".gz") {
-            files.push(path);
-        }
-    }
+    let mut files: Vec<PathBuf> = dist_files(dist)?
+        .into_iter()
+        .map(|(path, _)| path)
+        .collect();
     // The largest first: it alone takes most of the time.
     files.sort_by_key(|p| std::cmp::Reverse(std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)));
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
@@ -124,16 +117,12 @@ fn zopfli_file(path: &Path) -> Result<()> {
     };
     zopfli::compress(options, zopfli::Format::Gzip, bytes.as_slice(), &mut gz)
         .with_context(|| format!("compressing {}", path.display()))?;
-    let mut out = path.as_os_str().to_owned();
-    out.push(".gz");
-    std::fs::write(&out, gz).with_context(|| format!("writing {}", Path::new(&out).display()))
+    let out = gz_path(path);
+    std::fs::write(&out, gz).with_context(|| format!("writing {}", out.display()))
 }
 
-/// What the browser downloads to run the app and its worker (the `.wasm`
-/// and `.js` files of `dist`): one line with the total and each file,
-/// gzip-compressed as `neurosift` embeds and serves them.
-fn bundle_report(dist: &Path) -> Result<String> {
-    use std::io::Write as _;
+/// The built app's files (path, name), without the stamp and the `.gz` forms.
+fn dist_files(dist: &Path) -> Result<Vec<(PathBuf, String)>> {
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dist).with_context(|| format!("listing {}", dist.display()))? {
         let path = entry?.path();
@@ -142,13 +131,32 @@ fn bundle_report(dist: &Path) -> Result<String> {
             .and_then(|n| n.to_str())
             .unwrap_or_default()
             .to_string();
+        if path.is_file() && !name.starts_with('.') && !name.ends_with(".gz") {
+            files.push((path, name));
+        }
+    }
+    Ok(files)
+}
+
+/// `<file>.gz` beside `path`.
+fn gz_path(path: &Path) -> PathBuf {
+    let mut gz = path.as_os_str().to_owned();
+    gz.push(".gz");
+    PathBuf::from(gz)
+}
+
+/// What the browser downloads to run the app and its worker (the `.wasm`
+/// and `.js` files of `dist`): one line with the total and each file,
+/// gzip-compressed as `neurosift` embeds and serves them.
+fn bundle_report(dist: &Path) -> Result<String> {
+    use std::io::Write as _;
+    let mut files = Vec::new();
+    for (path, name) in dist_files(dist)? {
         if !(name.ends_with(".wasm") || name.ends_with(".js")) {
             continue;
         }
         let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-        let mut gz_path = path.as_os_str().to_owned();
-        gz_path.push(".gz");
-        let gz = match std::fs::metadata(&gz_path) {
+        let gz = match std::fs::metadata(gz_path(&path)) {
             Ok(meta) => usize::try_from(meta.len())?,
             Err(_) => {
                 let mut gz =
