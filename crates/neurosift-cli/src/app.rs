@@ -102,8 +102,7 @@ pub async fn serve(request: Request) -> Response {
     headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     // The app's files have fixed names (`ns-web.js`, `ns-web_bg.wasm`: the
     // reader workers' loader names them), so each is revalidated (cheap: ETag).
-    let cache = "no-cache";
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     if gzip {
         headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
     }
