@@ -8,8 +8,9 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { copyFileSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { ensureFixture, launchChromium, newViewPage, startServer, stopServers } from './support.mjs';
 
 const dist = process.env.NEUROSIFT_DIST;
@@ -81,4 +82,36 @@ test('a group of 250 objects lists 100 rows, then the rest as its end scrolls in
   await section.locator('tr[data-path="/acquisition/series_249"] a').click();
   await page.getByTestId('tab-bar').getByText('series_249').waitFor();
   assert.deepEqual(page.errors, []);
+});
+
+test('the page compiles its wasm once: its reader workers are posted the module, not fetching their own', async () => {
+  const page = await newViewPage(browser);
+  await page.goto(url());
+  await page.getByTestId('session').getByText('many objects for the open tests').waitFor();
+  // Open a series: the pool's other workers start and read too.
+  await page.locator('tr[data-path="/acquisition/series_001"] a').click();
+  await page.getByTestId('tab-bar').getByText('series_001').waitFor();
+  const wasmFetches = async (target) => target.evaluate(() => performance.getEntriesByType('resource')
+    .filter((r) => r.name.endsWith('.wasm')).length);
+  // All the pool's workers run the wasm (`w-start`: their reader began).
+  const started = async () => (await Promise.all(page.workers().map((w) => w.evaluate(
+    () => performance.getEntriesByName('w-start').length).catch(() => 0)))).filter((n) => n > 0).length;
+  for (let i = 0; i < 100 && await started() < 3; i++) await page.waitForTimeout(100);
+  assert.equal(await started(), 3);
+  assert.equal(await wasmFetches(page), 1);
+  for (const worker of page.workers()) assert.equal(await wasmFetches(worker), 0);
+  assert.deepEqual(page.errors, []);
+});
+
+test('a wasm that does not compile: the page says it could not start', async () => {
+  // The built app with a damaged wasm.
+  const broken = mkdtempSync(join(tmpdir(), 'neurosift-broken-'));
+  for (const name of readdirSync(dist).filter((n) => !n.endsWith('.gz') && !n.startsWith('.'))) {
+    copyFileSync(join(dist, name), join(broken, name));
+  }
+  writeFileSync(join(broken, 'ns-web_bg.wasm'), Buffer.from('not a wasm module'));
+  const brokenApp = await startServer(['--dir', fixtures, '--app-dir', broken]);
+  const page = await newViewPage(browser);
+  await page.goto(`${brokenApp}/nwb?url=${encodeURIComponent(`${data}/files/many_objects.nwb`)}`);
+  await page.getByText(/^Neurosift could not start: WebAssembly.*magic word/).waitFor();
 });

@@ -197,7 +197,8 @@ fn fill_pool() {
 
 /// Starts worker `index` with its message and error handlers, from the
 /// workers' code `www/index.html` made (a Blob URL: `neurosiftWorkerUrl`),
-/// which runs this page's own wasm (`ns-web`) as the reader.
+/// which runs this page's own wasm (`ns-web`, the module posted to it) as
+/// the reader.
 fn new_slot(index: usize) -> Result<Slot, String> {
     let url = web_sys::window()
         .and_then(|w| js_sys::Reflect::get(&w, &"neurosiftWorkerUrl".into()).ok())
@@ -207,6 +208,11 @@ fn new_slot(index: usize) -> Result<Slot, String> {
     let options = web_sys::WorkerOptions::new();
     options.set_type(web_sys::WorkerType::Module);
     let worker = Worker::new_with_options(&url, &options)
+        .map_err(|e| format!("cannot start the reader worker: {e:?}"))?;
+    // Its wasm: this page's compiled module, which its loader instantiates.
+    let message = js_sys::Object::new();
+    js_sys::Reflect::set(&message, &"neurosiftWasm".into(), &wasm_bindgen::module())
+        .and_then(|_| worker.post_message(&message))
         .map_err(|e| format!("cannot start the reader worker: {e:?}"))?;
     Ok(slot_for(index, worker))
 }
