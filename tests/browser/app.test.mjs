@@ -174,6 +174,20 @@ test('dandiset page lists folders and sizes and opens an NWB asset', async () =>
     await page.screenshot({ path: join(shots, 'dandiset-open-asset.png') });
   }
   assert.ok(page.url().includes('dandisetId=000001'));
+  // All of it in one page load: the links were followed in the app, and
+  // Back and the brand link are too.
+  await page.evaluate(() => { window.sameLoad = true; });
+  await page.goBack();
+  await page.getByRole('link', { name: 'sub-01_behavior.nwb' }).waitFor();
+  assert.match(page.url(), /[/]dandiset[/]000001[?]/);
+  await page.locator('a.brand').click();
+  await page.getByTestId('url-input').waitFor();
+  assert.equal(new URL(page.url()).pathname, '/');
+  await page.goBack();
+  await page.getByRole('link', { name: 'sub-01_behavior.nwb' }).waitFor();
+  assert.equal(await page.evaluate(() => window.sameLoad), true);
+  await page.goto(`${app}/nowhere`);
+  await page.getByText('Page not found.').waitFor();
 });
 
 test('a local file opens without being loaded whole', async () => {

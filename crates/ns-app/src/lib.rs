@@ -9,16 +9,16 @@ mod meta_cache;
 pub mod net;
 mod pages;
 mod reactive;
+mod router;
 mod share;
 pub mod url;
 pub mod views;
 
 use leptos::prelude::*;
-use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
 
 use crate::components::StatusLine;
 use crate::pages::{DandisetPage, FigurePage, HomePage, NwbPage};
+use crate::router::Route;
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -31,8 +31,8 @@ pub fn App() -> impl IntoView {
                 .iter()
                 .any(|(k, v)| k == "embedded" && v == "1")
         });
+    let route = router::start().route();
     view! {
-        <Router>
             <Show when=move || !embedded>
                 <header class="appbar">
                     <a href="/" class="brand">"Neurosift"</a>
@@ -42,17 +42,15 @@ pub fn App() -> impl IntoView {
             <main>
                 {match activity.clone() {
                     Err(e) => view! { <div class="error-panel"><strong>"Cannot start: "</strong>{e}</div> }.into_any(),
-                    Ok(_) => view! {
-                        <Routes fallback=|| view! { <p class="empty">"Page not found."</p> }>
-                            <Route path=path!("/") view=HomePage/>
-                            <Route path=path!("/nwb") view=NwbPage/>
-                            <Route path=path!("/f") view=FigurePage/>
-                            <Route path=path!("/dandiset/:id") view=DandisetPage/>
-                        </Routes>
-                    }.into_any(),
+                    Ok(_) => (move || match route.get() {
+                        Route::Home => view! { <HomePage/> }.into_any(),
+                        Route::Nwb => view! { <NwbPage/> }.into_any(),
+                        Route::Figure => view! { <FigurePage/> }.into_any(),
+                        Route::Dandiset => view! { <DandisetPage/> }.into_any(),
+                        Route::NotFound => view! { <p class="empty">"Page not found."</p> }.into_any(),
+                    }).into_any(),
                 }}
             </main>
             {activity.ok().map(|a| view! { <StatusLine activity=a/> })}
-        </Router>
     }
 }

@@ -3,7 +3,6 @@
 //! the viewer with the link DANDI's own button makes.
 
 use leptos::prelude::*;
-use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::components::human_bytes;
 use crate::net;
@@ -61,9 +60,9 @@ async fn load(
 
 #[component]
 pub fn DandisetPage() -> impl IntoView {
-    let params = use_params_map();
-    let query = use_query_map();
-    let id = move || params.get().get("id").unwrap_or_default();
+    let path = crate::router::use_path();
+    let query = crate::router::use_query();
+    let id = move || crate::router::dandiset_id(&path.read()).unwrap_or_default();
     let version = move || {
         query
             .get()

@@ -3,69 +3,54 @@
 //! `?p=/nwb&…` links are rewritten to their new form here.
 
 use leptos::prelude::*;
-use leptos_router::NavigateOptions;
-use leptos_router::hooks::use_navigate;
 use wasm_bindgen::JsCast;
 use web_sys::{DragEvent, HtmlInputElement};
 
 use crate::net;
+use crate::router::navigate;
 
 #[component]
 pub fn HomePage() -> impl IntoView {
-    let navigate = use_navigate();
     let search = web_sys::window()
         .and_then(|w| w.location().search().ok())
         .unwrap_or_default();
     if let Some(target) = ns_links::rewrite_legacy(&search) {
-        let nav = navigate.clone();
         request_animation_frame(move || {
-            nav(
-                &target,
-                NavigateOptions {
-                    replace: true,
-                    ..Default::default()
-                },
-            );
+            navigate(&target, true);
         });
     }
 
     let url = RwSignal::new(String::new());
     let open_url = {
-        let navigate = navigate.clone();
         move |ev: leptos::ev::SubmitEvent| {
             ev.prevent_default();
             let u = url.get_untracked().trim().to_string();
             // A figure URL, or a figure's store URI, opens the figure.
             if let Some(link) = ns_links::FigureLink::parse_url(&u) {
-                navigate(&link.to_path(), NavigateOptions::default());
+                navigate(&link.to_path(), false);
             } else if u.starts_with("sha1://") || u.starts_with("kachery:") {
                 let link = ns_links::FigureLink {
                     view: "auto".into(),
                     data: u,
                     ..Default::default()
                 };
-                navigate(&link.to_path(), NavigateOptions::default());
+                navigate(&link.to_path(), false);
             } else if !u.is_empty() {
-                navigate(
-                    &ns_links::nwb_link(&u, None, None),
-                    NavigateOptions::default(),
-                );
+                navigate(&ns_links::nwb_link(&u, None, None), false);
             }
         }
     };
     let open_file = {
-        let navigate = navigate.clone();
         move |file: web_sys::File| {
             let name = file.name();
             crate::local::set(file);
             navigate(
                 &format!("/nwb?local={}", ns_links::encode_component(&name)),
-                NavigateOptions::default(),
+                false,
             );
         }
     };
     let on_pick = {
-        let open_file = open_file.clone();
         move |ev: leptos::ev::Event| {
             let input: Option<HtmlInputElement> = ev.target().and_then(|t| t.dyn_into().ok());
             if let Some(file) = input.and_then(|i| i.files()).and_then(|f| f.get(0)) {

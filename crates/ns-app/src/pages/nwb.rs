@@ -7,7 +7,6 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 use ns_protocol::{ErrorKind, FileSource, ObjectSummary, Overview, WorkerError};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
@@ -207,7 +206,7 @@ async fn open(url: Option<String>, local: Option<String>) -> Result<Overview, Wo
 #[component]
 pub fn NwbPage() -> impl IntoView {
     mark("a-page");
-    let query = use_query_map();
+    let query = crate::router::use_query();
     let overview = crate::reactive::resource(move || {
         let q = query.get();
         async move {
