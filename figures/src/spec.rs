@@ -11,7 +11,7 @@ use crate::{Error, NdArray, Result};
 
 /// Every figure, tagged by `type`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type")]
+#[serde(remote = "Self")]
 pub enum Figure {
     /// A view of NWB objects with the data that drew it.
     #[serde(rename = "neurosift.frozen")]
@@ -25,6 +25,8 @@ pub enum Figure {
     #[serde(rename = "neurosift.layout")]
     Layout(Layout),
 }
+
+ns_protocol::internally_tagged!(Figure, "type");
 
 impl Figure {
     /// Reads a figure from JSON.
@@ -206,7 +208,6 @@ pub struct Recorded {
 
 #[derive(Serialize, Deserialize)]
 struct RecordedJson {
-    #[serde(deserialize_with = "ns_protocol::query_via_value")]
     query: Query,
     answer: Answer,
     arrays: Vec<NdArray>,
@@ -331,11 +332,26 @@ pub struct TimeseriesDataset {
 }
 
 /// A column: an encoded array, or a plain JSON list of numbers.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Column {
     Array(NdArray),
     List(Vec<f64>),
+}
+
+/// A JSON list is a `List`, anything else must be an encoded array (read
+/// through a JSON value, not serde's untagged `Content`: see
+/// `ns_protocol::tagged`).
+impl<'de> Deserialize<'de> for Column {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(d)?;
+        if value.is_array() {
+            Vec::<f64>::deserialize(value).map(Column::List)
+        } else {
+            NdArray::deserialize(value).map(Column::Array)
+        }
+        .map_err(D::Error::custom)
+    }
 }
 
 impl Column {

@@ -18,6 +18,7 @@ mod buffer;
 pub mod filter;
 mod imaging;
 mod pages;
+pub mod tagged;
 
 use serde::{Deserialize, Serialize};
 
@@ -29,12 +30,17 @@ pub use imaging::{
 pub use ns_model::{DimSelection, Selection};
 pub use pages::{decode_pages, encode_pages};
 
+internally_tagged!(FileSource, "kind");
+internally_tagged!(Query, "query");
+internally_tagged!(Answer, "answer");
+internally_tagged!(ValuesData, "kind");
+
 /// A request id, unique per app session.
 pub type RequestId = u64;
 
 /// Where a file comes from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(remote = "Self", rename_all = "snake_case")]
 pub enum FileSource {
     /// A URL read with HTTP Range requests. `size_bytes` is used when the
     /// server does not expose the size to scripts (S3 exposes only ETag).
@@ -216,7 +222,7 @@ macro_rules! request_reply {
     ($($request:ident => $variant:ident($reply:ident)),* $(,)?) => {
         /// Every request, as it travels.
         #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-        #[serde(tag = "query", rename_all = "snake_case")]
+        #[serde(remote = "Self", rename_all = "snake_case")]
         pub enum Query {
             $($variant($request),)*
         }
@@ -224,7 +230,7 @@ macro_rules! request_reply {
         /// Every successful reply, as it travels: the variant of the same
         /// name as the request's.
         #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-        #[serde(tag = "answer", rename_all = "snake_case")]
+        #[serde(remote = "Self", rename_all = "snake_case")]
         pub enum Answer {
             $($variant($reply),)*
         }
@@ -290,41 +296,14 @@ request_reply! {
     GetPsth => Psth(Psth),
 }
 
-impl Query {
-    /// Reads a query from parsed JSON. Every holder of a `Query` (a worker
-    /// request, a figure's recorded answers) reads it through here (see
-    /// [`query_via_value`]), so the browser's wasm holds one copy of its
-    /// deserializer, not one per place and format that holds it (35 KB each).
-    ///
-    /// # Errors
-    /// When the value is not a query.
-    #[inline(never)]
-    pub fn from_value(value: serde_json::Value) -> Result<Query, serde_json::Error> {
-        serde_json::from_value(value)
-    }
-}
-
-/// `#[serde(deserialize_with = "ns_protocol::query_via_value")]`: a `Query`
-/// field read as JSON first, then by [`Query::from_value`].
-///
-/// # Errors
-/// When the field is not a query.
-pub fn query_via_value<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Query, D::Error> {
-    let value = serde_json::Value::deserialize(d)?;
-    Query::from_value(value).map_err(serde::de::Error::custom)
-}
-
-/// What the app asks of the worker.
+/// What the app asks of the worker. The two messages are tagged by serde's
+/// default (`{"request": {…}}`), which its JSON reader reads directly;
+/// they are never stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum ToWorker {
-    /// The query is a field of its own, not flattened into the request, and
-    /// read through a JSON value ([`query_via_value`]), as figures read it.
-    Request {
-        id: RequestId,
-        #[serde(deserialize_with = "query_via_value")]
-        query: Query,
-    },
+    /// The query is a field of its own, not flattened into the request.
+    Request { id: RequestId, query: Query },
     /// Forget a request: if it has not started, it never will.
     Cancel { id: RequestId },
     /// Panic on purpose (its reply is [`FromWorker::Crashed`]): how the
@@ -354,7 +333,7 @@ pub const EARLY_OPEN_ID: RequestId = RequestId::MAX;
     )
 )]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum FromWorker {
     /// The worker's wasm has started; messages sent before this are lost.
     Ready,
@@ -506,7 +485,7 @@ pub struct Values {
 
 /// Numbers travel as a typed buffer; everything else as text.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(remote = "Self", rename_all = "snake_case")]
 pub enum ValuesData {
     Numbers {
         buffer: TypedBuffer,
@@ -897,15 +876,12 @@ pub fn encode<T: Message>(mut message: T) -> Encoded {
         .into_iter()
         .map(TypedBuffer::take_bytes)
         .collect();
-    // Through a `Value`, as the figures' canonical JSON is made: the
-    // browser's wasm then holds one serializer per type, not two. (The text
-    // is small: numeric payloads travel as buffers.)
-    let text = serde_json::to_value(&message)
-        .and_then(|value| serde_json::to_string(&value))
-        .unwrap_or_else(|e| {
-            // Our own types always serialize; keep the failure visible anyway.
-            format!(r#"{{"type":"encode_error","message":{:?}}}"#, e.to_string())
-        });
+    // The tagged types inside are written through a `Value` (see
+    // `tagged`), as the figures' canonical JSON is: one serializer each.
+    let text = serde_json::to_string(&message).unwrap_or_else(|e| {
+        // Our own types always serialize; keep the failure visible anyway.
+        format!(r#"{{"encode_error":{{"message":{:?}}}}}"#, e.to_string())
+    });
     Encoded { text, buffers }
 }
 
@@ -942,6 +918,44 @@ fn truncate(s: &str, n: usize) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The JSON of the tagged enums inside the messages: as serde's
+    /// internally tagged code wrote it (tag first, then the fields in
+    /// order), which stored figures hold; read back equal. The messages
+    /// themselves have serde's default tags.
+    #[test]
+    #[expect(clippy::unwrap_used, reason = "tests")]
+    fn tagged_json_forms() {
+        let forms = [
+            r#""ready""#,
+            r#"{"cancel":{"id":3}}"#,
+            r#"{"crashed":{"message":"boom"}}"#,
+            r#"{"request":{"id":7,"query":{"query":"open","source":{"kind":"url","url":"https://x/a.nwb","size_bytes":null,"api_key":null}}}}"#,
+            r#"{"request":{"id":8,"query":{"query":"open","source":{"kind":"local","name":"a.nwb","size_bytes":12}}}}"#,
+            r#"{"request":{"id":9,"query":{"query":"object","path":"/acquisition"}}}"#,
+        ];
+        for text in forms {
+            if let Ok(to) = serde_json::from_str::<ToWorker>(text) {
+                assert_eq!(serde_json::to_string(&to).unwrap(), text);
+            } else {
+                let from: FromWorker = serde_json::from_str(text).unwrap();
+                assert_eq!(serde_json::to_string(&from).unwrap(), text);
+            }
+        }
+        let values = ValuesData::Text {
+            values: vec!["a".into()],
+        };
+        let text = serde_json::to_string(&values).unwrap();
+        assert_eq!(text, r#"{"kind":"text","values":["a"]}"#);
+        assert_eq!(serde_json::from_str::<ValuesData>(&text).unwrap(), values);
+        // What is wrong is said.
+        let e = serde_json::from_str::<Query>(r#"{"query":"nope","id":1}"#).unwrap_err();
+        assert!(e.to_string().contains("unknown variant `nope`"), "{e}");
+        let e = serde_json::from_str::<Query>(r#"{"path":"/a"}"#).unwrap_err();
+        assert!(e.to_string().contains("missing field `query`"), "{e}");
+        let e = serde_json::from_str::<FileSource>(r#"{"kind":"url"}"#).unwrap_err();
+        assert!(e.to_string().contains("missing field `url`"), "{e}");
+    }
 
     fn window() -> Window {
         Window {
