@@ -72,14 +72,14 @@ async function timeline(page) {
 
 // Phases: [label, from mark, to mark].
 // Rows whose marks a build does not set show `–` (the early open, from
-// the first worker's loader in `www/index.html`, sets `w-early-probe-…`; the app's own
+// the page's first script in `www/index.html`, sets `a-early-probe-…`; the app's own
 // probe, used when the worker could not open the file by itself, `a-probe-…`).
 const PHASES = [
   ['HTML', null, 'html'],
   ['app js+wasm fetched', 'html', 'app-wasm-fetched'],
   ['app wasm instantiated, page built', 'app-wasm-fetched', 'a-page'],
-  ['early probe sent (first worker, from navigation)', null, 'w-early-probe-sent'],
-  ['early probe answered, saved pages looked up', 'w-early-probe-sent', 'w-early-probe-done'],
+  ['early probe sent (page, from navigation)', null, 'a-early-probe-sent'],
+  ['early probe answered, saved pages looked up', 'a-early-probe-sent', 'a-early-probe-done'],
   ['app: probe (size, validator)', 'a-probe-start', 'a-probe-done'],
   ['app: saved metadata looked up', 'a-probe-done', 'a-cache-looked-up'],
   ['worker wasm ready (from navigation)', null, 'w-start'],
