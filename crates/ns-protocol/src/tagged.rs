@@ -14,12 +14,12 @@
 
 use serde_json::{Map, Value};
 
-/// `{"<tag>": "<variant>", …fields}` → `{"<variant>": {…fields}}`, or, for
-/// a variant in `units`, `{"<variant>": null}`.
+/// `{"<tag>": "<variant>", …fields}` → `{"<variant>": {…fields}}` (the
+/// enums that opt in have no unit variants).
 ///
 /// # Errors
 /// When `value` is not an object with a string `tag`.
-pub fn to_external(value: Value, tag: &str, units: &[&str]) -> Result<Value, String> {
+pub fn to_external(value: Value, tag: &str) -> Result<Value, String> {
     let Value::Object(mut fields) = value else {
         return Err(format!(
             "invalid type: {}, expected an object with a `{tag}` field",
@@ -36,32 +36,25 @@ pub fn to_external(value: Value, tag: &str, units: &[&str]) -> Result<Value, Str
         }
         None => return Err(format!("missing field `{tag}`")),
     };
-    let inner = if units.contains(&variant.as_str()) {
-        Value::Null
-    } else {
-        Value::Object(fields)
-    };
     let mut outer = Map::with_capacity(1);
-    outer.insert(variant, inner);
+    outer.insert(variant, Value::Object(fields));
     Ok(Value::Object(outer))
 }
 
-/// `{"<variant>": {…fields}}` or `"<variant>"` (a unit variant) →
-/// `{"<tag>": "<variant>", …fields}`: the tag first.
+/// `{"<variant>": {…fields}}` → `{"<tag>": "<variant>", …fields}`: the
+/// tag first.
 ///
 /// # Errors
-/// When `value` is neither (a variant whose data is not an object cannot
+/// When `value` is not that (a variant whose data is not an object cannot
 /// be tagged inside).
 pub fn to_internal(value: Value, tag: &str) -> Result<Value, String> {
     let (variant, fields) = match value {
-        Value::String(variant) => (variant, Map::new()),
         Value::Object(outer) if outer.len() == 1 => {
             let Some((variant, inner)) = outer.into_iter().next() else {
                 unreachable!("one entry")
             };
             match inner {
                 Value::Object(fields) => (variant, fields),
-                Value::Null => (variant, Map::new()),
                 other => {
                     return Err(format!(
                         "variant `{variant}` holds {}, which cannot carry a `{tag}` field",
@@ -90,16 +83,21 @@ fn kind(value: &Value) -> &'static str {
 }
 
 /// `Serialize` and `Deserialize` for an enum with `#[serde(remote =
-/// "Self")]`, in the internally tagged JSON form, tag `$tag`; `$unit`s are
-/// its unit variants (as serialized: after renaming).
+/// "Self")]` and no unit variants, in the internally tagged JSON form, tag
+/// `$tag`.
 #[macro_export]
 macro_rules! internally_tagged {
-    ($ty:ty, $tag:literal $(, units = [$($unit:literal),* $(,)?])?) => {
+    ($ty:ty, $tag:literal) => {
         impl ::serde::Serialize for $ty {
-            fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::core::result::Result<S::Ok, S::Error> {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                s: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
                 // Not generic: compiled once, whatever `S` is.
                 #[inline(never)]
-                fn internal(v: &$ty) -> ::core::result::Result<::serde_json::Value, ::std::string::String> {
+                fn internal(
+                    v: &$ty,
+                ) -> ::core::result::Result<::serde_json::Value, ::std::string::String> {
                     let external = <$ty>::serialize(v, ::serde_json::value::Serializer)
                         .map_err(|e| e.to_string())?;
                     $crate::tagged::to_internal(external, $tag)
@@ -111,11 +109,15 @@ macro_rules! internally_tagged {
         }
 
         impl<'de> ::serde::Deserialize<'de> for $ty {
-            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                d: D,
+            ) -> ::core::result::Result<Self, D::Error> {
                 // Not generic: compiled once, whatever `D` is.
                 #[inline(never)]
-                fn read(value: ::serde_json::Value) -> ::core::result::Result<$ty, ::std::string::String> {
-                    let external = $crate::tagged::to_external(value, $tag, &[$($($unit),*)?])?;
+                fn read(
+                    value: ::serde_json::Value,
+                ) -> ::core::result::Result<$ty, ::std::string::String> {
+                    let external = $crate::tagged::to_external(value, $tag)?;
                     <$ty>::deserialize(external).map_err(|e| e.to_string())
                 }
                 let value = <::serde_json::Value as ::serde::Deserialize>::deserialize(d)?;
@@ -134,7 +136,7 @@ mod tests {
     #[test]
     fn round_trips() {
         let internal = json!({"kind": "url", "url": "https://x", "size_bytes": 3});
-        let external = to_external(internal.clone(), "kind", &[]).unwrap();
+        let external = to_external(internal.clone(), "kind").unwrap();
         assert_eq!(
             external,
             json!({"url": {"url": "https://x", "size_bytes": 3}})
@@ -143,18 +145,9 @@ mod tests {
         assert_eq!(back, internal);
         // The tag first, as serde's internally tagged code writes it.
         assert_eq!(back.as_object().unwrap().keys().next().unwrap(), "kind");
-        // Unit variants.
-        assert_eq!(
-            to_external(json!({"type": "ready"}), "type", &["ready"]).unwrap(),
-            json!({"ready": null})
-        );
-        assert_eq!(
-            to_internal(json!("ready"), "type").unwrap(),
-            json!({"type": "ready"})
-        );
         // A struct variant whose fields are all absent stays an object.
         assert_eq!(
-            to_external(json!({"type": "x"}), "type", &[]).unwrap(),
+            to_external(json!({"type": "x"}), "type").unwrap(),
             json!({"x": {}})
         );
     }
@@ -162,15 +155,15 @@ mod tests {
     #[test]
     fn says_what_is_wrong() {
         assert_eq!(
-            to_external(json!([1]), "type", &[]).unwrap_err(),
+            to_external(json!([1]), "type").unwrap_err(),
             "invalid type: an array, expected an object with a `type` field"
         );
         assert_eq!(
-            to_external(json!({"a": 1}), "type", &[]).unwrap_err(),
+            to_external(json!({"a": 1}), "type").unwrap_err(),
             "missing field `type`"
         );
         assert_eq!(
-            to_external(json!({"type": 1}), "type", &[]).unwrap_err(),
+            to_external(json!({"type": 1}), "type").unwrap_err(),
             "invalid type: a number for `type`, expected a string"
         );
         assert!(
@@ -179,5 +172,7 @@ mod tests {
                 .contains("cannot carry a `type` field")
         );
         assert!(to_internal(json!(1), "type").is_err());
+        // A unit variant (serde writes it as a string) has no place for a tag.
+        assert!(to_internal(json!("ready"), "type").is_err());
     }
 }
