@@ -329,6 +329,84 @@ test('reopening a file costs one round trip (metadata cached, checked against si
   assert.ok(await stats() >= 2);
 });
 
+test('a reopen draws the saved overview at once; one of another version, another build, damaged or not the file\'s is not kept', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ns-overview-'));
+  copyFileSync(join(fixtures, 'nwb_ecephys.nwb'), join(dir, 'session.nwb'));
+  const server = await startServer(['--dir', dir]);
+  const stats = async () => (await (await fetch(`${server}/__control/stats`)).json()).requests;
+  const reset = () => fetch(`${server}/__control/reset`, { method: 'POST' });
+  const fileUrl = `${server}/files/session.nwb`;
+  const page = await newPage();
+  const marks = () => page.evaluate(() => performance.getEntriesByType('mark').map((m) => m.name));
+  const saved = () => page.waitForFunction(() => performance.getEntriesByName('a-overview-saved').length > 0);
+  // The saved overview of the file (`size`, `validator`, `build` lines,
+  // then its JSON), edited in localStorage.
+  const edit = (change) => page.evaluate(([url, change]) => {
+    const key = 'neurosift.overview:' + url;
+    const saved = localStorage.getItem(key);
+    if (saved === null) return false;
+    const [size, validator, build, ...rest] = saved.split('\n');
+    const header = { size, validator, build };
+    let text = rest.join('\n');
+    if (change.replace) text = text.split(change.replace[0]).join(change.replace[1]);
+    if (change.text !== undefined) text = change.text;
+    if (change.header) header[change.header[0]] = change.header[1];
+    localStorage.setItem(key, [header.size, header.validator, header.build, text].join('\n'));
+    return true;
+  }, [fileUrl, change]);
+  // With a tab: its view asks for values as soon as it is drawn.
+  await page.goto(`${app}/nwb?url=${encodeURIComponent(fileUrl)}&tab=/acquisition/ElectricalSeries/data`);
+  await session(page).getByText('Extracellular ephys test session').waitFor();
+  assert.ok(!(await marks()).includes('a-saved-overview'), 'nothing saved yet');
+  await saved();
+  await page.waitForTimeout(300); // the worker's pages too
+
+  // Reopened: drawn from the saved overview, then checked against the
+  // file's own (one request: the probe), and kept.
+  await reset();
+  await page.reload();
+  await session(page).getByText('Extracellular ephys test session').waitFor();
+  await page.waitForFunction(() => performance.getEntriesByName('a-saved-overview-checked').length > 0);
+  let m = await marks();
+  assert.ok(m.includes('a-saved-overview'), `drawn from the saved overview: ${m}`);
+  assert.ok(!m.includes('a-probe-start'), 'the page did not open the file again');
+  assert.equal(await stats(), 1, 'a reopen costs only the probe');
+  assert.equal(await page.getByTestId('tree').locator('tr.row').count() > 0, true);
+  // The tab's view, drawn before the file was open, got its values.
+  await page.getByTestId('raw').getByText('rows 0–100 of 30000').waitFor();
+
+  // Another build saved it: not used.
+  assert.ok(await edit({ header: ['build', 'another-build'] }));
+  await page.reload();
+  await session(page).getByText('Extracellular ephys test session').waitFor();
+  assert.ok(!(await marks()).includes('a-saved-overview'), 'another build\'s overview is not drawn');
+  await saved();
+
+  // Damaged: not used, and saved again.
+  assert.ok(await edit({ text: '{"location": 3' }));
+  await page.reload();
+  await session(page).getByText('Extracellular ephys test session').waitFor();
+  assert.ok(!(await marks()).includes('a-saved-overview'), 'a damaged overview is not drawn');
+  await saved();
+
+  // Saved for this version but not what the file says (as if drawn by a
+  // reader with a bug): replaced by the file's own once it is open.
+  assert.ok(await edit({ replace: ['Extracellular ephys test session', 'Not this session'] }));
+  await page.reload();
+  await session(page).getByText('Extracellular ephys test session').waitFor();
+  m = await marks();
+  assert.ok(m.includes('a-saved-overview-checked'), `checked: ${m}`);
+  assert.equal(await session(page).getByText('Not this session').count(), 0);
+  await saved();
+
+  // The file changes: its saved overview is not drawn.
+  copyFileSync(join(fixtures, 'nwb_behavior.nwb'), join(dir, 'session.nwb'));
+  await page.reload();
+  await session(page).getByText('Behavior test session').waitFor();
+  assert.ok(!(await marks()).includes('a-saved-overview'), 'another version\'s overview is not drawn');
+  assert.deepEqual(page.errors, []);
+});
+
 test('LINDI files (.lindi.json and .lindi.tar) open, and values come from their references', async () => {
   const page = await newPage();
   for (const name of ['nwb_ecephys.nwb.lindi.json', 'nwb_ecephys.nwb.lindi.tar']) {

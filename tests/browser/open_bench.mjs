@@ -73,13 +73,16 @@ async function timeline(page) {
 // Phases: [label, from mark, to mark].
 // Rows whose marks a build does not set show `–` (the early open, from
 // the page's first script in `www/index.html`, sets `a-early-probe-…`; the app's own
-// probe, used when the worker could not open the file by itself, `a-probe-…`).
+// probe, used when the worker could not open the file by itself, `a-probe-…`; a reopen
+// that draws the saved overview, `a-saved-overview…`: its worker rows are then the
+// open that checks it, after the overview is on screen).
 const PHASES = [
   ['HTML', null, 'html'],
   ['app js+wasm fetched', 'html', 'app-wasm-fetched'],
   ['app wasm instantiated, page built', 'app-wasm-fetched', 'a-page'],
   ['early probe sent (page, from navigation)', null, 'a-early-probe-sent'],
   ['early probe answered, saved pages looked up', 'a-early-probe-sent', 'a-early-probe-done'],
+  ['app: saved overview checked (from navigation)', null, 'a-saved-overview'],
   ['app: probe (size, validator)', 'a-probe-start', 'a-probe-done'],
   ['app: saved metadata looked up', 'a-probe-done', 'a-cache-looked-up'],
   ['worker wasm ready (from navigation)', null, 'w-start'],
@@ -95,6 +98,7 @@ const PHASES = [
   ['pages saved by the app (Cache Storage)', 'a-overview-received', 'a-pages-saved'],
   ['render', 'a-render-begin', 'a-rendered'],
   ['total: navigation → rendered overview', null, 'a-rendered'],
+  ['the file opened, its overview compared with the saved one (from navigation)', null, 'a-saved-overview-checked'],
 ];
 
 async function once(context, url) {
@@ -106,6 +110,10 @@ async function once(context, url) {
     { timeout: 120000, polling: 10 });
   // Rows shown: the overview really is there.
   await page.locator('[data-testid="tree"] tr.row').first().waitFor();
+  // What a reopen starts from is saved after the overview shows (builds
+  // that save no overview: 1 s more per run).
+  await page.waitForFunction(() => ['a-overview-saved', 'a-saved-overview-checked']
+    .some((m) => performance.getEntriesByName(m).length > 0), null, { timeout: 1000, polling: 10 }).catch(() => {});
   const t = await timeline(page);
   const s = await stats();
   await page.close();

@@ -43,7 +43,9 @@ pub fn build() -> Result<PathBuf> {
         .args(["build", "--release"])
         .current_dir(root())
         .env("PATH", path)
-        .env("TRUNK_SKIP_VERSION_CHECK", "true"))
+        .env("TRUNK_SKIP_VERSION_CHECK", "true")
+        // The app saves and uses overviews only of its own build (`meta_cache.rs`).
+        .env("NEUROSIFT_BUILD", &before))
     .context("trunk build (is trunk 0.21.14 installed? see .ci/run)")?;
     let sources = app_sources::app_sources_hash(&root()).context("hashing the app sources")?;
     if sources != before {

@@ -75,6 +75,41 @@ struct Client {
 thread_local! {
     static CLIENT: RefCell<Option<Client>> = const { RefCell::new(None) };
     static NEXT_SERIAL: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    /// While `Some`, requests wait (each its sender here): the page shows
+    /// an overview before the file is open (see [`hold_requests`]).
+    static HELD: RefCell<Option<Vec<oneshot::Sender<()>>>> = const { RefCell::new(None) };
+}
+
+/// Requests about the file wait from now until [`release_requests`]: the
+/// page drew a saved overview, and its views ask before the workers have
+/// the file open (a worker answers a request that comes before its open
+/// with "no file is open").
+pub fn hold_requests() {
+    HELD.with(|h| {
+        h.borrow_mut().get_or_insert_with(Vec::new);
+    });
+}
+
+/// The open that [`hold_requests`] waited for is done (or failed): the
+/// waiting requests go.
+pub fn release_requests() {
+    for waiting in HELD.with(|h| h.borrow_mut().take()).unwrap_or_default() {
+        let _ = waiting.send(());
+    }
+}
+
+/// Waits while requests are held.
+async fn unheld() {
+    let wait = HELD.with(|h| {
+        h.borrow_mut().as_mut().map(|waiting| {
+            let (tx, rx) = oneshot::channel();
+            waiting.push(tx);
+            rx
+        })
+    });
+    if let Some(rx) = wait {
+        let _ = rx.await;
+    }
 }
 
 /// I/O counters of the open file (all workers) and the number of requests
@@ -567,6 +602,7 @@ async fn request_to<R: Request>(target: Target, request: R) -> Result<R::Reply, 
     let answer = match crate::share::frozen_answer(&query) {
         Some(frozen) => frozen?,
         None => {
+            unheld().await;
             let asked = query.clone();
             let (answer, _) = send(
                 target,

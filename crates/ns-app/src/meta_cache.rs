@@ -98,3 +98,148 @@ pub async fn store(url: &str, size_bytes: u64, validator: &str, pages: &Uint8Arr
     };
     let _ = JsFuture::from(cache.put_with_str(&key(url), &response)).await;
 }
+
+/// The build of the app that draws overviews, `cargo xtask web` sets it
+/// (the hash of the app's sources): a saved overview is used only by the
+/// build that saved it, since another build may describe the same file
+/// differently. Without it (a plain `trunk build`) none is saved or used.
+const BUILD: Option<&str> = option_env!("NEUROSIFT_BUILD");
+
+/// Where an overview is saved: `localStorage` (`www/index.html` reads it
+/// synchronously as the page starts, where Cache Storage took 100 ms and
+/// more), under this prefix and the URL, as `size\nvalidator\nbuild\n`
+/// and the overview's JSON.
+const OVERVIEW_PREFIX: &str = "neurosift.overview:";
+/// The URLs whose overviews are saved, the latest last.
+const OVERVIEW_LIST: &str = "neurosift.overviews";
+/// At most this many overviews are kept, each of at most this many UTF-16
+/// units: `localStorage` holds about 5 M of them per origin, and the page
+/// loads all of it on its first use.
+const OVERVIEW_COUNT: usize = 4;
+const OVERVIEW_MAX_LEN: usize = 256 * 1024;
+
+fn local_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+/// An overview saved by this build for the version of the file the page's
+/// probe found.
+pub struct SavedOverview {
+    pub overview: ns_protocol::Overview,
+    /// As saved: what a fresh open's overview is compared with.
+    pub text: String,
+    pub size_bytes: u64,
+    pub validator: String,
+}
+
+fn js_get(object: &wasm_bindgen::JsValue, key: &str) -> Option<wasm_bindgen::JsValue> {
+    js_sys::Reflect::get(object, &key.into())
+        .ok()
+        .filter(|v| !v.is_undefined() && !v.is_null())
+}
+
+/// The overview saved for `url`, as `www/index.html` read it beside its
+/// one-byte probe (`window.neurosiftSavedOverview`: `{url, saved,
+/// response}`): only when that probe's answer, checked as the app's own
+/// probe is, gives the same size and ETag/Last-Modified as when it was
+/// saved, this build saved it, and it reads back as an overview of `url`
+/// of that size (else it is deleted). The caller draws it and checks it
+/// against a fresh open.
+pub async fn saved_overview(url: &str) -> Option<SavedOverview> {
+    let build = BUILD?;
+    let lookup = js_get(&web_sys::window()?.into(), "neurosiftSavedOverview")?;
+    if js_get(&lookup, "url")?.as_string().as_deref() != Some(url) {
+        return None;
+    }
+    let saved = js_get(&lookup, "saved")?.as_string()?;
+    let response = js_get(&lookup, "response")?.dyn_into::<Promise>().ok()?;
+    let response = JsFuture::from(response).await.ok()?.dyn_into::<Response>().ok()?;
+    let probe = crate::net::check_page_probe(url, response).await.ok()?;
+    let validator = probe.validator?;
+    let mut parts = saved.splitn(4, '\n');
+    let header = (parts.next(), parts.next(), parts.next());
+    let this_version = header
+        == (
+            Some(probe.size_bytes.to_string().as_str()),
+            Some(validator.as_str()),
+            Some(build),
+        );
+    let text = parts.next().unwrap_or_default();
+    let overview = this_version
+        .then(|| {
+            // Through a JSON value: the code that reads the worker's
+            // answers (`ns_protocol::tagged`), not a second copy.
+            let value = serde_json::from_str::<serde_json::Value>(text).ok()?;
+            serde_json::from_value::<ns_protocol::Overview>(value).ok()
+        })
+        .flatten()
+        .filter(|o| o.location == url && o.size_bytes == probe.size_bytes);
+    let Some(overview) = overview else {
+        drop_overview(url);
+        return None;
+    };
+    Some(SavedOverview {
+        overview,
+        text: text.to_string(),
+        size_bytes: probe.size_bytes,
+        validator,
+    })
+}
+
+/// Tells `www/index.html` that the saved overview is drawn, or will not
+/// be: it then sends the first worker the answers of its probe.
+pub fn overview_drawn() {
+    if let Some(f) = web_sys::window()
+        .and_then(|w| js_get(&w.into(), "neurosiftOverviewDrawn"))
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+    {
+        let _ = f.call0(&wasm_bindgen::JsValue::UNDEFINED);
+    }
+}
+
+/// The JSON an overview is saved as (through a JSON value: the code that
+/// writes the worker's answers, not a second copy).
+pub fn overview_text(overview: &ns_protocol::Overview) -> Option<String> {
+    serde_json::to_value(overview)
+        .and_then(|v| serde_json::to_string(&v))
+        .ok()
+}
+
+/// Deletes `url`'s saved overview.
+pub fn drop_overview(url: &str) {
+    if let Some(storage) = local_storage() {
+        let _ = storage.remove_item(&format!("{OVERVIEW_PREFIX}{url}"));
+    }
+}
+
+/// Saves the overview drawn for `url` at this version, `text` being its
+/// JSON (nothing without a build, see [`BUILD`], or when it is too long):
+/// the oldest beyond [`OVERVIEW_COUNT`] are deleted.
+pub fn store_overview(url: &str, size_bytes: u64, validator: &str, text: &str) {
+    let (Some(build), Some(storage)) = (BUILD, local_storage()) else {
+        return;
+    };
+    if text.len() > OVERVIEW_MAX_LEN || validator.contains('\n') {
+        return;
+    }
+    let mut urls: Vec<String> = storage
+        .get_item(OVERVIEW_LIST)
+        .ok()
+        .flatten()
+        .and_then(|s| serde_json::from_str(&s).ok())
+        .unwrap_or_default();
+    urls.retain(|u| u != url);
+    urls.push(url.to_string());
+    let excess = urls.len().saturating_sub(OVERVIEW_COUNT);
+    for old in urls.drain(..excess) {
+        drop_overview(&old);
+    }
+    let saved = format!("{size_bytes}\n{validator}\n{build}\n{text}");
+    // Full (other data of this origin): not saved.
+    if storage.set_item(&format!("{OVERVIEW_PREFIX}{url}"), &saved).is_err() {
+        drop_overview(url);
+    }
+    if let Ok(list) = serde_json::to_string(&urls) {
+        let _ = storage.set_item(OVERVIEW_LIST, &list);
+    }
+}

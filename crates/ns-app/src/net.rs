@@ -177,6 +177,20 @@ pub async fn probe_size(url: &str) -> Result<Probe, WorkerError> {
         .into_probe(url)
 }
 
+/// The answer to the one-byte probe `www/index.html` made of `url` before
+/// the app started (its `Response`, body already read), checked as
+/// [`probe_size`] checks its own.
+pub async fn check_page_probe(url: &str, response: web_sys::Response) -> Result<Probe, WorkerError> {
+    let controller = AbortController::new().map_err(|e| WorkerError {
+        kind: ErrorKind::Network,
+        message: js_text(&e),
+    })?;
+    let request = RangeRequest::Span(0..1);
+    check_answer(url, &request, false, &response.into(), &controller)
+        .await?
+        .into_probe(url)
+}
+
 /// One checked probe answer.
 struct ProbeAnswer {
     expected: Expected,

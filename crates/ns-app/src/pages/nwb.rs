@@ -73,7 +73,30 @@ async fn asset_path(url: Option<&str>, path: Option<String>, dandiset: bool) -> 
     json["path"].as_str().map(str::to_string)
 }
 
-async fn open(url: Option<String>, local: Option<String>) -> Result<Overview, WorkerError> {
+thread_local! {
+    /// A saved overview disagreed with the file's: none is drawn again in
+    /// this page.
+    static SAVED_REJECTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// "Share" names the file by URL, size and version.
+fn set_source(url: &str, size_bytes: u64, validator: Option<String>) {
+    crate::share::set_source(crate::share::SourceInfo {
+        url: url.to_string(),
+        size_bytes: Some(size_bytes),
+        etag: validator,
+        dandiset_id: crate::url::param("dandisetId"),
+        dandiset_version: crate::url::param("dandisetVersion"),
+    });
+}
+
+/// `reopen` is bumped when a saved overview that was drawn turns out not
+/// to be the file's: the page then opens the file again, without it.
+async fn open(
+    url: Option<String>,
+    local: Option<String>,
+    reopen: RwSignal<u64>,
+) -> Result<Overview, WorkerError> {
     let overview = if let Some(url) = url.clone().filter(|u| ns_links::looks_like_zarr(u)) {
         // An NWB-Zarr store: a folder of keys, not a file to probe; the
         // worker reads its consolidated `.zmetadata`, then keys.
@@ -91,87 +114,44 @@ async fn open(url: Option<String>, local: Option<String>) -> Result<Overview, Wo
         });
         opened
     } else if let Some(url) = url {
-        // The first worker may have opened it by itself (started by
-        // `www/index.html`, its loader probes the link while the app's
-        // wasm loads).
-        if let Some(opened) = client::claim_early_open(&url).await {
-            let opened = opened?;
-            mark("a-overview-received");
-            if opened.saved {
-                crate::meta_cache::remember(&url);
-            }
-            crate::share::set_source(crate::share::SourceInfo {
-                url: url.clone(),
-                size_bytes: Some(opened.size_bytes),
-                etag: opened.validator,
-                dandiset_id: crate::url::param("dandisetId"),
-                dandiset_version: crate::url::param("dandisetVersion"),
-            });
-            return Ok(opened.overview);
-        }
-        // Pages saved by an earlier open: the probe only checks the version.
-        // Else the probe reads the file's ends too (one round trip for
-        // size, version and the metadata pynwb keeps at both ends).
-        mark("a-probe-start");
-        let saved = crate::meta_cache::find(&url).await;
-        let probe = if saved.is_some() {
-            net::probe_size(&url).await?
+        // Reopened: the overview this build drew of this very version of
+        // the file (`meta_cache::saved_overview`) is drawn at once; the
+        // file opens meanwhile, and when its overview is not the same (or
+        // the open fails) the page opens the file again without it.
+        let saved = if SAVED_REJECTED.get() {
+            None
         } else {
-            net::probe_ends(&url, PROBE_END_BYTES).await?
+            crate::meta_cache::saved_overview(&url).await
         };
-        mark("a-probe-done");
-        let seed = match (&probe.validator, saved) {
-            (Some(v), Some(saved)) => {
-                crate::meta_cache::load(&url, saved, probe.size_bytes, v).await
-            }
-            _ => None,
-        };
-        // Saved pages of this version: saved again only if the open read more.
-        let saved_len = seed.as_ref().map(js_sys::Uint8Array::length);
-        let seed = seed.or_else(|| {
-            (!probe.ends.is_empty()).then(|| {
-                let pages =
-                    ns_protocol::encode_pages(probe.ends.iter().map(|(o, b)| (*o, b.as_slice())));
-                js_sys::Uint8Array::from(pages.as_slice())
-            })
-        });
-        mark("a-cache-looked-up");
-        let source = FileSource::Url {
-            url: url.clone(),
-            size_bytes: Some(probe.size_bytes),
-            // Only to a DANDI API host (whose redirect to S3 the browser
-            // follows without it); never to a file server named in a link.
-            api_key: net::api_key_for(&url),
-        };
-        let (overview, pages) = client::open(source, None, seed).await?;
-        crate::share::set_source(crate::share::SourceInfo {
-            url: url.clone(),
-            size_bytes: Some(probe.size_bytes),
-            etag: probe.validator.clone(),
-            dandiset_id: crate::url::param("dandisetId"),
-            dandiset_version: crate::url::param("dandisetVersion"),
-        });
-        mark("a-overview-received");
-        // Saved once the overview is on screen (not before it), and only
-        // when they are not already saved as they are.
-        if let (Some(v), Some(pages)) = (probe.validator, pages)
-            && saved_len != Some(pages.length())
-        {
-            let size = probe.size_bytes;
-            request_animation_frame(move || {
-                set_timeout(
-                    move || {
-                        wasm_bindgen_futures::spawn_local(async move {
-                            crate::meta_cache::store(&url, size, &v, &pages).await;
-                            crate::meta_cache::remember(&url);
-                            mark("a-pages-saved");
-                        });
-                    },
-                    std::time::Duration::ZERO,
-                );
-            });
+        if saved.is_none() {
+            crate::meta_cache::overview_drawn();
         }
-        overview
+        if let Some(saved) = saved {
+            mark("a-saved-overview");
+            request_animation_frame(|| {
+                set_timeout(crate::meta_cache::overview_drawn, std::time::Duration::ZERO);
+            });
+            mark("a-overview-received");
+            set_source(&url, saved.size_bytes, Some(saved.validator));
+            let text = saved.text;
+            // The views drawn with it ask once the file is open.
+            client::hold_requests();
+            wasm_bindgen_futures::spawn_local(async move {
+                let fresh = open_url(url.clone(), false).await;
+                client::release_requests();
+                let same = fresh.is_ok_and(|o| {
+                    crate::meta_cache::overview_text(&o).is_some_and(|fresh| fresh == text)
+                });
+                mark("a-saved-overview-checked");
+                if !same {
+                    SAVED_REJECTED.set(true);
+                    crate::meta_cache::drop_overview(&url);
+                    reopen.try_update(|n| *n += 1);
+                }
+            });
+            return Ok(saved.overview);
+        }
+        open_url(url, true).await?
     } else if let Some(name) = local {
         let file = crate::local::get()
             .filter(|f| f.name() == name)
@@ -203,12 +183,108 @@ async fn open(url: Option<String>, local: Option<String>) -> Result<Overview, Wo
     Ok(overview)
 }
 
+/// Opens a remote file in the workers: from the open the first worker
+/// made by itself for the page's link (`www/index.html`), else after the
+/// app's own probe. Once the overview is on screen, the pages the open
+/// read are saved for a reopen and, when `save_overview`, the overview.
+async fn open_url(url: String, save_overview: bool) -> Result<Overview, WorkerError> {
+    // The first worker may have opened it by itself (started by
+    // `www/index.html`, its loader probes the link while the app's
+    // wasm loads); it saved the pages it read.
+    if let Some(opened) = client::claim_early_open(&url).await {
+        let opened = opened?;
+        mark("a-overview-received");
+        if opened.saved {
+            crate::meta_cache::remember(&url);
+        }
+        set_source(&url, opened.size_bytes, opened.validator.clone());
+        if let Some(v) = opened.validator.filter(|_| save_overview) {
+            save_after_paint(url, opened.size_bytes, v, None, Some(opened.overview.clone()));
+        }
+        return Ok(opened.overview);
+    }
+    // Pages saved by an earlier open: the probe only checks the version.
+    // Else the probe reads the file's ends too (one round trip for
+    // size, version and the metadata pynwb keeps at both ends).
+    mark("a-probe-start");
+    let saved = crate::meta_cache::find(&url).await;
+    let probe = if saved.is_some() {
+        net::probe_size(&url).await?
+    } else {
+        net::probe_ends(&url, PROBE_END_BYTES).await?
+    };
+    mark("a-probe-done");
+    let seed = match (&probe.validator, saved) {
+        (Some(v), Some(saved)) => crate::meta_cache::load(&url, saved, probe.size_bytes, v).await,
+        _ => None,
+    };
+    // Saved pages of this version: saved again only if the open read more.
+    let saved_len = seed.as_ref().map(js_sys::Uint8Array::length);
+    let seed = seed.or_else(|| {
+        (!probe.ends.is_empty()).then(|| {
+            let pages =
+                ns_protocol::encode_pages(probe.ends.iter().map(|(o, b)| (*o, b.as_slice())));
+            js_sys::Uint8Array::from(pages.as_slice())
+        })
+    });
+    mark("a-cache-looked-up");
+    let source = FileSource::Url {
+        url: url.clone(),
+        size_bytes: Some(probe.size_bytes),
+        // Only to a DANDI API host (whose redirect to S3 the browser
+        // follows without it); never to a file server named in a link.
+        api_key: net::api_key_for(&url),
+    };
+    let (overview, pages) = client::open(source, None, seed).await?;
+    set_source(&url, probe.size_bytes, probe.validator.clone());
+    mark("a-overview-received");
+    if let Some(v) = probe.validator {
+        // Only when they are not already saved as they are.
+        let pages = pages.filter(|p| saved_len != Some(p.length()));
+        let overview = save_overview.then(|| overview.clone());
+        save_after_paint(url, probe.size_bytes, v, pages, overview);
+    }
+    Ok(overview)
+}
+
+/// Saves what a reopen of `url` (this version) starts from, once the
+/// overview is on screen (not before it): the metadata pages the open
+/// read, and the overview drawn (`meta_cache`).
+fn save_after_paint(
+    url: String,
+    size: u64,
+    validator: String,
+    pages: Option<js_sys::Uint8Array>,
+    overview: Option<Overview>,
+) {
+    request_animation_frame(move || {
+        set_timeout(
+            move || {
+                wasm_bindgen_futures::spawn_local(async move {
+                    if let Some(pages) = pages {
+                        crate::meta_cache::store(&url, size, &validator, &pages).await;
+                        crate::meta_cache::remember(&url);
+                        mark("a-pages-saved");
+                    }
+                    if let Some(text) = overview.and_then(|o| crate::meta_cache::overview_text(&o)) {
+                        crate::meta_cache::store_overview(&url, size, &validator, &text);
+                        mark("a-overview-saved");
+                    }
+                });
+            },
+            std::time::Duration::ZERO,
+        );
+    });
+}
+
 #[component]
 pub fn NwbPage() -> impl IntoView {
     mark("a-page");
     let query = crate::router::use_query();
+    let reopen = RwSignal::new(0u64);
     let overview = crate::reactive::resource(move || {
         let q = query.get();
+        reopen.track();
         async move {
             let url = match (q.get("url"), q.get("path"), q.get("dandisetId")) {
                 (Some(url), _, _) => Some(url),
@@ -227,7 +303,7 @@ pub fn NwbPage() -> impl IntoView {
                 }
                 _ => url,
             };
-            open(url, q.get("local")).await
+            open(url, q.get("local"), reopen).await
         }
     });
     let title = crate::reactive::resource(move || {
