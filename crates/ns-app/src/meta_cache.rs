@@ -153,7 +153,11 @@ pub async fn saved_overview(url: &str) -> Option<SavedOverview> {
     }
     let saved = js_get(&lookup, "saved")?.as_string()?;
     let response = js_get(&lookup, "response")?.dyn_into::<Promise>().ok()?;
-    let response = JsFuture::from(response).await.ok()?.dyn_into::<Response>().ok()?;
+    let response = JsFuture::from(response)
+        .await
+        .ok()?
+        .dyn_into::<Response>()
+        .ok()?;
     let probe = crate::net::check_page_probe(url, response).await.ok()?;
     let validator = probe.validator?;
     let mut parts = saved.splitn(4, '\n');
@@ -236,7 +240,10 @@ pub fn store_overview(url: &str, size_bytes: u64, validator: &str, text: &str) {
     }
     let saved = format!("{size_bytes}\n{validator}\n{build}\n{text}");
     // Full (other data of this origin): not saved.
-    if storage.set_item(&format!("{OVERVIEW_PREFIX}{url}"), &saved).is_err() {
+    if storage
+        .set_item(&format!("{OVERVIEW_PREFIX}{url}"), &saved)
+        .is_err()
+    {
         drop_overview(url);
     }
     if let Ok(list) = serde_json::to_string(&urls) {

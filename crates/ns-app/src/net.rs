@@ -180,7 +180,10 @@ pub async fn probe_size(url: &str) -> Result<Probe, WorkerError> {
 /// The answer to the one-byte probe `www/index.html` made of `url` before
 /// the app started (its `Response`, body already read), checked as
 /// [`probe_size`] checks its own.
-pub async fn check_page_probe(url: &str, response: web_sys::Response) -> Result<Probe, WorkerError> {
+pub async fn check_page_probe(
+    url: &str,
+    response: web_sys::Response,
+) -> Result<Probe, WorkerError> {
     let controller = AbortController::new().map_err(|e| WorkerError {
         kind: ErrorKind::Network,
         message: js_text(&e),

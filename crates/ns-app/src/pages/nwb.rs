@@ -199,7 +199,13 @@ async fn open_url(url: String, save_overview: bool) -> Result<Overview, WorkerEr
         }
         set_source(&url, opened.size_bytes, opened.validator.clone());
         if let Some(v) = opened.validator.filter(|_| save_overview) {
-            save_after_paint(url, opened.size_bytes, v, None, Some(opened.overview.clone()));
+            save_after_paint(
+                url,
+                opened.size_bytes,
+                v,
+                None,
+                Some(opened.overview.clone()),
+            );
         }
         return Ok(opened.overview);
     }
@@ -266,7 +272,8 @@ fn save_after_paint(
                         crate::meta_cache::remember(&url);
                         mark("a-pages-saved");
                     }
-                    if let Some(text) = overview.and_then(|o| crate::meta_cache::overview_text(&o)) {
+                    if let Some(text) = overview.and_then(|o| crate::meta_cache::overview_text(&o))
+                    {
                         crate::meta_cache::store_overview(&url, size, &validator, &text);
                         mark("a-overview-saved");
                     }
