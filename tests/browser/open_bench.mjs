@@ -9,8 +9,9 @@
 //
 // Usage (from tests/browser): node open_bench.mjs FILE.nwb [RUNS]
 // Needs NEUROSIFT_DIST (built app) and NEUROSIFT_RANGE_SERVER; LATENCY_MS
-// (default 50). To compare builds on a busy machine, BENCH_DISTS=
-// "before=DIR,after=DIR" runs them in turn (one table each).
+// (default 50), REOPEN_AFTER_MS (default 0). To compare builds on a busy
+// machine, BENCH_DISTS="before=DIR,after=DIR" runs them in turn (one table
+// each).
 
 import { dirname, basename } from 'node:path';
 import { launchChromium, startServer, stopServers } from './support.mjs';
@@ -20,6 +21,10 @@ const runs = Number(process.argv[3] ?? '5');
 const dists = (process.env.BENCH_DISTS ?? `app=${process.env.NEUROSIFT_DIST}`)
   .split(',').map((d) => d.split('='));
 const latency = process.env.LATENCY_MS ?? '50';
+// The reopen comes this long after the first page closed (default at once:
+// its renderer may then still hold the compiled wasm; a later visit
+// compiles it again, or loads the browser's code cache of it).
+const reopenAfter = Number(process.env.REOPEN_AFTER_MS ?? '0');
 
 const apps = [];
 for (const [label, dir] of dists) {
@@ -126,6 +131,7 @@ for (let i = 0; i < runs; i++) {
     const context = await browser.newContext({ viewport: { width: 1600, height: 1100 } });
     await context.addInitScript(() => localStorage.setItem('neurosift.lindiBase', 'http://127.0.0.1:9/none'));
     all[k].cold.push(await once(context, urlOf(app)));
+    if (reopenAfter) await new Promise((ok) => setTimeout(ok, reopenAfter));
     all[k].reopen.push(await once(context, urlOf(app)));
     await context.close();
   }
@@ -147,7 +153,7 @@ function row(list, [label, from, to]) {
 }
 for (const [k, [label]] of apps.entries()) {
 const results = all[k];
-console.log(`\n${label}: ${basename(file)}, ${latency} ms per request, median of ${runs} runs\n`);
+console.log(`\n${label}: ${basename(file)}, ${latency} ms per request, reopened ${reopenAfter} ms after closing, median of ${runs} runs\n`);
 console.log('| phase | cold ms | cold requests | reopen ms | reopen requests |\n|---|---|---|---|---|');
 for (const p of PHASES) {
   const [cm, cr] = row(results.cold, p);
