@@ -38,22 +38,28 @@ const SAVED_LIST_LEN: usize = 64;
 
 /// Notes that pages of `url` were saved (a hint only: the lookup decides).
 pub fn remember(url: &str) {
-    let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) else {
-        return;
-    };
+    if let Some(storage) = local_storage() {
+        push_recent(&storage, SAVED_LIST, url, SAVED_LIST_LEN);
+    }
+}
+
+/// Moves `url` to the end of the list of URLs (JSON) kept at `key`, keeps
+/// the `max` latest, and returns the ones it dropped.
+fn push_recent(storage: &web_sys::Storage, key: &str, url: &str, max: usize) -> Vec<String> {
     let mut urls: Vec<String> = storage
-        .get_item(SAVED_LIST)
+        .get_item(key)
         .ok()
         .flatten()
         .and_then(|s| serde_json::from_str(&s).ok())
         .unwrap_or_default();
     urls.retain(|u| u != url);
     urls.push(url.to_string());
-    let excess = urls.len().saturating_sub(SAVED_LIST_LEN);
-    urls.drain(..excess);
+    let excess = urls.len().saturating_sub(max);
+    let dropped = urls.drain(..excess).collect();
     if let Ok(text) = serde_json::to_string(&urls) {
-        let _ = storage.set_item(SAVED_LIST, &text);
+        let _ = storage.set_item(key, &text);
     }
+    dropped
 }
 
 /// Whether pages of `url` were saved (for any version): the caller then
@@ -226,16 +232,7 @@ pub fn store_overview(url: &str, size_bytes: u64, validator: &str, text: &str) {
     if text.len() > OVERVIEW_MAX_LEN || validator.contains('\n') {
         return;
     }
-    let mut urls: Vec<String> = storage
-        .get_item(OVERVIEW_LIST)
-        .ok()
-        .flatten()
-        .and_then(|s| serde_json::from_str(&s).ok())
-        .unwrap_or_default();
-    urls.retain(|u| u != url);
-    urls.push(url.to_string());
-    let excess = urls.len().saturating_sub(OVERVIEW_COUNT);
-    for old in urls.drain(..excess) {
+    for old in push_recent(&storage, OVERVIEW_LIST, url, OVERVIEW_COUNT) {
         drop_overview(&old);
     }
     let saved = format!("{size_bytes}\n{validator}\n{build}\n{text}");
@@ -245,8 +242,5 @@ pub fn store_overview(url: &str, size_bytes: u64, validator: &str, text: &str) {
         .is_err()
     {
         drop_overview(url);
-    }
-    if let Ok(list) = serde_json::to_string(&urls) {
-        let _ = storage.set_item(OVERVIEW_LIST, &list);
     }
 }
