@@ -304,14 +304,24 @@ test('home page searches DANDI', async () => {
   await page.getByText('Test dandiset: ephys and behavior').first().waitFor();
 });
 
-test('reopening a file costs one round trip (metadata cached, checked against size and ETag)', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ns-cache-'));
-  copyFileSync(join(fixtures, 'nwb_ecephys.nwb'), join(dir, 'session.nwb'));
+/// A server of its own for a copy of `fixture` (as `session.nwb`, which a
+/// test may replace), with its request counter.
+async function fileCopyServer(fixture, prefix) {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  copyFileSync(join(fixtures, fixture), join(dir, 'session.nwb'));
   const server = await startServer(['--dir', dir]);
-  const stats = async () => (await (await fetch(`${server}/__control/stats`)).json()).requests;
-  const reset = () => fetch(`${server}/__control/reset`, { method: 'POST' });
+  return {
+    dir,
+    fileUrl: `${server}/files/session.nwb`,
+    stats: async () => (await (await fetch(`${server}/__control/stats`)).json()).requests,
+    reset: () => fetch(`${server}/__control/reset`, { method: 'POST' }),
+  };
+}
+
+test('reopening a file costs one round trip (metadata cached, checked against size and ETag)', async () => {
+  const { dir, fileUrl, stats, reset } = await fileCopyServer('nwb_ecephys.nwb', 'ns-cache-');
   const page = await newPage();
-  const url = `${app}/nwb?url=${encodeURIComponent(`${server}/files/session.nwb`)}`;
+  const url = `${app}/nwb?url=${encodeURIComponent(fileUrl)}`;
   await page.goto(url);
   await session(page).getByText('Extracellular ephys test session').waitFor();
   const first = await stats();
@@ -330,12 +340,7 @@ test('reopening a file costs one round trip (metadata cached, checked against si
 });
 
 test('a reopen draws the saved overview at once; one of another version, another build, damaged or not the file\'s is not kept', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ns-overview-'));
-  copyFileSync(join(fixtures, 'nwb_ecephys.nwb'), join(dir, 'session.nwb'));
-  const server = await startServer(['--dir', dir]);
-  const stats = async () => (await (await fetch(`${server}/__control/stats`)).json()).requests;
-  const reset = () => fetch(`${server}/__control/reset`, { method: 'POST' });
-  const fileUrl = `${server}/files/session.nwb`;
+  const { dir, fileUrl, stats, reset } = await fileCopyServer('nwb_ecephys.nwb', 'ns-overview-');
   const page = await newPage();
   const marks = () => page.evaluate(() => performance.getEntriesByType('mark').map((m) => m.name));
   const saved = () => page.waitForFunction(() => performance.getEntriesByName('a-overview-saved').length > 0);
